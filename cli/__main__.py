@@ -1,0 +1,5 @@
+"""`python -m cli` is `finledger`."""
+
+from cli.main import run
+
+run()

@@ -1,0 +1,146 @@
+"""The `finledger` command: parse, make one call to the ledger service, render.
+
+Errors are caught here and only here: a `LedgerError` (a refusal) prints one `Error: ...` line
+on stderr and exits 1; a malformed command line prints one line and exits 2. Anything else is
+a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+from typer.exceptions import TyperException
+
+from cli import record
+from cli.console import fail_line, out, print_json
+from cli.context import Settings, ledger
+from cli.params import parse_date
+from events.codec import log_entry
+from ledger.errors import LedgerError
+from ledger.state import reversed_positions
+
+app = typer.Typer(
+    name="finledger",
+    help="An event-sourced ledger for convertible preferred stock, warrants and the capital "
+    "they raise.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+app.add_typer(record.app, name="record")
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option(
+        "--db", envvar="FINLEDGER_DB", show_envvar=True,
+        help="Ledger: a SQLite file path or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME.")]
+        = None,
+    actor: Annotated[str | None, typer.Option(
+        "--actor", envvar="FINLEDGER_ACTOR", help="Who is recording (default: the OS user).")]
+        = None,
+) -> None:
+    """finledger: record financings as events; report what is outstanding; prove it."""
+    ctx.obj = Settings(db=db or "finledger.db", actor=actor)
+
+
+@app.command("init")
+def init(ctx: typer.Context) -> None:
+    """Create the ledger store explicitly (the first recording command also does).
+
+    Example: finledger --db spectrum.db init
+    """
+    with ledger(ctx, create=True) as book:
+        book.init()
+        out().print(f"Ledger ready at {book.target.display()}", markup=False)
+
+
+@app.command("log")
+def log(
+    ctx: typer.Context,
+    since: Annotated[date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or after.")] = None,
+    until: Annotated[date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or before.")] = None,
+    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type, e.g. ClosingCompleted.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, oldest first.")] = False,
+) -> None:
+    """List recorded events in recording order.
+
+    Example: finledger log --type ClosingCompleted --since 2003-05-01
+    """
+    from events import EVENTS_BY_NAME
+
+    if event_type is not None and event_type not in EVENTS_BY_NAME:
+        raise typer.BadParameter(
+            f"{event_type!r} is not an event type; use one of {', '.join(EVENTS_BY_NAME)}",
+            param_hint="'--type'",
+        )
+    with ledger(ctx) as book:
+        events = book.events()
+    reversals = reversed_positions(events)
+    selected = [
+        e for e in events
+        if (since is None or e.effective_date >= since)
+        and (until is None or e.effective_date <= until)
+        and (event_type is None or type(e).__name__ == event_type)
+    ]
+    entries = [log_entry(e, reversals.get(e.originator_version)) for e in selected]
+    if as_json:
+        print_json(entries)
+        return
+    from cli.render import log_table
+
+    out().print(log_table(entries))
+
+
+@app.command("keygen")
+def keygen() -> None:
+    """Print a new key for FINLEDGER_KEY (encrypts a new ledger's events at rest).
+
+    Example: export FINLEDGER_KEY=$(finledger keygen)
+    """
+    from ledger.service import new_key
+
+    sys.stdout.write(new_key() + "\n")
+
+
+def _usage_line(exc: TyperException) -> str:
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    message = message.replace("Value error, ", "")
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        return f"{message} (see `{ctx.command_path} --help`)"
+    return str(message)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: run the command and turn refusals into one line and an exit code."""
+    command = typer.main.get_command(app)
+    try:
+        rc = command.main(args=argv, prog_name="finledger", standalone_mode=False)
+    except LedgerError as exc:
+        fail_line(str(exc))
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        fail_line("aborted")
+        sys.exit(1)
+    except TyperException as exc:
+        fail_line(_usage_line(exc))
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+    except KeyboardInterrupt:
+        fail_line("interrupted; nothing half-written is kept")
+        sys.exit(130)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,272 @@
+"""`finledger record ...`: each command appends exactly one event, or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from cli.console import out, print_json
+from cli.context import ledger
+from cli.params import parse_date, parse_decimal, parse_investor, parse_rate, parse_shares
+from events import LedgerEvent
+from events.codec import log_entry
+from ledger.commands import (
+    Command,
+    DeclareDividend,
+    DesignateSeries,
+    ExerciseWarrants,
+    IncreaseAuthorization,
+    IssueWarrants,
+    RecordClosing,
+    ReportCommonOutstanding,
+    RequestConversion,
+)
+
+app = typer.Typer(help="Record an event. Each command appends exactly one event, or nothing.",
+                  no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the recorded event as JSON.")]
+DateOpt = Annotated[date, typer.Option("--date", parser=parse_date, metavar="YYYY-MM-DD", help="Effective date, YYYY-MM-DD.")]
+
+
+class Frequency(str, Enum):
+    quarterly = "quarterly"
+    semiannual = "semiannual"
+    annual = "annual"
+    monthly = "monthly"
+
+
+class DayCount(str, Enum):
+    actual_365 = "actual/365"
+    thirty_360 = "30/360"
+
+
+class DividendForm(str, Enum):
+    cash = "cash"
+    stock = "stock"
+    either = "either"
+
+
+class PaymentForm(str, Enum):
+    cash = "cash"
+    stock = "stock"
+
+
+def reference_of(event: LedgerEvent) -> str:
+    for name in ("ref", "series", "warrant"):
+        value = getattr(event, name, None)
+        if isinstance(value, str):
+            return value
+    if hasattr(event, "reversed_position"):
+        return f"position {event.reversed_position}"
+    return f"position {event.originator_version}"
+
+
+def show(event: LedgerEvent, as_json: bool) -> None:
+    if as_json:
+        print_json(log_entry(event))
+        return
+    out().print(
+        f"Recorded {type(event).__name__} at position {event.originator_version} "
+        f"(ref {reference_of(event)}, effective {event.effective_date})",
+        markup=False,
+    )
+
+
+def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
+    with ledger(ctx, create=True) as book:
+        show(book.record(command), as_json)
+
+
+@app.command("series")
+def series(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Series name, e.g. 'Series D'.")],
+    effective: DateOpt,
+    stated_value: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Stated value per share.")],
+    conversion_price: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Conversion price per common share.")],
+    dividend_rate: Annotated[Decimal, typer.Option(parser=parse_rate, metavar="PERCENT", help="Percent a year on stated value (8 or 8%).")],
+    authorized: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Shares authorized.")],
+    par_value: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Par value per share.")] = Decimal("0"),
+    cumulative: Annotated[bool, typer.Option("--cumulative/--non-cumulative")] = True,
+    frequency: Annotated[Frequency, typer.Option(help="Dividend payment frequency.")] = Frequency.quarterly,
+    day_count: Annotated[DayCount, typer.Option(help="Day-count convention.")] = DayCount.actual_365,
+    dividend_form: Annotated[DividendForm, typer.Option(help="How dividends may be paid.")] = DividendForm.either,
+    convert_accrued: Annotated[bool, typer.Option("--convert-accrued/--no-convert-accrued")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Designate a series of preferred stock and its terms.
+
+    Example: finledger record series "Series D" --date 2003-05-08 --stated-value 10000
+    --conversion-price 2.35 --dividend-rate 8 --authorized 444 --par-value 0.001
+    """
+    _record(ctx, DesignateSeries(
+        effective_date=effective, series=name, stated_value=stated_value,
+        conversion_price=conversion_price, dividend_rate=dividend_rate, authorized=authorized,
+        par_value=par_value, cumulative=cumulative, frequency=frequency.value,
+        day_count=day_count.value, dividend_form=dividend_form.value,
+        convert_accrued=convert_accrued,
+    ), as_json)
+
+
+@app.command("authorization")
+def authorization(
+    ctx: typer.Context,
+    series: Annotated[str, typer.Argument(help="Series name.")],
+    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Additional shares authorized.")],
+    effective: DateOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Authorize more shares of a series.
+
+    Example: finledger record authorization "Series D" --shares 156 --date 2003-05-14
+    """
+    _record(ctx, IncreaseAuthorization(effective_date=effective, series=series, shares=shares),
+            as_json)
+
+
+def _investors(values: list[str]) -> tuple[tuple[str, int], ...]:
+    try:
+        return tuple(parse_investor(v) for v in values)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--investor'") from None
+
+
+@app.command("closing")
+def closing(
+    ctx: typer.Context,
+    security: Annotated[str, typer.Argument(help="A series name, or `common`.")],
+    effective: DateOpt,
+    investor: Annotated[list[str], typer.Option(
+        "--investor", metavar="NAME=SHARES", help='"NAME=SHARES"; repeat for each investor.')],
+    price_per_share: Annotated[Decimal | None, typer.Option(
+        parser=parse_decimal, metavar="DECIMAL", help="Price per share (default: the series' stated value).")] = None,
+    fees: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Fees paid out of the proceeds.")] = Decimal("0"),
+    ref: Annotated[str | None, typer.Option(help="Reference (generated when not given).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a closing: shares sold to investors for cash.
+
+    Example: finledger record closing "Series D" --date 2003-05-08
+    --investor "SCO Capital Partners=150" --investor "SDS Merchant Fund=100" --ref D-1
+    """
+    _record(ctx, RecordClosing(
+        effective_date=effective, security=security, investors=_investors(investor),
+        price_per_share=price_per_share, fees=fees, ref=ref,
+    ), as_json)
+
+
+@app.command("warrants")
+def warrants(
+    ctx: typer.Context,
+    holder: Annotated[str, typer.Option(help="Warrant holder.")],
+    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Common shares on the instrument.")],
+    exercise_price: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Exercise price.")],
+    effective: DateOpt,
+    expires: Annotated[date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Last day it may be exercised.")] = None,
+    label: Annotated[str, typer.Option(help="Label, e.g. 'Series D-1'.")] = "",
+    closing: Annotated[str | None, typer.Option("--closing", help="Reference of the closing it came with.")] = None,
+    ref: Annotated[str | None, typer.Option(help="Reference (generated when not given).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue a warrant to buy common shares.
+
+    Example: finledger record warrants --holder "SCO Capital Partners" --shares 944681
+    --exercise-price 3.00 --date 2003-05-08 --expires 2008-05-08 --closing D-1
+    """
+    _record(ctx, IssueWarrants(
+        effective_date=effective, holder=holder, shares=shares, exercise_price=exercise_price,
+        expires=expires, label=label, closing=closing, ref=ref,
+    ), as_json)
+
+
+@app.command("exercise")
+def exercise(
+    ctx: typer.Context,
+    warrant_ref: Annotated[str, typer.Argument(help="The warrant's reference.")],
+    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Warrant shares exercised.")],
+    effective: DateOpt,
+    cashless: Annotated[bool, typer.Option("--cashless", help="Net exercise, no cash paid.")] = False,
+    market_price: Annotated[Decimal | None, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Market price (cashless).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Exercise warrant shares, for cash or cashless.
+
+    Example: finledger record exercise W-0004 --shares 10000 --date 2004-01-15
+    """
+    _record(ctx, ExerciseWarrants(
+        effective_date=effective, warrant=warrant_ref, shares=shares, cashless=cashless,
+        market_price=market_price,
+    ), as_json)
+
+
+@app.command("dividend")
+def dividend(
+    ctx: typer.Context,
+    series: Annotated[str, typer.Argument(help="Series name.")],
+    through: Annotated[date, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Dividends accrued through this date.")],
+    effective: DateOpt,
+    form: Annotated[PaymentForm, typer.Option(help="cash or stock.")],
+    price: Annotated[Decimal | None, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Price per common share (stock).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Declare and pay the dividends accrued through a date, in cash or common stock.
+
+    Example: finledger record dividend "Series D" --through 2003-06-30 --date 2003-07-01
+    --form stock --price 3.10
+    """
+    _record(ctx, DeclareDividend(
+        effective_date=effective, series=series, through=through, form=form.value, price=price,
+    ), as_json)
+
+
+@app.command("conversion")
+def conversion(
+    ctx: typer.Context,
+    series: Annotated[str, typer.Argument(help="Series name.")],
+    holder: Annotated[str, typer.Option(help="Converting holder.")],
+    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Preferred shares converted.")],
+    effective: DateOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Convert a holder's preferred shares into common stock (oldest lots first).
+
+    Example: finledger record conversion "Series D" --holder "SCO Capital Partners"
+    --shares 20 --date 2003-09-02
+    """
+    _record(ctx, RequestConversion(
+        effective_date=effective, series=series, holder=holder, shares=shares,
+    ), as_json)
+
+
+@app.command("common-outstanding")
+def common_outstanding(
+    ctx: typer.Context,
+    shares: Annotated[int, typer.Argument(parser=parse_shares, metavar="N", help="Common shares outstanding.")],
+    effective: DateOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the company's common shares outstanding on a date (a baseline from filings).
+
+    Example: finledger record common-outstanding 3108100 --date 2003-05-09
+    """
+    _record(ctx, ReportCommonOutstanding(effective_date=effective, shares=shares), as_json)
+
+
+@app.command("reversal")
+def reversal(
+    ctx: typer.Context,
+    position: Annotated[int, typer.Argument(parser=parse_shares, metavar="N", help="Position of the event to reverse.")],
+    reason: Annotated[str, typer.Option(help="Why the event was a mistake.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Reverse an earlier event found to be a mistake (history is never edited).
+
+    Example: finledger record reversal 7 --reason "wrong holder; re-recorded at 9"
+    """
+    with ledger(ctx, create=False) as book:
+        show(book.reverse(position, reason), as_json)

@@ -1,0 +1,207 @@
+"""The domain events of a financing ledger: plain, frozen data and nothing else.
+
+Every event is a keyword-only frozen dataclass. Money and prices are `Decimal`, share counts
+are `int`, business dates are `date`. The class path of each event is stored in the database
+(it is the event's topic), so renaming a class needs a topic alias and changing its fields
+needs a `class_version` and an upcaster, each with a test that reads the old form.
+
+An event stores the outcome of every computation it implies (common shares issued, cash in
+lieu, each holder's dividend), so replaying history with later code reproduces exactly what
+was decided when it was recorded. This package imports the standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+COMMON = "common"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerEvent:
+    """What every recorded event carries besides its own data.
+
+    `originator_version` is the event's position in the ledger (1, 2, 3, ...), in recording
+    order. `prev_hash` and `hash` chain each event to the one recorded before it.
+    """
+
+    originator_id: UUID
+    originator_version: int
+    effective_date: date
+    recorded_at: datetime
+    actor: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def position(self) -> int:
+        return self.originator_version
+
+
+# --- values carried inside events -------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Allocation:
+    """The shares one investor bought in a closing (a lot, when the security is preferred)."""
+
+    investor: str
+    shares: int
+    gross: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotConversion:
+    """The part of one lot retired by a conversion, with the dividends accrued on it."""
+
+    lot: str
+    shares: int
+    accrued: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class HolderDividend:
+    """One holder's share of a declared dividend, as it was paid."""
+
+    holder: str
+    amount: Decimal
+    common_shares: int
+    cash: Decimal
+
+
+# --- the events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesDesignated(LedgerEvent):
+    series: str
+    stated_value: Decimal
+    par_value: Decimal
+    conversion_price: Decimal
+    dividend_rate: Decimal
+    authorized: int
+    cumulative: bool
+    frequency: str
+    day_count: str
+    dividend_form: str
+    convert_accrued: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesAuthorizationIncreased(LedgerEvent):
+    series: str
+    shares: int
+    authorized: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClosingCompleted(LedgerEvent):
+    ref: str
+    security: str
+    price_per_share: Decimal
+    allocations: tuple[Allocation, ...]
+    shares: int
+    gross: Decimal
+    fees: Decimal
+    net: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarrantsIssued(LedgerEvent):
+    ref: str
+    holder: str
+    shares: int
+    exercise_price: Decimal
+    expires: date | None
+    label: str
+    closing: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarrantsExercised(LedgerEvent):
+    warrant: str
+    shares: int
+    cashless: bool
+    market_price: Decimal | None
+    common_shares: int
+    proceeds: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class DividendDeclared(LedgerEvent):
+    series: str
+    through: date
+    form: str
+    price: Decimal | None
+    payments: tuple[HolderDividend, ...]
+    amount: Decimal
+    common_shares: int
+    cash: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversionRequested(LedgerEvent):
+    series: str
+    holder: str
+    shares: int
+    lots: tuple[LotConversion, ...]
+    stated_value: Decimal
+    accrued: Decimal
+    accrued_converted: bool
+    value: Decimal
+    common_shares: int
+    cash_in_lieu: Decimal
+    accrued_paid_in_cash: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommonOutstandingReported(LedgerEvent):
+    shares: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventReversed(LedgerEvent):
+    """An earlier event found to be a mistake. The reversed event is carried whole, so a
+    projection can take its effects back out without reading history again."""
+
+    reversed_position: int
+    reason: str
+    reversed: LedgerEvent
+
+
+EVENT_TYPES: tuple[type[LedgerEvent], ...] = (
+    SeriesDesignated,
+    SeriesAuthorizationIncreased,
+    ClosingCompleted,
+    WarrantsIssued,
+    WarrantsExercised,
+    DividendDeclared,
+    ConversionRequested,
+    CommonOutstandingReported,
+    EventReversed,
+)
+VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend)
+EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVENT_TYPES}
+
+__all__ = [
+    "COMMON",
+    "EVENTS_BY_NAME",
+    "EVENT_TYPES",
+    "VALUE_TYPES",
+    "Allocation",
+    "ClosingCompleted",
+    "CommonOutstandingReported",
+    "ConversionRequested",
+    "DividendDeclared",
+    "EventReversed",
+    "HolderDividend",
+    "LedgerEvent",
+    "LotConversion",
+    "SeriesAuthorizationIncreased",
+    "SeriesDesignated",
+    "WarrantsExercised",
+    "WarrantsIssued",
+]

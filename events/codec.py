@@ -1,0 +1,133 @@
+"""Plain JSON forms of events: the `data` that `log --json`, `export` and the hash chain use.
+
+Money and prices become strings holding exact decimals, dates ISO strings, share counts
+integers. `event_data` and `event_from_data` are inverse for every event type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from events import EVENTS_BY_NAME, VALUE_TYPES, LedgerEvent
+
+ENVELOPE_FIELDS = frozenset(
+    {"originator_id", "originator_version", "effective_date", "recorded_at", "actor",
+     "prev_hash", "hash"}
+)
+_VALUES_BY_NAME = {cls.__name__: cls for cls in VALUE_TYPES}
+
+
+def to_json_value(value: Any) -> Any:
+    """A JSON-ready form of one field value."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, LedgerEvent):
+        return {
+            "position": value.originator_version,
+            "type": type(value).__name__,
+            "effective_date": value.effective_date.isoformat(),
+            "data": event_data(value),
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def event_data(event: LedgerEvent) -> dict[str, Any]:
+    """The event's own fields (not its envelope) in JSON form."""
+    return {
+        f.name: to_json_value(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name not in ENVELOPE_FIELDS
+    }
+
+
+def event_type_name(event: LedgerEvent) -> str:
+    return type(event).__name__
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(__import__("events")))
+
+
+def from_json_value(hint: Any, value: Any) -> Any:
+    """Inverse of `to_json_value` for a field of the given type hint."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return from_json_value(args[0], value)
+    if origin is tuple:
+        (item,) = typing.get_args(hint)[:1]
+        return tuple(from_json_value(item, v) for v in value)
+    if hint is Decimal:
+        return Decimal(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is UUID:
+        return UUID(value)
+    if hint is LedgerEvent:
+        cls = EVENTS_BY_NAME[value["type"]]
+        return event_from_data(
+            cls,
+            value["data"],
+            envelope={
+                "originator_version": value["position"],
+                "effective_date": date.fromisoformat(value["effective_date"]),
+            },
+        )
+    if isinstance(hint, type) and hint.__name__ in _VALUES_BY_NAME:
+        cls = _VALUES_BY_NAME[hint.__name__]
+        hints = _hints(cls)
+        return cls(**{k: from_json_value(hints[k], v) for k, v in value.items()})
+    return value
+
+
+def event_from_data(
+    cls: type[LedgerEvent], data: dict[str, Any], envelope: dict[str, Any] | None = None
+) -> LedgerEvent:
+    """Rebuild an event from its JSON `data`; envelope fields not given get neutral values."""
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {
+        "originator_id": UUID(int=0),
+        "originator_version": 0,
+        "effective_date": date.min,
+        "recorded_at": datetime.min,
+        "actor": "",
+        "prev_hash": "",
+        "hash": "",
+    }
+    kwargs.update(envelope or {})
+    for name, value in data.items():
+        kwargs[name] = from_json_value(hints[name], value)
+    return cls(**kwargs)
+
+
+def log_entry(event: LedgerEvent, reversed_by: int | None = None) -> dict[str, Any]:
+    """One event as `log --json` and `export` show it."""
+    return {
+        "position": event.originator_version,
+        "type": type(event).__name__,
+        "effective_date": event.effective_date.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "actor": event.actor,
+        "data": event_data(event),
+        "reversed_by": reversed_by,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }

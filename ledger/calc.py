@@ -1,0 +1,85 @@
+"""The computations of DOMAIN.md, exact: `Decimal` money, integer shares.
+
+Money is rounded half-up to cents only where it is settled or reported; shares from a
+division are rounded down and the fraction is paid as cash in lieu.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+
+CENT = Decimal("0.01")
+ACTUAL_365 = "actual/365"
+THIRTY_360 = "30/360"
+DAY_COUNTS = (ACTUAL_365, THIRTY_360)
+BASIS = {ACTUAL_365: 365, THIRTY_360: 360}
+# Enough digits that no intermediate quotient in this ledger is ever rounded.
+PRECISION = 60
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Round half-up to cents (where money is settled or reported)."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def floor_shares(value: Decimal, price: Decimal) -> int:
+    """Whole shares that `value` buys at `price`, rounded down."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return int((value / price).to_integral_value(rounding=ROUND_DOWN))
+
+
+def days_between(start: date, end: date, day_count: str) -> int:
+    """Days in the interval (start, end] under the series' day-count convention."""
+    if day_count == ACTUAL_365:
+        return (end - start).days
+    if day_count == THIRTY_360:
+        d1, d2 = start.day, end.day
+        if d1 == 31:
+            d1 = 30
+        if d2 == 31 and d1 >= 30:
+            d2 = 30
+        return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
+    raise ValueError(f"unknown day count {day_count!r}")
+
+
+def accrual_numerator(
+    shares: int, stated_value: Decimal, rate_percent: Decimal, start: date, end: date,
+    day_count: str,
+) -> Decimal:
+    """shares x stated value x rate% x days, before the division by 100 x basis.
+
+    Summing numerators and dividing once keeps a holder's accrual exact across its lots.
+    Non-positive intervals accrue nothing.
+    """
+    days = days_between(start, end, day_count)
+    if days <= 0 or shares <= 0:
+        return Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return shares * stated_value * rate_percent * days
+
+
+def accrual_amount(numerator: Decimal, day_count: str) -> Decimal:
+    """The exact (unrounded) accrued amount for a summed numerator."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return numerator / (100 * BASIS[day_count])
+
+
+def cashless_shares(shares: int, exercise_price: Decimal, market_price: Decimal) -> int:
+    """floor(N x (P - K) / P): net shares of a cashless exercise, or treasury-stock shares."""
+    if market_price <= exercise_price:
+        return 0
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return floor_shares(shares * (market_price - exercise_price), market_price)
+
+
+def mul(a: Decimal | int, b: Decimal | int) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return Decimal(a) * Decimal(b)

@@ -1,0 +1,319 @@
+"""The application service: the one API through which everything reads and records.
+
+`Ledger.record(command)` decides the command's event against the timeline as of its
+effective date, checks that the whole timeline stays valid with it inserted, chains its hash
+to the head and appends it. If another writer took the position first, it starts again from
+the new head, so nothing is lost and no invariant is bypassed by a race.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+
+from events import EventReversed, LedgerEvent
+from ledger.chain import GENESIS_HASH, event_hash
+from ledger.commands import Command, clean_name
+from ledger.errors import (
+    ConcurrencyConflict,
+    InvalidInput,
+    InvariantViolation,
+    NotFound,
+    StoreError,
+)
+from ledger.state import LedgerState, describe, reversed_positions, timeline
+from ledger.store import (
+    FORMAT_VERSION,
+    LEDGER_ID,
+    LedgerApplication,
+    Target,
+    check_sqlite_file,
+    create_private_file,
+    redact,
+    sqlite_env,
+)
+
+MAX_ATTEMPTS = 200
+CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
+COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
+
+
+class MetaRecorder(Protocol):
+    def read_meta(self) -> dict[str, str]: ...
+
+    def write_meta(self, rows: Sequence[tuple[str, str]]) -> None: ...
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def new_key() -> str:
+    """A new AES-256 key for FINLEDGER_KEY."""
+    from eventsourcing.cipher import AESCipher
+
+    return AESCipher.create_key(32)
+
+
+class Ledger:
+    """One ledger: its store, its chain, and the rules that guard what it records."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        actor: str | None = None,
+        key: str | None = None,
+        create: bool = False,
+    ) -> None:
+        self.target = Target.parse(target)
+        self.actor = clean_name(actor, "--actor") if actor is not None else default_actor()
+        self.key = key or None
+        self._create = create
+        self._app: LedgerApplication | None = None
+        self._events: list[LedgerEvent] | None = None
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        if self.target.kind == "sqlite":
+            env = sqlite_env(self.target)
+        else:
+            from ledger.postgres import postgres_env
+
+            env = postgres_env(self.target)
+        if self.key:
+            env["CIPHER_TOPIC"] = CIPHER_TOPIC
+            env["CIPHER_KEY"] = self.key
+            env["COMPRESSOR_TOPIC"] = COMPRESSOR_TOPIC
+        return env
+
+    @property
+    def exists(self) -> bool:
+        return self.target.exists()
+
+    def open(self, *, create: bool | None = None) -> LedgerApplication:
+        if self._app is not None:
+            return self._app
+        create = self._create if create is None else create
+        if self.target.kind == "sqlite":
+            if not self.target.exists():
+                if not create:
+                    raise NotFound(
+                        f"no ledger at {self.target.path!r}; run `finledger init` or record "
+                        "an event to create it, or point --db / FINLEDGER_DB at an existing one"
+                    )
+                create_private_file(self.target.path)
+            else:
+                check_sqlite_file(self.target.path)
+        try:
+            app = LedgerApplication(env=self._env())
+        except ValueError as exc:
+            raise StoreError(f"FINLEDGER_KEY is not a valid key ({exc}); make one with "
+                             "`finledger keygen`") from None
+        except (PersistenceError, OSError) as exc:
+            raise StoreError(
+                f"cannot open the ledger at {self.target.display()}: {redact(str(exc))}"
+            ) from None
+        self._app = app
+        self._check_meta(create=create)
+        return app
+
+    @property
+    def recorder(self) -> MetaRecorder:
+        app = self.open()
+        return app.recorder  # type: ignore[return-value]
+
+    def _check_meta(self, *, create: bool) -> None:
+        meta = self.recorder.read_meta()
+        if not meta:
+            self.recorder.write_meta(
+                [("format_version", str(FORMAT_VERSION)), ("encrypted", "1" if self.key else "0")]
+            )
+            return
+        version = int(meta.get("format_version", "1"))
+        if version > FORMAT_VERSION:
+            raise StoreError(
+                f"this ledger was written by a newer finledger (ledger format {version}, this "
+                f"program reads up to {FORMAT_VERSION}); upgrade finledger to read it"
+            )
+        encrypted = meta.get("encrypted") == "1"
+        if encrypted and not self.key:
+            raise StoreError(
+                "this ledger is encrypted; set FINLEDGER_KEY to the key it was created with"
+            )
+        if not encrypted and self.key:
+            raise StoreError(
+                "this ledger is not encrypted, but FINLEDGER_KEY is set; unset it to open "
+                "this ledger"
+            )
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def events(self, *, after: int = 0) -> list[LedgerEvent]:
+        """Every recorded event after position `after`, in recording order."""
+        app = self.open()
+        try:
+            return list(app.events.get(LEDGER_ID, gt=after or None))  # type: ignore[arg-type]
+        except PersistenceError as exc:
+            raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
+        except Exception as exc:
+            if type(exc).__name__ == "MapperDeserialisationError":
+                raise StoreError(
+                    "a stored event cannot be read (wrong FINLEDGER_KEY, or the ledger file "
+                    "was damaged); run `finledger audit verify` with the right key"
+                ) from None
+            raise
+
+    def iter_events(self) -> Iterator[LedgerEvent]:
+        yield from self.events()
+
+    def meta(self) -> dict[str, str]:
+        return self.recorder.read_meta()
+
+    def head(self) -> tuple[int, str]:
+        meta = self.meta()
+        return int(meta.get("head_position", "0")), meta.get("head_hash", GENESIS_HASH)
+
+    def state(self, events: Sequence[LedgerEvent] | None = None) -> LedgerState:
+        return LedgerState().apply_all(timeline(self.events() if events is None else events))
+
+    # --- recording -------------------------------------------------------------------------
+
+    def init(self) -> None:
+        self.open(create=True)
+
+    def record(self, command: Command) -> LedgerEvent:
+        """Decide, check and append the command's event: all of it or nothing."""
+        return self._append(lambda events: self._decide(command, events))
+
+    def reverse(self, position: int, reason: str) -> LedgerEvent:
+        """Append a reversal of the event at `position`, if the history without it holds."""
+        reason = clean_name(reason, "--reason")
+        return self._append(lambda events: self._decide_reversal(position, reason, events))
+
+    def _append(self, decide: Any) -> LedgerEvent:
+        self.open(create=True)
+        for attempt in range(MAX_ATTEMPTS):
+            events = self.events()
+            event = decide(events)
+            try:
+                self.open().save(event, head=(event.originator_version, event.hash))
+            except IntegrityError:
+                pass  # another writer took this position: decide again from the new head
+            except OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise StoreError(f"cannot write to the ledger: {redact(str(exc))}") from None
+            else:
+                return event
+            time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 20))
+        raise ConcurrencyConflict(
+            f"other writers kept recording first ({MAX_ATTEMPTS} attempts); try again"
+        )
+
+    def _envelope(
+        self, events: Sequence[LedgerEvent], cls: type[LedgerEvent], effective: date,
+        payload: dict[str, Any],
+    ) -> LedgerEvent:
+        position = len(events) + 1
+        prev = events[-1].hash if events else GENESIS_HASH
+        draft = cls(
+            originator_id=LEDGER_ID,
+            originator_version=position,
+            effective_date=effective,
+            recorded_at=datetime.now(UTC),
+            actor=self.actor,
+            prev_hash=prev,
+            hash="",
+            **payload,
+        )
+        return replace(draft, hash=event_hash(draft, prev))
+
+    def _decide(self, command: Command, events: Sequence[LedgerEvent]) -> LedgerEvent:
+        ordered = timeline(events)
+        on = command.effective_date
+        before = [e for e in ordered if e.effective_date <= on]
+        after = ordered[len(before):]
+        state = LedgerState().apply_all(before)
+        cls, payload = command.decide(state, len(events) + 1)
+        event = self._envelope(events, cls, on, payload)
+        state.apply(event)
+        for later in after:
+            try:
+                state.apply(later)
+            except InvariantViolation as exc:
+                raise InvariantViolation(
+                    f"back-dated to {on}, this would invalidate the later {describe(later)} "
+                    f"({later.effective_date}): {exc}",
+                    later.originator_version,
+                ) from None
+        return event
+
+    def _decide_reversal(
+        self, position: int, reason: str, events: Sequence[LedgerEvent]
+    ) -> LedgerEvent:
+        if position < 1 or position > len(events):
+            raise NotFound(
+                f"there is no event at position {position}; positions run from 1 to "
+                f"{len(events)} (see `finledger log`)"
+            )
+        target = events[position - 1]
+        if isinstance(target, EventReversed):
+            raise InvariantViolation(
+                f"position {position} is itself a reversal; a reversal is never reversed"
+            )
+        already = reversed_positions(events)
+        if position in already:
+            raise InvariantViolation(
+                f"position {position} was already reversed by position {already[position]}"
+            )
+        remaining = [e for e in events if e.originator_version != position]
+        state = LedgerState()
+        for later in timeline(remaining):
+            try:
+                state.apply(later)
+            except InvariantViolation as exc:
+                raise InvariantViolation(
+                    f"cannot reverse {describe(target)}: the later {describe(later)} depends "
+                    f"on it ({exc})",
+                    later.originator_version,
+                ) from None
+        on = max(
+            datetime.now(UTC).date(),
+            max((e.effective_date for e in events), default=target.effective_date),
+        )
+        return self._envelope(
+            events,
+            EventReversed,
+            on,
+            {"reversed_position": position, "reason": reason, "reversed": target},
+        )
+
+
+def open_ledger(target: str | None = None, **kwargs: Any) -> Ledger:
+    return Ledger(target or os.environ.get("FINLEDGER_DB") or "finledger.db", **kwargs)
+
+
+__all__ = ["InvalidInput", "Ledger", "new_key", "open_ledger"]

@@ -1,0 +1,359 @@
+"""The ledger's timeline and the fold that checks every invariant of DOMAIN.md along it.
+
+`timeline(events)` orders what the ledger knows: effective date, ties in recording order,
+reversed events and the reversals themselves left out. `LedgerState.apply` folds one event in
+and raises `InvariantViolation` naming the event's position when it would break an invariant.
+Events carry their computed outcomes, so the fold never recomputes what was decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import singledispatchmethod
+
+from events import (
+    COMMON,
+    ClosingCompleted,
+    CommonOutstandingReported,
+    ConversionRequested,
+    DividendDeclared,
+    EventReversed,
+    LedgerEvent,
+    SeriesAuthorizationIncreased,
+    SeriesDesignated,
+    WarrantsExercised,
+    WarrantsIssued,
+)
+from ledger.calc import accrual_amount, accrual_numerator
+from ledger.errors import InvariantViolation
+
+
+def describe(event: LedgerEvent) -> str:
+    return f"{type(event).__name__} at position {event.originator_version}"
+
+
+def reversed_positions(events: Iterable[LedgerEvent]) -> dict[int, int]:
+    """Reversed position -> position of the reversal that reversed it."""
+    return {
+        e.reversed_position: e.originator_version
+        for e in events
+        if isinstance(e, EventReversed)
+    }
+
+
+def timeline(events: Iterable[LedgerEvent]) -> list[LedgerEvent]:
+    """Events in effective-date order (ties in recording order), reversals applied."""
+    events = list(events)
+    reversed_ = reversed_positions(events)
+    kept = [
+        e
+        for e in events
+        if not isinstance(e, EventReversed) and e.originator_version not in reversed_
+    ]
+    return sorted(kept, key=lambda e: (e.effective_date, e.originator_version))
+
+
+@dataclass
+class Lot:
+    """The shares one holder bought in one closing; `shares` is what is left unconverted."""
+
+    id: str
+    holder: str
+    closing: str
+    issued_on: date
+    shares: int
+
+
+@dataclass
+class SeriesState:
+    terms: SeriesDesignated
+    authorized: int
+    issued: int = 0
+    converted: int = 0
+    lots: dict[str, Lot] = field(default_factory=dict)
+    throughs: list[date] = field(default_factory=list)
+    dividends_paid: Decimal = Decimal(0)
+
+    @property
+    def name(self) -> str:
+        return self.terms.series
+
+    @property
+    def outstanding(self) -> int:
+        return self.issued - self.converted
+
+    @property
+    def last_through(self) -> date | None:
+        return self.throughs[-1] if self.throughs else None
+
+    def holder_lots(self, holder: str) -> list[Lot]:
+        """A holder's open lots, oldest first (the order conversions consume them)."""
+        return [lot for lot in self.lots.values() if lot.holder == holder and lot.shares > 0]
+
+    def holdings(self) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for lot in self.lots.values():
+            if lot.shares > 0:
+                result[lot.holder] = result.get(lot.holder, 0) + lot.shares
+        return result
+
+    def accrual_start(self, lot: Lot) -> date:
+        last = self.last_through
+        return lot.issued_on if last is None or last < lot.issued_on else last
+
+    def lot_numerator(self, lot: Lot, shares: int, through: date) -> Decimal:
+        t = self.terms
+        return accrual_numerator(
+            shares, t.stated_value, t.dividend_rate, self.accrual_start(lot), through, t.day_count
+        )
+
+    def accrued(self, lots: Iterable[Lot], through: date) -> Decimal:
+        """Exact dividends accrued on the given lots up to `through` (not yet rounded)."""
+        total = sum(
+            (self.lot_numerator(lot, lot.shares, through) for lot in lots), Decimal(0)
+        )
+        return accrual_amount(total, self.terms.day_count)
+
+
+@dataclass
+class WarrantState:
+    issued: WarrantsIssued
+    exercised: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return self.issued.shares - self.exercised
+
+    def expired_on(self, on: date) -> bool:
+        expires = self.issued.expires
+        return expires is not None and on > expires
+
+
+@dataclass
+class LedgerState:
+    """What the timeline has established up to the last event applied."""
+
+    series: dict[str, SeriesState] = field(default_factory=dict)
+    warrants: dict[str, WarrantState] = field(default_factory=dict)
+    closings: dict[str, ClosingCompleted] = field(default_factory=dict)
+    baselines: list[CommonOutstandingReported] = field(default_factory=list)
+    last_date: date | None = None
+
+    # --- lookups used by commands --------------------------------------------------------
+
+    def ref_in_use(self, ref: str) -> bool:
+        return ref in self.closings or ref in self.warrants
+
+    def get_series(self, name: str, event: LedgerEvent | None = None) -> SeriesState:
+        try:
+            return self.series[name]
+        except KeyError:
+            known = ", ".join(sorted(self.series)) or "none yet"
+            raise self._violation(
+                f"series {name!r} is not designated (designated series: {known}); "
+                "record it first with `record series`",
+                event,
+            ) from None
+
+    # --- the fold ---------------------------------------------------------------------------
+
+    def apply_all(self, events: Iterable[LedgerEvent]) -> LedgerState:
+        for event in events:
+            self.apply(event)
+        return self
+
+    def apply(self, event: LedgerEvent) -> None:
+        self._apply(event)
+        if self.last_date is None or event.effective_date > self.last_date:
+            self.last_date = event.effective_date
+
+    @staticmethod
+    def _violation(message: str, event: LedgerEvent | None) -> InvariantViolation:
+        return InvariantViolation(message, event.originator_version if event else None)
+
+    def _series_on(self, name: str, event: LedgerEvent) -> SeriesState:
+        series = self.get_series(name, event)
+        if event.effective_date < series.terms.effective_date:
+            raise self._violation(
+                f"{event.effective_date} is before series {name!r} was designated "
+                f"({series.terms.effective_date}); use a date on or after it",
+                event,
+            )
+        return series
+
+    @singledispatchmethod
+    def _apply(self, event: LedgerEvent) -> None:
+        raise TypeError(f"no rule for {type(event).__name__}")
+
+    @_apply.register
+    def _designated(self, event: SeriesDesignated) -> None:
+        if event.series in self.series:
+            raise self._violation(
+                f"series {event.series!r} is already designated; choose another name or "
+                "use `record authorization` to authorize more shares",
+                event,
+            )
+        if event.series.lower() == COMMON:
+            raise self._violation("`common` is reserved for common stock; name the series", event)
+        self.series[event.series] = SeriesState(terms=event, authorized=event.authorized)
+
+    @_apply.register
+    def _authorization(self, event: SeriesAuthorizationIncreased) -> None:
+        series = self._series_on(event.series, event)
+        series.authorized += event.shares
+
+    @_apply.register
+    def _closing(self, event: ClosingCompleted) -> None:
+        if self.ref_in_use(event.ref):
+            raise self._violation(
+                f"reference {event.ref!r} is already used; give a new --ref", event
+            )
+        names = [a.investor for a in event.allocations]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise self._violation(
+                f"investor {dupes[0]!r} appears more than once in the closing; "
+                "give each investor once with its total shares",
+                event,
+            )
+        if event.security != COMMON:
+            series = self._series_on(event.security, event)
+            if series.issued + event.shares > series.authorized:
+                raise self._violation(
+                    f"closing {event.ref!r} would issue {event.shares:,} shares of "
+                    f"{series.name!r} but only {series.authorized - series.issued:,} of its "
+                    f"{series.authorized:,} authorized shares remain unissued on "
+                    f"{event.effective_date}; record an authorization increase first",
+                    event,
+                )
+            series.issued += event.shares
+            for allocation in event.allocations:
+                lot_id = f"{event.ref}/{allocation.investor}"
+                series.lots[lot_id] = Lot(
+                    id=lot_id,
+                    holder=allocation.investor,
+                    closing=event.ref,
+                    issued_on=event.effective_date,
+                    shares=allocation.shares,
+                )
+        self.closings[event.ref] = event
+
+    @_apply.register
+    def _warrants(self, event: WarrantsIssued) -> None:
+        if self.ref_in_use(event.ref):
+            raise self._violation(
+                f"reference {event.ref!r} is already used; give a new --ref", event
+            )
+        if event.closing is not None:
+            closing = self.closings.get(event.closing)
+            if closing is None:
+                raise self._violation(
+                    f"closing {event.closing!r} is not recorded on or before "
+                    f"{event.effective_date}; give the reference of an earlier closing",
+                    event,
+                )
+        if event.expires is not None and event.expires < event.effective_date:
+            raise self._violation(
+                f"warrant expiry {event.expires} is before its issue date "
+                f"{event.effective_date}; an expiry must be on or after issue",
+                event,
+            )
+        self.warrants[event.ref] = WarrantState(issued=event)
+
+    @_apply.register
+    def _exercise(self, event: WarrantsExercised) -> None:
+        warrant = self.warrants.get(event.warrant)
+        if warrant is None:
+            raise self._violation(
+                f"warrant {event.warrant!r} is not issued on or before "
+                f"{event.effective_date}; give the reference of an issued warrant",
+                event,
+            )
+        if warrant.expired_on(event.effective_date):
+            raise self._violation(
+                f"warrant {event.warrant!r} expired on {warrant.issued.expires}; "
+                f"it cannot be exercised on {event.effective_date}",
+                event,
+            )
+        if event.shares > warrant.outstanding:
+            raise self._violation(
+                f"warrant {event.warrant!r} has {warrant.outstanding:,} shares outstanding "
+                f"on {event.effective_date}; exercise at most that many, not {event.shares:,}",
+                event,
+            )
+        if event.cashless and (
+            event.market_price is None or event.market_price <= warrant.issued.exercise_price
+        ):
+            raise self._violation(
+                "a cashless exercise needs a market price above the exercise price "
+                f"{warrant.issued.exercise_price}",
+                event,
+            )
+        warrant.exercised += event.shares
+
+    @_apply.register
+    def _dividend(self, event: DividendDeclared) -> None:
+        series = self._series_on(event.series, event)
+        last = series.last_through
+        if last is not None and event.through <= last:
+            raise self._violation(
+                f"series {series.name!r} already has dividends declared through {last}; "
+                f"declare through a later date than that, not {event.through}",
+                event,
+            )
+        if event.through > event.effective_date:
+            raise self._violation(
+                f"dividends cannot be declared through {event.through}, after the declaration "
+                f"date {event.effective_date}; declare through a date on or before it",
+                event,
+            )
+        if event.through < series.terms.effective_date:
+            raise self._violation(
+                f"through date {event.through} is before series {series.name!r} was designated",
+                event,
+            )
+        allowed = series.terms.dividend_form
+        if allowed != "either" and event.form != allowed:
+            raise self._violation(
+                f"series {series.name!r} pays dividends in {allowed} only; use --form {allowed}",
+                event,
+            )
+        series.throughs.append(event.through)
+        series.dividends_paid += event.amount
+
+    @_apply.register
+    def _conversion(self, event: ConversionRequested) -> None:
+        series = self._series_on(event.series, event)
+        held = sum(lot.shares for lot in series.holder_lots(event.holder))
+        if event.shares > held:
+            raise self._violation(
+                f"{event.holder!r} holds {held:,} shares of {series.name!r} on "
+                f"{event.effective_date}; it can convert at most that many, not {event.shares:,}",
+                event,
+            )
+        for part in event.lots:
+            lot = series.lots.get(part.lot)
+            if lot is None or lot.shares < part.shares or lot.holder != event.holder:
+                raise self._violation(
+                    f"lot {part.lot!r} no longer holds the {part.shares:,} shares this "
+                    "conversion retired",
+                    event,
+                )
+            lot.shares -= part.shares
+        series.converted += event.shares
+
+    @_apply.register
+    def _common(self, event: CommonOutstandingReported) -> None:
+        self.baselines.append(event)
+
+    @_apply.register
+    def _reversal(self, event: EventReversed) -> None:
+        raise self._violation("a reversal is not part of the timeline", event)
+
+
+def fold(events: Sequence[LedgerEvent]) -> LedgerState:
+    """The state after the whole timeline of `events` (raises on the first violation)."""
+    return LedgerState().apply_all(timeline(events))

@@ -1,0 +1,242 @@
+"""The event store: eventsourcing's application, recorder and mapper, set up for a ledger.
+
+One ledger is one aggregate stream: every event is a version of the same originator, so the
+version is the event's position, the store's unique (originator, version) key makes
+concurrent writers race for a position (the loser re-checks and retries), and the stream is
+naturally the order of the hash chain. The chain's head is written by the same transaction
+that appends the events, into `finledger_meta`, so deleting the last event is detectable.
+
+The backend is chosen by the target: a file path is SQLite (the embedded default), a
+`postgresql://` URL is eventsourcing's PostgreSQL module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from uuid import UUID, uuid5
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import Environment, get_topic
+
+from events import EVENT_TYPES, VALUE_TYPES, LedgerEvent
+from ledger.errors import StoreError
+
+LEDGER_ID = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "finledger")
+FORMAT_VERSION = 1
+META_TABLE = "finledger_meta"
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class DataclassAsDict(Transcoding):
+    """A frozen dataclass nested inside an event, stored as its fields."""
+
+    def __init__(self, cls: type) -> None:
+        self.type = cls
+        self.name = get_topic(cls)
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return dict(vars(obj))
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**{k: _tuples(v) for k, v in data.items()})
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class LedgerMapper(Mapper[UUID]):
+    """Stored JSON has no tuples; give events back the tuples they were recorded with."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event = super().to_domain_event(stored_event)
+        state = vars(event)
+        for key, value in state.items():
+            if isinstance(value, list):
+                state[key] = tuple(value)
+        return event
+
+
+def head_rows(head: tuple[int, str] | None) -> list[tuple[str, str]]:
+    """The meta rows that record the chain head (written with the events)."""
+    if head is None:
+        return []
+    return [("head_position", str(head[0])), ("head_hash", head[1])]
+
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        rows = head_rows(kwargs.get("head"))
+        if rows:
+            c.executemany(
+                f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                rows,
+            )
+        return ids
+
+    def read_meta(self) -> dict[str, str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT key, value FROM {META_TABLE}")
+            return {row["key"]: row["value"] for row in c.fetchall()}
+
+    def write_meta(self, rows: Sequence[tuple[str, str]]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                list(rows),
+            )
+
+
+class LedgerApplication(Application[UUID]):
+    """eventsourcing's application, configured only by the env it is given."""
+
+    name = "finledger"
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Deliberately not os.environ: a stray CIPHER_TOPIC must not change a ledger.
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return LedgerMapper(
+            transcoder=self.construct_transcoder(),
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+        )
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for cls in (*VALUE_TYPES, *EVENT_TYPES):
+            transcoder.register(DataclassAsDict(cls))
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where a ledger lives: a SQLite file or a PostgreSQL database."""
+
+    kind: str  # "sqlite" | "postgres"
+    path: str = ""
+    host: str = ""
+    port: str = ""
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+
+    @classmethod
+    def parse(cls, target: str) -> Target:
+        if re.match(r"^postgres(ql)?://", target):
+            parts = urlsplit(target)
+            if not parts.hostname or not parts.path.strip("/"):
+                raise StoreError(
+                    "a PostgreSQL target looks like postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"
+                )
+            try:
+                port = str(parts.port or 5432)
+            except ValueError:
+                raise StoreError("the port in the PostgreSQL URL is not a number") from None
+            return cls(
+                kind="postgres",
+                host=parts.hostname,
+                port=port,
+                user=unquote(parts.username or "postgres"),
+                password=unquote(parts.password or ""),
+                dbname=unquote(parts.path.strip("/")),
+            )
+        if "://" in target:
+            raise StoreError(
+                f"unsupported store {redact(target)!r}; give a SQLite file path or a "
+                "postgresql:// URL"
+            )
+        return cls(kind="sqlite", path=target)
+
+    def display(self) -> str:
+        if self.kind == "sqlite":
+            return self.path
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    def exists(self) -> bool:
+        if self.kind == "sqlite":
+            return Path(self.path).exists()
+        return True
+
+
+def redact(text: str) -> str:
+    """Hide the password of any URL in the text."""
+    return re.sub(r"(://[^:/@\s]+):[^@\s]*@", r"\1:***@", text)
+
+
+def create_private_file(path: str) -> None:
+    """Create the SQLite file readable by its owner only (0600), before SQLite opens it."""
+    parent = Path(path).parent
+    if not parent.exists():
+        raise StoreError(f"folder {str(parent)!r} does not exist; create it or choose another --db")
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def sqlite_env(target: Target) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": target.path,
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": get_topic(LedgerSQLiteRecorder),
+    }
+
+
+def is_sqlite_ledger_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(16)
+    except OSError:
+        return False
+    return header in (b"", b"SQLite format 3\x00")
+
+
+def check_sqlite_file(path: str) -> None:
+    if not is_sqlite_ledger_file(path):
+        raise StoreError(f"{path!r} is not a finledger ledger (not a SQLite database file)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path!r} cannot be read as a ledger: {exc}") from None
