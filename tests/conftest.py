@@ -1,0 +1,70 @@
+"""Shared fixtures: a fresh ledger target per test, and the CLI run in-process.
+
+`db` is parametrized over the backends, so every test that takes it runs once per backend
+(the PostgreSQL half skips with a reason where no server is configured).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from cli.main import run
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run `finledger ARGS` in this process and capture exit code, stdout and stderr."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    code = 0
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                run(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+@pytest.fixture(params=["sqlite"])
+def db(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    """A fresh, empty ledger target for one backend."""
+    if request.param == "sqlite":
+        yield os.path.join(str(tmp_path), "ledger.db")
+        return
+    raise AssertionError(request.param)
+
+
+@pytest.fixture
+def fl(db: str) -> object:
+    """`fl("record", "series", ...)` runs finledger against this test's ledger."""
+
+    def call(*args: str, env: dict[str, str] | None = None) -> Result:
+        return invoke("--db", db, *args, env=env)
+
+    return call
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("FINLEDGER_DB", "FINLEDGER_KEY", "FINLEDGER_ACTOR", "NO_COLOR"):
+        monkeypatch.delenv(key, raising=False)
