@@ -10,23 +10,32 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_PLAIN_INT = re.compile(r"^[+-]?\d+$")
+from ledger.commands import MAX_MONEY, MAX_PLACES, MAX_SHARES
+
+# ASCII digits only: Python's \d and Decimal() also accept other scripts' digits ("٤٤٤").
+_PLAIN_DECIMAL = re.compile(r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$", re.ASCII)
+_PLAIN_INT = re.compile(r"^\+?[0-9]+$", re.ASCII)
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 
 
 def parse_decimal(text: str | Decimal, what: str = "value") -> Decimal:
     if not isinstance(text, str):
         return text
     raw = text.strip()
-    if not _PLAIN_DECIMAL.match(raw):
+    if raw.startswith("-"):
+        raise ValueError(f"{text!r} is negative; give a positive amount")
+    if not _PLAIN_DECIMAL.fullmatch(raw):
         hint = raw.replace(",", "") if "," in raw else "10000 or 2.35"
         raise ValueError(f"{text!r} is not a plain decimal {what}; write it like {hint}")
     try:
         value = Decimal(raw)
     except InvalidOperation:
         raise ValueError(f"{text!r} is not a decimal; write it like 2.35") from None
-    if value.is_signed() and value != 0:
-        raise ValueError(f"{text!r} is negative; give a positive amount")
+    if value >= MAX_MONEY:
+        raise ValueError(f"{text!r} is too large; give less than {MAX_MONEY:,.0f}")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        raise ValueError(f"{text!r} has more than {MAX_PLACES} decimal places; round it")
     return value
 
 
@@ -34,11 +43,15 @@ def parse_shares(text: str | int) -> int:
     if not isinstance(text, str):
         return text
     raw = text.strip()
-    if not _PLAIN_INT.match(raw):
+    if raw.startswith("-"):
+        raise ValueError(f"{text!r} is negative; give a positive number of shares, like 444")
+    if not _PLAIN_INT.fullmatch(raw):
         raise ValueError(f"{text!r} is not a whole number of shares; write it like 444")
     value = int(raw)
     if value <= 0:
         raise ValueError(f"{text!r} is not a positive number of shares; give 1 or more")
+    if value > MAX_SHARES:
+        raise ValueError(f"{text!r} is too many shares; give at most {MAX_SHARES:,}")
     return value
 
 
@@ -46,7 +59,7 @@ def parse_date(text: str | date) -> date:
     if not isinstance(text, str):
         return text
     raw = text.strip()
-    if not re.match(r"^\d{4}-\d{2}-\d{2}$", raw):
+    if not _ISO_DATE.fullmatch(raw):
         raise ValueError(f"{text!r} is not a date; write it as YYYY-MM-DD, like 2003-05-14")
     try:
         return date.fromisoformat(raw)

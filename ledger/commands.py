@@ -8,6 +8,7 @@ new event inserted, so a back-dated command is checked against what came after i
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -47,30 +48,69 @@ MAX_NAME = 200
 Decision = tuple[type[LedgerEvent], dict[str, Any]]
 
 
-def clean_name(value: str, what: str) -> str:
-    """Trim a name; refuse empty ones and control characters."""
-    name = value.strip()
-    if not name:
+# Characters a name may not contain: controls (C0, DEL, C1), lone surrogates (undecodable
+# command-line bytes), unassigned and private-use code points, line and paragraph separators,
+# and the bidirectional embeddings, overrides and isolates that can make a name display as
+# another one. Right-to-left letters and marks themselves are fine.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Cn", "Co", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+# Bounds that keep every product and quotient exact at calc.PRECISION digits.
+MAX_SHARES = 10**15 - 1
+MAX_MONEY = Decimal("1e15")
+MAX_PLACES = 10
+
+
+def clean_text(value: str, what: str, *, allow_empty: bool = False) -> str:
+    """Trim a free-text value; refuse control and invisible-only text."""
+    text = value.strip()
+    bad = next(
+        (
+            ch
+            for ch in text
+            if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES or ch in _BIDI_CONTROLS
+        ),
+        None,
+    )
+    if bad is not None:
+        code = f"U+{ord(bad):04X}"
+        raise InvalidInput(
+            f"{what} contains the control or invisible character {code}; "
+            "remove it and give plain text"
+        )
+    visible = any(unicodedata.category(ch)[0] not in "ZC" for ch in text)
+    if not visible and not (allow_empty and not text):
         raise InvalidInput(f"{what} is empty; give a name with at least one visible character")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise InvalidInput(f"{what} {name!r} contains control characters; remove them")
-    if len(name) > MAX_NAME:
-        raise InvalidInput(f"{what} is {len(name)} characters long; keep it to {MAX_NAME}")
-    return name
+    if len(text) > MAX_NAME:
+        raise InvalidInput(f"{what} is {len(text)} characters long; keep it to {MAX_NAME}")
+    return text
+
+
+def clean_name(value: str, what: str) -> str:
+    """Trim a name; refuse empty ones, control characters and invisible-only names."""
+    return clean_text(value, what)
 
 
 def positive_shares(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidInput(f"{what} must be a whole positive number of shares, not {value!r}")
+    if value > MAX_SHARES:
+        raise InvalidInput(f"{what} {value:,} is too large; give at most {MAX_SHARES:,} shares")
     return value
 
 
 def positive_money(value: Decimal, what: str, *, allow_zero: bool = False) -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise InvalidInput(f"{what} must be a finite decimal such as 2.35, not {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
+    if value < 0 or (value == 0 and not allow_zero) or value.is_signed():
         floor = "zero or more" if allow_zero else "more than zero"
         raise InvalidInput(f"{what} must be {floor}, not {value}")
+    if value >= MAX_MONEY:
+        raise InvalidInput(f"{what} {value} is too large; give less than {MAX_MONEY:,.0f}")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        raise InvalidInput(
+            f"{what} {value} has more than {MAX_PLACES} decimal places; round it to {MAX_PLACES}"
+        )
     return value
 
 
@@ -189,7 +229,9 @@ class RecordClosing(Command):
                     f"investor {name!r} appears more than once; give each investor once"
                 )
             seen.add(name)
-            allocations.append(Allocation(investor=name, shares=shares, gross=cents(mul(shares, price))))
+            allocations.append(
+                Allocation(investor=name, shares=shares, gross=cents(mul(shares, price)))
+            )
         total = sum(a.shares for a in allocations)
         gross = cents(mul(total, price))
         fees = cents(self.fees)
@@ -224,9 +266,7 @@ class IssueWarrants(Command):
         holder = clean_name(self.holder, "--holder")
         positive_shares(self.shares, "--shares")
         positive_money(self.exercise_price, "--exercise-price")
-        label = self.label.strip()
-        if any(ord(ch) < 32 for ch in label):
-            raise InvalidInput("--label contains control characters; remove them")
+        label = clean_text(self.label, "--label", allow_empty=True)
         ref = clean_name(self.ref, "--ref") if self.ref is not None else None
         if ref is not None and state.ref_in_use(ref):
             raise InvariantViolation(f"reference {ref!r} is already used; give a new --ref")
