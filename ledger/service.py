@@ -107,16 +107,16 @@ class Ledger:
         if self._app is not None:
             return self._app
         create = self._create if create is None else create
-        if self.target.kind == "sqlite":
-            if not self.target.exists():
-                if not create:
-                    raise NotFound(
-                        f"no ledger at {self.target.path!r}; run `finledger init` or record "
-                        "an event to create it, or point --db / FINLEDGER_DB at an existing one"
-                    )
+        if not self.target.exists():
+            if not create:
+                raise NotFound(
+                    f"no ledger at {self.target.display()!r}; run `finledger init` or record "
+                    "an event to create it, or point --db / FINLEDGER_DB at an existing one"
+                )
+            if self.target.kind == "sqlite":
                 create_private_file(self.target.path)
-            else:
-                check_sqlite_file(self.target.path)
+        elif self.target.kind == "sqlite":
+            check_sqlite_file(self.target.path)
         try:
             app = LedgerApplication(env=self._env())
         except ValueError as exc:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
@@ -157,6 +157,7 @@ class Target:
     user: str = ""
     password: str = ""
     dbname: str = ""
+    schema: str = ""
 
     @classmethod
     def parse(cls, target: str) -> Target:
@@ -177,6 +178,7 @@ class Target:
                 user=unquote(parts.username or "postgres"),
                 password=unquote(parts.password or ""),
                 dbname=unquote(parts.path.strip("/")),
+                schema=_schema_option(parts.query),
             )
         if "://" in target:
             raise StoreError(
@@ -188,12 +190,31 @@ class Target:
     def display(self) -> str:
         if self.kind == "sqlite":
             return self.path
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+        schema = f"?schema={self.schema}" if self.schema else ""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}{schema}"
 
     def exists(self) -> bool:
         if self.kind == "sqlite":
             return Path(self.path).exists()
-        return True
+        from ledger.postgres import ledger_exists
+
+        return ledger_exists(self)
+
+
+def _schema_option(query: str) -> str:
+    """`?schema=NAME` puts the ledger's tables in that PostgreSQL schema (default public)."""
+    options = parse_qs(query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"schema"})
+    if unknown:
+        raise StoreError(
+            f"unknown option {unknown[0]!r} in the PostgreSQL URL; the only option is ?schema=NAME"
+        )
+    schema = options.get("schema", [""])[-1]
+    if schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        raise StoreError(
+            f"schema {schema!r} is not a plain name; use lowercase letters, digits and _"
+        )
+    return schema
 
 
 def redact(text: str) -> str:

@@ -45,11 +45,17 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    """A fresh, empty ledger target for one backend."""
+    """A fresh, empty ledger target for one backend (PostgreSQL: a schema of its own)."""
     if request.param == "sqlite":
         yield os.path.join(str(tmp_path), "ledger.db")
+        return
+    if request.param == "postgres":
+        from tests.pg import fresh_ledger_url
+
+        with fresh_ledger_url() as url:
+            yield url
         return
     raise AssertionError(request.param)
 
