@@ -29,6 +29,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, describe, reversed_positions, timeline
 from ledger.store import (
     FORMAT_VERSION,
@@ -137,9 +138,11 @@ class Ledger:
 
     def _check_meta(self, *, create: bool) -> None:
         meta = self.recorder.read_meta()
+        cipher = self.open().mapper.cipher
         if not meta:
             self.recorder.write_meta(
                 [("format_version", str(FORMAT_VERSION)), ("encrypted", "1" if self.key else "0")]
+                + ([(KEY_CHECK_ROW, key_check_value(cipher))] if cipher is not None else [])
             )
             return
         version = int(meta.get("format_version", "1"))
@@ -157,6 +160,12 @@ class Ledger:
             raise StoreError(
                 "this ledger is not encrypted, but FINLEDGER_KEY is set; unset it to open "
                 "this ledger"
+            )
+        check = meta.get(KEY_CHECK_ROW)
+        if cipher is not None and check is not None and not key_fits(cipher, check):
+            raise StoreError(
+                "FINLEDGER_KEY is not the key this ledger was encrypted with; set it to the "
+                "key printed by the `finledger keygen` that created the ledger"
             )
 
     def close(self) -> None:
