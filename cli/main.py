@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from cli import record
+from cli import audit, record
 from cli.console import fail_line, out, print_json
 from cli.context import Settings, ledger
 from cli.params import parse_date
@@ -31,6 +31,7 @@ app = typer.Typer(
     add_completion=True,
 )
 app.add_typer(record.app, name="record")
+app.add_typer(audit.app, name="audit")
 
 
 @app.callback()

@@ -1,0 +1,149 @@
+"""`finledger audit ...`: prove the ledger (verify) and show how each event moved it (replay)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.console import err, out, print_json
+from cli.context import ledger
+from cli.params import parse_date, parse_shares
+from events.codec import log_entry
+from ledger import audit
+from ledger.errors import AuditFailure
+from ledger.store import LEDGER_ID
+
+app = typer.Typer(help="Prove the ledger: verify its hash chain, replay it step by step.",
+                  no_args_is_help=True)
+
+PROGRESS_THRESHOLD = 5000
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, only when stderr is a terminal and the work is long."""
+    if not sys.stderr.isatty() or total < PROGRESS_THRESHOLD:
+        yield lambda done, of: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=err(),
+                  transient=True) as bar:
+        task = bar.add_task(description, total=total)
+
+        def update(done: int, of: int) -> None:
+            bar.update(task, completed=done, total=of)
+
+        yield update
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    expect_head: Annotated[str | None, typer.Option(
+        "--expect-head", metavar="HASH",
+        help="Also fail unless the ledger still ends at this head hash.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='{"ok", "events", "problems"}.')]
+        = False,
+) -> None:
+    """Recompute the hash chain from the first event, check the head, replay the history.
+
+    Every problem is reported with its position (an edited, inserted, deleted or reordered
+    event); any problem exits 1. Prints the head hash to note for a later --expect-head.
+
+    Example: finledger audit verify --expect-head 60fd6d94...
+    """
+    with ledger(ctx) as book:
+        app_ = book.open()
+        meta = book.meta()
+        total = int(meta.get("head_position", "0")) if meta.get(
+            "head_position", "0").isdigit() else 0
+        with progress_bar("Reading events", total) as update:
+            rows = audit.read_rows(app_, LEDGER_ID, update)
+        with progress_bar("Checking the chain", len(rows)) as update:
+            result = audit.verify(rows, meta, ledger_id=LEDGER_ID, expect_head=expect_head,
+                                  progress=update)
+    problems = [{"position": p.position, "problem": p.problem} for p in result.problems]
+    if as_json:
+        print_json({"ok": result.ok, "events": result.events, "problems": problems,
+                    "head_position": result.head_position, "head_hash": result.head_hash})
+    else:
+        console = out()
+        for p in result.problems:
+            console.print(f"position {p.position}: {p.problem}", markup=False)
+        verdict = "OK" if result.ok else f"FAILED ({len(result.problems)} problem(s))"
+        console.print(f"{verdict}: {result.events} events; head {result.head_position} "
+                      f"{result.head_hash}", markup=False)
+    if not result.ok:
+        first = result.problems[0]
+        raise AuditFailure(f"audit failed: {len(result.problems)} problem(s), the first at "
+                           f"position {first.position}: {first.problem}")
+
+
+def _moved(now: Decimal | int, was: Decimal | int | None) -> str:
+    """A running total, and by how much this step moved it."""
+    if was is None or now == was:
+        return f"{now:,}"
+    return f"{now:,} ({now - was:+,})"
+
+
+def _replay_table(steps: list[audit.Step]) -> Table:
+    from cli.render import _summary
+
+    table = Table(title="Replay (effective-date order; running totals after each event)",
+                  title_justify="left")
+    for name, justify in (("Pos", "right"), ("Effective", "left"), ("Type", "left"),
+                          ("What", "left"), ("Capital gross", "right"),
+                          ("Preferred", "right"), ("Warrants", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    before: audit.Step | None = None
+    for step in steps:
+        table.add_row(
+            str(step.event.originator_version), step.event.effective_date.isoformat(),
+            type(step.event).__name__, _summary(log_entry(step.event)),
+            _moved(step.capital_gross, before.capital_gross if before else None),
+            _moved(step.preferred_outstanding,
+                   before.preferred_outstanding if before else None),
+            _moved(step.warrants_outstanding, before.warrants_outstanding if before else None),
+        )
+        before = step
+    return table
+
+
+@app.command("replay")
+def replay(
+    ctx: typer.Context,
+    until: Annotated[date | None, typer.Option(
+        parser=parse_date, metavar="YYYY-MM-DD", help="Stop after events effective on or "
+        "before this date.")] = None,
+    to: Annotated[int | None, typer.Option(
+        "--to", parser=parse_shares, metavar="POSITION",
+        help="Replay the ledger as recorded at this position.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, one step per event.")]
+        = False,
+) -> None:
+    """Replay the timeline one event at a time, with the running totals after each.
+
+    Example: finledger audit replay --until 2003-12-31
+    """
+    if until is not None and to is not None:
+        raise typer.BadParameter("give --until or --to, not both", param_hint="'--to'")
+    with ledger(ctx) as book:
+        events = book.events()
+    if to is not None and to > len(events):
+        from ledger.errors import NotFound
+
+        raise NotFound(f"there is no position {to}; the ledger holds {len(events)} events")
+    steps = audit.replay_steps(events, until=until, to_position=to)
+    if as_json:
+        print_json([s.as_json() for s in steps])
+        return
+    out().print(_replay_table(steps))
