@@ -256,8 +256,15 @@ def check_sqlite_file(path: str) -> None:
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            tables = {row[0] for row in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path!r} cannot be read as a ledger: {exc}") from None
+    if tables and META_TABLE not in tables:
+        # Another program's database: adding a ledger's tables to it would be a surprise.
+        raise StoreError(
+            f"{path!r} is a SQLite database but not a finledger ledger (no {META_TABLE} "
+            "table); point --db / FINLEDGER_DB at a ledger or a new file"
+        )
