@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
+from rich import box
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -59,4 +62,195 @@ def log_table(entries: list[dict[str, Any]]) -> Table:
             str(entry["position"]), entry["effective_date"], entry["type"], what,
             entry["recorded_at"][:19].replace("T", " "), entry.get("actor", ""),
         )
+    return table
+
+
+# --- reports -------------------------------------------------------------------------------
+# Each takes the data a `projections.reports` builder returns (Decimal money, int shares),
+# the same data `--json` prints, and draws it like a financial statement.
+
+HEADER = "bold cyan"
+TOTAL = "bold"
+
+
+def shares(value: int) -> str:
+    return f"{value:,}"
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,}"
+
+
+def _figures(table: Table, *names: str) -> None:
+    for name in names:
+        table.add_column(name, justify="right", no_wrap=True)
+
+
+def _statement(title: str, caption: str | None = None) -> Table:
+    return Table(
+        title=title, title_justify="left", title_style="bold", caption=caption,
+        caption_justify="left", header_style=HEADER, box=box.SIMPLE_HEAD,
+    )
+
+
+def _as_of(report: dict[str, Any]) -> str:
+    return f"as of {report['as_of'].isoformat()}"
+
+
+def preferred_table(report: dict[str, Any]) -> Table:
+    notes = []
+    for s in report["series"]:
+        kind = "cumulative" if s["cumulative"] else "non-cumulative"
+        through = s["dividends_through"]
+        paid = f", dividends declared through {through}" if through else ", no dividend declared"
+        notes.append(
+            f"{s['series']}: stated value ${money(s['stated_value'])}, converts at "
+            f"${s['conversion_price']}, {s['dividend_rate']}% {kind}, "
+            f"{shares(s['authorized'])} authorized{paid}"
+        )
+    table = _statement(f"Outstanding preferred {_as_of(report)}", "\n".join(notes) or None)
+    table.add_column("Series / holder")
+    _figures(table, "Issued", "Converted", "Outstanding", "Stated\nvalue $",
+             "Accrued\ndividends $", "As-converted\ncommon")
+    for s in report["series"]:
+        table.add_row(
+            Text(s["series"], style="bold"), shares(s["issued"]), shares(s["converted"]),
+            shares(s["outstanding"]), money(s["stated_value_outstanding"]),
+            money(s["accrued_dividends"]) if s["cumulative"] else "-",
+            shares(s["as_converted_common"]),
+        )
+        for h in s["holders"]:
+            table.add_row(
+                f"  {h['holder']}", shares(h["issued"]), shares(h["converted"]),
+                shares(h["outstanding"]), money(h["stated_value_outstanding"]),
+                money(h["accrued_dividends"]) if s["cumulative"] else "-",
+                shares(h["as_converted_common"]),
+            )
+    t = report["totals"]
+    table.add_section()
+    table.add_row(
+        "Total", "", "", shares(t["outstanding"]), money(t["stated_value_outstanding"]),
+        money(t["accrued_dividends"]), shares(t["as_converted_common"]), style=TOTAL,
+    )
+    return table
+
+
+def warrants_tables(report: dict[str, Any]) -> Group:
+    market = report.get("market_price")
+    title = f"Warrant overhang {_as_of(report)}"
+    if market is not None:
+        title += f", market price ${market}"
+    table = _statement(title)
+    table.add_column("Ref", no_wrap=True)
+    table.add_column("Label")
+    table.add_column("Holder")
+    table.add_column("Issued\non", no_wrap=True)
+    table.add_column("Expires", no_wrap=True)
+    _figures(table, "Exercise\nprice $", "Issued", "Exercised", "Expired", "Outstanding",
+             "Potential\nproceeds $")
+    if market is not None:
+        _figures(table, "In the\nmoney", "Treasury\nshares")
+
+    def extra(row: dict[str, Any]) -> list[str]:
+        if market is None:
+            return []
+        return [shares(row["in_the_money"]), shares(row["treasury_shares"])]
+
+    groups = {g["closing"]: g for g in report["by_closing"]}
+    for closing, group in groups.items():
+        rows = [w for w in report["warrants"] if w["closing"] == closing]
+        for w in rows:
+            table.add_row(
+                w["ref"], w["label"], w["holder"], w["issued_on"].isoformat(),
+                w["expires"].isoformat() if w["expires"] else "-", str(w["exercise_price"]),
+                shares(w["issued"]), shares(w["exercised"]), shares(w["expired"]),
+                shares(w["outstanding"]), money(w["potential_proceeds"]), *extra(w),
+            )
+        if len(groups) > 1 or len(rows) > 1:
+            name = f"Closing {closing}" if closing else "Not tied to a closing"
+            table.add_row(
+                Text(name, style="italic"), "", "", "", "", "", shares(group["issued"]),
+                shares(group["exercised"]), shares(group["expired"]),
+                shares(group["outstanding"]), money(group["potential_proceeds"]),
+                *extra(group), end_section=True, style="italic",
+            )
+    t = report["totals"]
+    table.add_section()
+    table.add_row(
+        "Total", "", "", "", "", "", shares(t["issued"]), shares(t["exercised"]),
+        shares(t["expired"]), shares(t["outstanding"]), money(t["potential_proceeds"]),
+        *extra(t), style=TOTAL,
+    )
+    by_price = _statement(f"Overhang by exercise price {_as_of(report)}")
+    _figures(by_price, "Exercise\nprice $", "Outstanding", "Potential\nproceeds $")
+    if market is not None:
+        _figures(by_price, "In the\nmoney", "Treasury\nshares")
+    for p in report["by_price"]:
+        by_price.add_row(str(p["exercise_price"]), shares(p["outstanding"]),
+                         money(p["potential_proceeds"]), *extra(p))
+    by_price.add_section()
+    by_price.add_row("Total", shares(t["outstanding"]), money(t["potential_proceeds"]),
+                     *extra(t), style=TOTAL)
+    return Group(table, Text(""), by_price)
+
+
+def capital_tables(report: dict[str, Any]) -> Group:
+    since = f", since {report['since'].isoformat()}" if report["since"] else ""
+    entries = _statement(f"Capital raised {_as_of(report)}{since}")
+    for name in ("Date", "Source", "Ref", "Security"):
+        entries.add_column(name)
+    _figures(entries, "Gross $", "Fees $", "Net $", "Cumulative\ngross $")
+    for e in report["entries"]:
+        entries.add_row(
+            e["date"].isoformat(), e["source"], e["ref"], e["security"], money(e["gross"]),
+            money(e["fees"]), money(e["net"]), money(e["cumulative_gross"]),
+        )
+    t = report["totals"]
+    entries.add_section()
+    entries.add_row("Total", "", "", "", money(t["gross"]), money(t["fees"]), money(t["net"]),
+                    "", style=TOTAL)
+    periods = _statement(f"Capital raised by {report['by']} {_as_of(report)}{since}")
+    periods.add_column("Period")
+    _figures(periods, "Gross $", "Fees $", "Net $")
+    for p in report["periods"]:
+        periods.add_row(p["period"], money(p["gross"]), money(p["fees"]), money(p["net"]))
+    periods.add_section()
+    periods.add_row("Total", money(t["gross"]), money(t["fees"]), money(t["net"]), style=TOTAL)
+    return Group(entries, Text(""), periods)
+
+
+def summary_table(report: dict[str, Any]) -> Table:
+    table = _statement(f"Summary {_as_of(report)}")
+    table.add_column("")
+    _figures(table, "")
+    table.show_header = False
+    cap, pref, warr, fd = (report["capital"], report["preferred"], report["warrants"],
+                           report["fully_diluted"])
+
+    def heading(text: str) -> None:
+        table.add_row(Text(text, style=HEADER), "")
+
+    heading("Capital raised")
+    table.add_row("  Gross proceeds $", money(cap["gross"]))
+    table.add_row("  Fees $", money(cap["fees"]))
+    table.add_row("  Net proceeds $", money(cap["net"]), end_section=True)
+    heading("Preferred outstanding")
+    table.add_row("  Shares", shares(pref["outstanding"]))
+    table.add_row("  Stated value $", money(pref["stated_value_outstanding"]))
+    table.add_row("  Accrued unpaid dividends $", money(pref["accrued_dividends"]))
+    table.add_row("  As-converted common", shares(pref["as_converted_common"]), end_section=True)
+    heading("Warrant overhang")
+    table.add_row("  Warrant shares outstanding", shares(warr["outstanding"]))
+    table.add_row("  Potential proceeds $", money(warr["potential_proceeds"]), end_section=True)
+    heading("Fully diluted common")
+    if fd["baseline"] is not None:
+        table.add_row(f"  Reported outstanding on {fd['baseline_date'].isoformat()}",
+                      shares(fd["baseline"]))
+    else:
+        table.add_row("  Reported outstanding (no baseline recorded)", "0")
+    table.add_row("  Issued by the ledger since", shares(fd["issued_since_baseline"]))
+    table.add_row("  Common outstanding", shares(fd["common_outstanding"]))
+    table.add_row("  As-converted preferred", shares(fd["as_converted_preferred"]))
+    table.add_row("  Warrants outstanding", shares(fd["warrants"]))
+    table.add_row("  Fully diluted", shares(fd["total"]), style=TOTAL)
     return table

@@ -1,0 +1,169 @@
+"""`finledger report ...`: what is outstanding, what hangs over the common, what was raised.
+
+Without `--as-of` a report reads the materialized read model (caught up first), so its cost
+does not grow with history; `--as-of` and `--as-recorded` replay the event stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from cli.console import out, print_json
+from cli.context import ledger
+from cli.params import parse_date, parse_decimal, parse_shares
+from ledger.errors import NotFound
+from projections import reports
+from projections.books import Books, replay
+from projections.readmodel import current_books, rebuild
+
+app = typer.Typer(help="Replay the ledger into reports: preferred, warrants, capital, summary.",
+                  no_args_is_help=True)
+
+
+class Period(StrEnum):
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+AsOf = Annotated[date | None, typer.Option(
+    "--as-of", parser=parse_date, metavar="YYYY-MM-DD",
+    help="Every event effective on or before this date, as the ledger knows it now.")]
+AsRecorded = Annotated[int | None, typer.Option(
+    "--as-recorded", parser=parse_shares, metavar="POSITION",
+    help="The ledger as it stood when this position was recorded (later reversals unapplied).")]
+Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+
+
+def judge_date(latest: date | None) -> date:
+    """Without --as-of: today or the latest effective date, whichever is later."""
+    today = datetime.now(UTC).date()
+    return today if latest is None or latest < today else latest
+
+
+def books_for(
+    ctx: typer.Context, as_of: date | None, as_recorded: int | None
+) -> tuple[Books, date]:
+    with ledger(ctx) as book:
+        if as_of is None and as_recorded is None:
+            books, latest = current_books(book)
+            return books, judge_date(latest)
+        events = book.events()
+        if as_recorded is not None:
+            if as_recorded > len(events):
+                raise NotFound(
+                    f"there is no position {as_recorded}; this ledger has {len(events)} "
+                    "events (see `finledger log`)"
+                )
+            events = events[:as_recorded]
+        on = as_of or judge_date(max((e.effective_date for e in events), default=None))
+        return replay(events, on), on
+
+
+def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any]) -> None:
+    if as_json:
+        print_json(reports.to_json(report))
+    else:
+        out().print(table(report))
+
+
+@app.command("preferred")
+def preferred(
+    ctx: typer.Context, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+) -> None:
+    """Outstanding preferred by series and holder: issued, converted, outstanding, stated
+    value, accrued unpaid dividends and as-converted common.
+
+    Example: finledger report preferred --as-of 2003-06-30
+    """
+    from cli.render import preferred_table
+
+    books, on = books_for(ctx, as_of, as_recorded)
+    show(reports.preferred(books, on), as_json, preferred_table)
+
+
+def _market_price(value: Decimal | None) -> Decimal | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter("must be more than zero, like 4.10", param_hint="'--market-price'")
+    return value
+
+
+@app.command("warrants")
+def warrants(
+    ctx: typer.Context,
+    *,
+    as_of: AsOf = None,
+    as_recorded: AsRecorded = None,
+    market_price: Annotated[Decimal | None, typer.Option(
+        parser=parse_decimal, metavar="DECIMAL",
+        help="Market price per common share: shows the in-the-money shares and the "
+        "treasury-stock method's incremental shares.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Warrant overhang by warrant, closing and exercise price: issued, exercised, expired,
+    outstanding and potential proceeds.
+
+    Example: finledger report warrants --as-of 2003-05-14 --market-price 4.10
+    """
+    from cli.render import warrants_tables
+
+    price = _market_price(market_price)
+    books, on = books_for(ctx, as_of, as_recorded)
+    show(reports.warrants(books, on, price), as_json, warrants_tables)
+
+
+@app.command("capital")
+def capital(
+    ctx: typer.Context,
+    *,
+    as_of: AsOf = None,
+    as_recorded: AsRecorded = None,
+    since: Annotated[date | None, typer.Option(
+        parser=parse_date, metavar="YYYY-MM-DD",
+        help="Only entries effective on or after this date (cumulative gross still counts "
+        "from the first closing).")] = None,
+    by: Annotated[Period, typer.Option(help="Group the periods by month, quarter or year.")]
+        = Period.month,
+    as_json: Json = False,
+) -> None:
+    """Capital raised: every closing and cash exercise with gross, fees, net and the
+    cumulative gross, then totals per month, quarter or year.
+
+    Example: finledger report capital --by quarter --since 2003-01-01
+    """
+    from cli.render import capital_tables
+
+    books, on = books_for(ctx, as_of, as_recorded)
+    show(reports.capital(books, on, since, by.value), as_json, capital_tables)
+
+
+@app.command("summary")
+def summary(
+    ctx: typer.Context, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+) -> None:
+    """Capital raised, preferred outstanding, warrant overhang and fully diluted common.
+
+    Example: finledger report summary --as-of 2003-05-14 --json
+    """
+    from cli.render import summary_table
+
+    books, on = books_for(ctx, as_of, as_recorded)
+    show(reports.summary(books, on), as_json, summary_table)
+
+
+@app.command("rebuild")
+def rebuild_read_model(ctx: typer.Context) -> None:
+    """Rebuild the materialized report tables from position zero (never needed in normal
+    use: they are caught up after every write and before every report).
+
+    Example: finledger report rebuild
+    """
+    with ledger(ctx) as book:
+        applied = rebuild(book)
+    out().print(f"Read model rebuilt: {applied} events applied", markup=False)

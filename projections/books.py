@@ -1,0 +1,327 @@
+"""The books: the fold every report reads, from the timeline or from the materialized tables.
+
+`apply(books, event)` folds one event in and `unapply(books, event)` takes it back out (what
+an `EventReversed` does to the event it carries). Every figure the books keep is a sum or a
+set keyed by the position of the event that produced it, so applying events in recording
+order with reversals un-applied gives exactly the books of a replay of the timeline: that
+law is what lets the materialized read model be caught up incrementally.
+
+No I/O. For speed `apply` and `unapply` update the books they are given and return them;
+the rows inside are frozen and replaced, never edited, so `copy()` is a cheap snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from functools import singledispatch
+
+from events import (
+    COMMON,
+    ClosingCompleted,
+    CommonOutstandingReported,
+    ConversionRequested,
+    DividendDeclared,
+    EventReversed,
+    LedgerEvent,
+    SeriesAuthorizationIncreased,
+    SeriesDesignated,
+    WarrantsExercised,
+    WarrantsIssued,
+)
+from ledger.state import timeline
+
+CLOSING = "closing"
+EXERCISE = "exercise"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesRow:
+    series: str
+    position: int
+    designated_on: date
+    stated_value: Decimal
+    par_value: Decimal
+    conversion_price: Decimal
+    dividend_rate: Decimal
+    cumulative: bool
+    day_count: str
+    convert_accrued: bool
+    authorized: int
+    issued: int = 0
+    converted: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return self.issued - self.converted
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotRow:
+    """The shares one holder bought in one closing; `converted` of them are retired."""
+
+    id: str
+    series: str
+    holder: str
+    closing: str
+    position: int
+    seq: int  # the allocation's place in its closing, so holders keep the order recorded
+    issued_on: date
+    issued: int
+    converted: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return self.issued - self.converted
+
+
+@dataclass(frozen=True, kw_only=True)
+class DividendRow:
+    position: int
+    series: str
+    declared_on: date
+    through: date
+    amount: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarrantRow:
+    ref: str
+    holder: str
+    label: str
+    closing: str | None
+    position: int
+    issued_on: date
+    expires: date | None
+    exercise_price: Decimal
+    issued: int
+    exercised: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapitalRow:
+    """Cash in: a closing's proceeds or a cash exercise of warrants."""
+
+    position: int
+    date: date
+    source: str
+    ref: str
+    security: str
+    gross: Decimal
+    fees: Decimal
+    net: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommonIssueRow:
+    """Common stock issued by one of the ledger's own events."""
+
+    position: int
+    date: date
+    source: str
+    shares: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineRow:
+    position: int
+    date: date
+    shares: int
+
+
+@dataclass
+class Books:
+    series: dict[str, SeriesRow] = field(default_factory=dict)
+    lots: dict[str, LotRow] = field(default_factory=dict)
+    dividends: dict[int, DividendRow] = field(default_factory=dict)
+    warrants: dict[str, WarrantRow] = field(default_factory=dict)
+    capital: dict[int, CapitalRow] = field(default_factory=dict)
+    common_issues: dict[int, CommonIssueRow] = field(default_factory=dict)
+    baselines: dict[int, BaselineRow] = field(default_factory=dict)
+
+    def copy(self) -> Books:
+        return Books(
+            series=dict(self.series),
+            lots=dict(self.lots),
+            dividends=dict(self.dividends),
+            warrants=dict(self.warrants),
+            capital=dict(self.capital),
+            common_issues=dict(self.common_issues),
+            baselines=dict(self.baselines),
+        )
+
+    def last_through(self, series: str) -> date | None:
+        throughs = [d.through for d in self.dividends.values() if d.series == series]
+        return max(throughs) if throughs else None
+
+
+# --- apply ---------------------------------------------------------------------------------
+
+
+@singledispatch
+def _apply(event: LedgerEvent, books: Books, sign: int) -> None:
+    raise TypeError(f"no projection rule for {type(event).__name__}")
+
+
+@_apply.register
+def _designated(event: SeriesDesignated, books: Books, sign: int) -> None:
+    if sign < 0:
+        del books.series[event.series]
+        return
+    books.series[event.series] = SeriesRow(
+        series=event.series,
+        position=event.originator_version,
+        designated_on=event.effective_date,
+        stated_value=event.stated_value,
+        par_value=event.par_value,
+        conversion_price=event.conversion_price,
+        dividend_rate=event.dividend_rate,
+        cumulative=event.cumulative,
+        day_count=event.day_count,
+        convert_accrued=event.convert_accrued,
+        authorized=event.authorized,
+    )
+
+
+@_apply.register
+def _authorization(event: SeriesAuthorizationIncreased, books: Books, sign: int) -> None:
+    row = books.series[event.series]
+    books.series[event.series] = replace(row, authorized=row.authorized + sign * event.shares)
+
+
+def _common_issue(books: Books, event: LedgerEvent, source: str, shares: int, sign: int) -> None:
+    position = event.originator_version
+    if sign < 0:
+        books.common_issues.pop(position, None)
+    elif shares > 0:
+        books.common_issues[position] = CommonIssueRow(
+            position=position, date=event.effective_date, source=source, shares=shares
+        )
+
+
+@_apply.register
+def _closing(event: ClosingCompleted, books: Books, sign: int) -> None:
+    position = event.originator_version
+    if sign < 0:
+        del books.capital[position]
+    else:
+        books.capital[position] = CapitalRow(
+            position=position, date=event.effective_date, source=CLOSING, ref=event.ref,
+            security=event.security, gross=event.gross, fees=event.fees, net=event.net,
+        )
+    if event.security == COMMON:
+        _common_issue(books, event, CLOSING, event.shares, sign)
+        return
+    row = books.series[event.security]
+    books.series[event.security] = replace(row, issued=row.issued + sign * event.shares)
+    for seq, allocation in enumerate(event.allocations):
+        lot_id = f"{event.ref}/{allocation.investor}"
+        if sign < 0:
+            del books.lots[lot_id]
+        else:
+            books.lots[lot_id] = LotRow(
+                id=lot_id, series=event.security, holder=allocation.investor, closing=event.ref,
+                position=position, seq=seq, issued_on=event.effective_date,
+                issued=allocation.shares,
+            )
+
+
+@_apply.register
+def _warrants(event: WarrantsIssued, books: Books, sign: int) -> None:
+    if sign < 0:
+        del books.warrants[event.ref]
+        return
+    books.warrants[event.ref] = WarrantRow(
+        ref=event.ref, holder=event.holder, label=event.label, closing=event.closing,
+        position=event.originator_version, issued_on=event.effective_date,
+        expires=event.expires, exercise_price=event.exercise_price, issued=event.shares,
+    )
+
+
+@_apply.register
+def _exercise(event: WarrantsExercised, books: Books, sign: int) -> None:
+    position = event.originator_version
+    row = books.warrants[event.warrant]
+    books.warrants[event.warrant] = replace(row, exercised=row.exercised + sign * event.shares)
+    if not event.cashless:
+        if sign < 0:
+            del books.capital[position]
+        else:
+            books.capital[position] = CapitalRow(
+                position=position, date=event.effective_date, source=EXERCISE,
+                ref=event.warrant, security=COMMON, gross=event.proceeds,
+                fees=Decimal("0.00"), net=event.proceeds,
+            )
+    _common_issue(books, event, EXERCISE, event.common_shares, sign)
+
+
+@_apply.register
+def _dividend(event: DividendDeclared, books: Books, sign: int) -> None:
+    position = event.originator_version
+    if sign < 0:
+        del books.dividends[position]
+    else:
+        books.dividends[position] = DividendRow(
+            position=position, series=event.series, declared_on=event.effective_date,
+            through=event.through, amount=event.amount,
+        )
+    _common_issue(books, event, "dividend", event.common_shares, sign)
+
+
+@_apply.register
+def _conversion(event: ConversionRequested, books: Books, sign: int) -> None:
+    row = books.series[event.series]
+    books.series[event.series] = replace(row, converted=row.converted + sign * event.shares)
+    for part in event.lots:
+        lot = books.lots[part.lot]
+        books.lots[part.lot] = replace(lot, converted=lot.converted + sign * part.shares)
+    _common_issue(books, event, "conversion", event.common_shares, sign)
+
+
+@_apply.register
+def _baseline(event: CommonOutstandingReported, books: Books, sign: int) -> None:
+    position = event.originator_version
+    if sign < 0:
+        del books.baselines[position]
+    else:
+        books.baselines[position] = BaselineRow(
+            position=position, date=event.effective_date, shares=event.shares
+        )
+
+
+@_apply.register
+def _reversal(event: EventReversed, books: Books, sign: int) -> None:
+    if sign < 0:
+        raise ValueError("a reversal is never reversed")
+    _apply(event.reversed, books, -1)
+
+
+def apply(books: Books, event: LedgerEvent) -> Books:
+    """Fold one event in (an `EventReversed` takes its reversed event back out)."""
+    _apply(event, books, 1)
+    return books
+
+
+def unapply(books: Books, event: LedgerEvent) -> Books:
+    """Take one applied event back out."""
+    _apply(event, books, -1)
+    return books
+
+
+def replay(events: Iterable[LedgerEvent], on: date | None = None) -> Books:
+    """The books of the timeline of `events`, as of `on` (every event effective by then)."""
+    books = Books()
+    for event in timeline(events):
+        if on is not None and event.effective_date > on:
+            break
+        apply(books, event)
+    return books
+
+
+def apply_in_recording_order(books: Books, events: Iterable[LedgerEvent]) -> Books:
+    """What the incremental read model does: each event as recorded, reversals un-applying."""
+    for event in events:
+        apply(books, event)
+    return books

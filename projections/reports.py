@@ -1,0 +1,329 @@
+"""The reports of CLI.md, computed from the books as of a date (DOMAIN.md computations 3-8).
+
+Each builder returns plain data: dicts and lists whose money is `Decimal` rounded to cents,
+prices `Decimal` as recorded, shares `int`, dates `date`. `to_json` turns that into the JSON
+of CLI.md (decimals and dates as strings); the renderers in `cli/render.py` draw tables from
+the same data, so a table and its JSON never disagree.
+
+Totals are sums of the rows shown, never recomputed from a different rounding: a series'
+accrued dividends are the sum of its holders' (each rounded to cents), as-converted common is
+the sum of the holders' whole shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ledger.calc import (
+    accrual_amount,
+    accrual_numerator,
+    cashless_shares,
+    cents,
+    floor_shares,
+    mul,
+)
+from projections.books import Books, LotRow, SeriesRow, WarrantRow
+
+ZERO = Decimal("0.00")
+PERIODS = ("month", "quarter", "year")
+
+Report = dict[str, Any]
+
+
+def money_sum(values: Iterable[Decimal]) -> Decimal:
+    return sum(values, ZERO)
+
+
+# --- preferred -----------------------------------------------------------------------------
+
+
+def _accrual_start(lot: LotRow, last_through: date | None) -> date:
+    # The same rule as ledger.state.SeriesState.accrual_start.
+    if last_through is None or last_through < lot.issued_on:
+        return lot.issued_on
+    return last_through
+
+
+def holder_accrued(
+    series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, on: date
+) -> Decimal:
+    """A holder's accrued unpaid dividends on `on`: lot numerators summed, divided once,
+    rounded to cents (as `SeriesState.accrued` then `cents`). None for a non-cumulative series."""
+    if not series.cumulative:
+        return ZERO
+    numerator = sum(
+        (
+            accrual_numerator(
+                lot.outstanding, series.stated_value, series.dividend_rate,
+                _accrual_start(lot, last_through), on, series.day_count,
+            )
+            for lot in lots
+        ),
+        Decimal(0),
+    )
+    return cents(accrual_amount(numerator, series.day_count))
+
+
+def preferred(books: Books, on: date) -> Report:
+    series_rows: list[Report] = []
+    lots_by_series: dict[str, list[LotRow]] = {}
+    for lot in sorted(books.lots.values(), key=lambda lot: (lot.issued_on, lot.position, lot.seq)):
+        lots_by_series.setdefault(lot.series, []).append(lot)
+    for series in sorted(books.series.values(), key=lambda s: (s.designated_on, s.position)):
+        last_through = books.last_through(series.series)
+        by_holder: dict[str, list[LotRow]] = {}
+        for lot in lots_by_series.get(series.series, []):
+            by_holder.setdefault(lot.holder, []).append(lot)
+        holders: list[Report] = []
+        for holder, lots in by_holder.items():
+            outstanding = sum(lot.outstanding for lot in lots)
+            stated = cents(mul(outstanding, series.stated_value))
+            holders.append({
+                "holder": holder,
+                "issued": sum(lot.issued for lot in lots),
+                "converted": sum(lot.converted for lot in lots),
+                "outstanding": outstanding,
+                "stated_value_outstanding": stated,
+                "accrued_dividends": holder_accrued(
+                    series, [lot for lot in lots if lot.outstanding > 0], last_through, on
+                ),
+                "as_converted_common": floor_shares(
+                    mul(outstanding, series.stated_value), series.conversion_price
+                ),
+            })
+        series_rows.append({
+            "series": series.series,
+            "stated_value": series.stated_value,
+            "conversion_price": series.conversion_price,
+            "dividend_rate": series.dividend_rate,
+            "cumulative": series.cumulative,
+            "dividends_through": last_through,
+            "authorized": series.authorized,
+            "issued": series.issued,
+            "converted": series.converted,
+            "outstanding": series.outstanding,
+            "stated_value_outstanding": money_sum(h["stated_value_outstanding"] for h in holders),
+            "accrued_dividends": money_sum(h["accrued_dividends"] for h in holders),
+            "as_converted_common": sum(h["as_converted_common"] for h in holders),
+            "holders": holders,
+        })
+    return {
+        "as_of": on,
+        "series": series_rows,
+        "totals": {
+            "outstanding": sum(s["outstanding"] for s in series_rows),
+            "stated_value_outstanding": money_sum(
+                s["stated_value_outstanding"] for s in series_rows
+            ),
+            "accrued_dividends": money_sum(s["accrued_dividends"] for s in series_rows),
+            "as_converted_common": sum(s["as_converted_common"] for s in series_rows),
+        },
+    }
+
+
+# --- warrants ------------------------------------------------------------------------------
+
+
+def _expired(warrant: WarrantRow, on: date) -> bool:
+    # The same rule as ledger.state.WarrantState.expired_on: expired on any date after expiry.
+    return warrant.expires is not None and on > warrant.expires
+
+
+def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
+    sums: Report = {
+        "issued": sum(r["issued"] for r in rows),
+        "exercised": sum(r["exercised"] for r in rows),
+        "expired": sum(r["expired"] for r in rows),
+        "outstanding": sum(r["outstanding"] for r in rows),
+        "potential_proceeds": money_sum(r["potential_proceeds"] for r in rows),
+    }
+    if market_price is not None:
+        sums["in_the_money"] = sum(r["in_the_money"] for r in rows)
+        sums["treasury_shares"] = sum(r["treasury_shares"] for r in rows)
+    return sums
+
+
+def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Report:
+    """The overhang on `on`. With a market price P, `in_the_money` is the outstanding shares
+    whose exercise price is below P (0 otherwise) and `treasury_shares` the treasury-stock
+    method's floor(N x (P - K) / P)."""
+    rows: list[Report] = []
+    for w in sorted(books.warrants.values(), key=lambda w: (w.issued_on, w.position)):
+        unexercised = w.issued - w.exercised
+        expired = unexercised if _expired(w, on) else 0
+        outstanding = unexercised - expired
+        row: Report = {
+            "ref": w.ref,
+            "label": w.label,
+            "holder": w.holder,
+            "closing": w.closing,
+            "issued_on": w.issued_on,
+            "expires": w.expires,
+            "exercise_price": w.exercise_price,
+            "issued": w.issued,
+            "exercised": w.exercised,
+            "expired": expired,
+            "outstanding": outstanding,
+            "potential_proceeds": cents(mul(outstanding, w.exercise_price)),
+        }
+        if market_price is not None:
+            in_money = market_price > w.exercise_price
+            row["in_the_money"] = outstanding if in_money else 0
+            row["treasury_shares"] = cashless_shares(outstanding, w.exercise_price, market_price)
+        rows.append(row)
+
+    by_price: dict[Decimal, list[Report]] = {}
+    for row in rows:
+        by_price.setdefault(row["exercise_price"], []).append(row)
+    by_closing: dict[str | None, list[Report]] = {}
+    for row in rows:
+        by_closing.setdefault(row["closing"], []).append(row)
+
+    def price_row(price: Decimal, group: list[Report]) -> Report:
+        sums = _overhang_sums(group, market_price)
+        result: Report = {
+            "exercise_price": price,
+            "outstanding": sums["outstanding"],
+            "potential_proceeds": sums["potential_proceeds"],
+        }
+        if market_price is not None:
+            result["in_the_money"] = sums["in_the_money"]
+            result["treasury_shares"] = sums["treasury_shares"]
+        return result
+
+    report: Report = {
+        "as_of": on,
+        "warrants": rows,
+        "by_price": [price_row(p, by_price[p]) for p in sorted(by_price)],
+        "by_closing": [
+            {"closing": closing, **_overhang_sums(group, market_price)}
+            for closing, group in by_closing.items()
+        ],
+        "totals": _overhang_sums(rows, market_price),
+    }
+    if market_price is not None:
+        report["market_price"] = market_price
+    return report
+
+
+# --- capital raised --------------------------------------------------------------------------
+
+
+def period_of(day: date, by: str) -> str:
+    """`2003-05`, `2003-Q2` or `2003`."""
+    if by == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if by == "quarter":
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    if by == "year":
+        return f"{day.year:04d}"
+    raise ValueError(f"unknown period {by!r}; use one of {', '.join(PERIODS)}")
+
+
+def capital(books: Books, on: date, since: date | None = None, by: str = "month") -> Report:
+    """Cash raised by effective date. `since` leaves out earlier entries, but each entry's
+    `cumulative_gross` still counts everything raised from the first closing on; periods and
+    totals add up the entries shown."""
+    period_of(on, by)  # refuse an unknown period before anything else
+    cumulative = ZERO
+    entries: list[Report] = []
+    for row in sorted(books.capital.values(), key=lambda r: (r.date, r.position)):
+        if row.date > on:
+            continue
+        cumulative += row.gross
+        if since is not None and row.date < since:
+            continue
+        entries.append({
+            "date": row.date,
+            "source": row.source,
+            "ref": row.ref,
+            "security": row.security,
+            "position": row.position,
+            "gross": cents(row.gross),
+            "fees": cents(row.fees),
+            "net": cents(row.net),
+            "cumulative_gross": cents(cumulative),
+        })
+    grouped: dict[str, list[Report]] = {}
+    for entry in entries:
+        grouped.setdefault(period_of(entry["date"], by), []).append(entry)
+    return {
+        "as_of": on,
+        "since": since,
+        "by": by,
+        "entries": entries,
+        "periods": [
+            {
+                "period": period,
+                "gross": money_sum(e["gross"] for e in group),
+                "fees": money_sum(e["fees"] for e in group),
+                "net": money_sum(e["net"] for e in group),
+            }
+            for period, group in grouped.items()
+        ],
+        "totals": {
+            "gross": money_sum(e["gross"] for e in entries),
+            "fees": money_sum(e["fees"] for e in entries),
+            "net": money_sum(e["net"] for e in entries),
+        },
+    }
+
+
+# --- fully diluted and the summary -----------------------------------------------------------
+
+
+def fully_diluted(
+    books: Books, on: date, preferred_report: Report, warrant_report: Report
+) -> Report:
+    """Latest baseline on or before `on`, plus common the ledger issued after the baseline's
+    date, plus as-converted preferred, plus the outstanding overhang."""
+    baselines = [b for b in books.baselines.values() if b.date <= on]
+    baseline = max(baselines, key=lambda b: (b.date, b.position)) if baselines else None
+    after = baseline.date if baseline is not None else date.min
+    issued_since = sum(
+        i.shares for i in books.common_issues.values() if after < i.date <= on
+    )
+    common = (baseline.shares if baseline is not None else 0) + issued_since
+    as_converted = preferred_report["totals"]["as_converted_common"]
+    overhang = warrant_report["totals"]["outstanding"]
+    return {
+        "baseline": baseline.shares if baseline is not None else None,
+        "baseline_date": baseline.date if baseline is not None else None,
+        "issued_since_baseline": issued_since,
+        "common_outstanding": common,
+        "as_converted_preferred": as_converted,
+        "warrants": overhang,
+        "total": common + as_converted + overhang,
+    }
+
+
+def summary(books: Books, on: date) -> Report:
+    pref = preferred(books, on)
+    warr = warrants(books, on)
+    cap = capital(books, on)
+    return {
+        "as_of": on,
+        "capital": cap["totals"],
+        "preferred": pref["totals"],
+        "warrants": warr["totals"],
+        "fully_diluted": fully_diluted(books, on, pref, warr),
+    }
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """CLI.md's JSON: decimals and dates as strings, everything else as it is."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
