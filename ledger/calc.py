@@ -46,7 +46,7 @@ def days_between(start: date, end: date, day_count: str) -> int:
     raise ValueError(f"unknown day count {day_count!r}")
 
 
-def accrual_numerator(
+def accrual_numerator(  # noqa: PLR0917 (the formula's six terms, in its order)
     shares: int, stated_value: Decimal, rate_percent: Decimal, start: date, end: date,
     day_count: str,
 ) -> Decimal:

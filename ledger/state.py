@@ -76,6 +76,11 @@ class SeriesState:
     lots: dict[str, Lot] = field(default_factory=dict)
     throughs: list[date] = field(default_factory=list)
     dividends_paid: Decimal = Decimal(0)
+    # Highest positions applied so far: of any event that changes what accrues (a closing,
+    # conversion or dividend of this series), and of a dividend. An event whose outcome was
+    # computed from the state on its date must not find one recorded after it applied first.
+    changed_at: int = 0
+    dividend_at: int = 0
 
     @property
     def name(self) -> str:
@@ -230,6 +235,7 @@ class LedgerState:
                     event,
                 )
             series.issued += event.shares
+            series.changed_at = max(series.changed_at, event.originator_version)
             for allocation in event.allocations:
                 lot_id = f"{event.ref}/{allocation.investor}"
                 series.lots[lot_id] = Lot(
@@ -316,13 +322,23 @@ class LedgerState:
                 event,
             )
         allowed = series.terms.dividend_form
-        if allowed != "either" and event.form != allowed:
+        if allowed not in ("either", event.form):
             raise self._violation(
                 f"series {series.name!r} pays dividends in {allowed} only; use --form {allowed}",
                 event,
             )
+        if series.changed_at > event.originator_version:
+            raise self._violation(
+                f"the dividend on {series.name!r} declared {event.effective_date} was computed "
+                f"without the event recorded at position {series.changed_at}, which is dated "
+                "on or before it and changes what accrues; date that entry after "
+                f"{event.effective_date}, or reverse the dividend and declare it again",
+                event,
+            )
         series.throughs.append(event.through)
         series.dividends_paid += event.amount
+        series.changed_at = max(series.changed_at, event.originator_version)
+        series.dividend_at = max(series.dividend_at, event.originator_version)
 
     @_apply.register
     def _conversion(self, event: ConversionRequested) -> None:
@@ -332,6 +348,14 @@ class LedgerState:
             raise self._violation(
                 f"{event.holder!r} holds {held:,} shares of {series.name!r} on "
                 f"{event.effective_date}; it can convert at most that many, not {event.shares:,}",
+                event,
+            )
+        if series.dividend_at > event.originator_version:
+            raise self._violation(
+                f"the conversion on {event.effective_date} computed its accrued dividends "
+                f"without the dividend recorded at position {series.dividend_at}, which is "
+                f"dated on or before it; date that dividend after {event.effective_date}, or "
+                "reverse the conversion and record it again",
                 event,
             )
         for part in event.lots:
@@ -344,6 +368,7 @@ class LedgerState:
                 )
             lot.shares -= part.shares
         series.converted += event.shares
+        series.changed_at = max(series.changed_at, event.originator_version)
 
     @_apply.register
     def _common(self, event: CommonOutstandingReported) -> None:
