@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from cli import audit, record
+from cli import audit, demo, record, report, transfer
 from cli.console import fail_line, out, print_json
 from cli.context import Settings, ledger
 from cli.params import parse_date
@@ -32,6 +32,10 @@ app = typer.Typer(
 )
 app.add_typer(record.app, name="record")
 app.add_typer(audit.app, name="audit")
+app.command("export")(transfer.export)
+app.command("import")(transfer.import_)
+app.add_typer(report.app, name="report")
+app.command("demo")(demo.demo)
 
 
 @app.callback()
@@ -63,9 +67,15 @@ def init(ctx: typer.Context) -> None:
 @app.command("log")
 def log(
     ctx: typer.Context,
-    since: Annotated[date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or after.")] = None,
-    until: Annotated[date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or before.")] = None,
-    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type, e.g. ClosingCompleted.")] = None,
+    since: Annotated[
+        date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or after.")
+    ] = None,
+    until: Annotated[
+        date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or before.")
+    ] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--type", help="Only this event type, e.g. ClosingCompleted.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, oldest first.")] = False,
 ) -> None:
     """List recorded events in recording order.

@@ -12,7 +12,7 @@ import getpass
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, describe, reversed_positions, timeline
 from ledger.store import (
@@ -94,6 +95,7 @@ class Ledger:
             from ledger.postgres import postgres_env
 
             env = postgres_env(self.target)
+        env["IS_SNAPSHOTTING_ENABLED"] = "y"
         if self.key:
             env["CIPHER_TOPIC"] = CIPHER_TOPIC
             env["CIPHER_KEY"] = self.key
@@ -216,38 +218,65 @@ class Ledger:
 
     def record(self, command: Command) -> LedgerEvent:
         """Decide, check and append the command's event: all of it or nothing."""
-        return self._append(lambda events: self._decide(command, events))
+        return self._append(lambda: self._decide(command))
 
     def reverse(self, position: int, reason: str) -> LedgerEvent:
         """Append a reversal of the event at `position`, if the history without it holds."""
         reason = clean_name(reason, "--reason")
-        return self._append(lambda events: self._decide_reversal(position, reason, events))
+        return self._append(lambda: self._decide_reversal(position, reason, self.events()))
 
-    def _append(self, decide: Any) -> LedgerEvent:
-        self.open(create=True)
+    def _append(self, decide: Callable[[], tuple[LedgerEvent, HeadState]]) -> LedgerEvent:
+        app = self.open(create=True)
         for attempt in range(MAX_ATTEMPTS):
-            events = self.events()
-            event = decide(events)
+            event, after = decide()
             try:
-                self.open().save(event, head=(event.originator_version, event.hash))
+                app.save(event, head=(event.originator_version, event.hash))
             except IntegrityError:
                 pass  # another writer took this position: decide again from the new head
             except OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise StoreError(f"cannot write to the ledger: {redact(str(exc))}") from None
             else:
+                if after.fresh or event.originator_version % SNAPSHOT_INTERVAL == 0:
+                    self._snapshot(after)
                 return event
             time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 20))
         raise ConcurrencyConflict(
             f"other writers kept recording first ({MAX_ATTEMPTS} attempts); try again"
         )
 
+    def _snapshot(self, head: HeadState) -> None:
+        app = self.open()
+        if app.snapshots is not None:
+            head.fresh = False
+            app.snapshots.put([take(head)])
+
+    def _head(self) -> HeadState | None:
+        """The state at the head from the latest snapshot and the events after it, or None
+        when only a full replay is exact (or the ledger is empty)."""
+        app = self.open()
+        try:
+            head = app.repository.get(LEDGER_ID, projector_func=project_head)
+        except NeedsFullReplay:
+            return None
+        except Exception as exc:  # an unreadable snapshot is a cache miss, never an answer
+            if type(exc).__name__ in ("AggregateNotFoundError", "MapperDeserialisationError"):
+                return None
+            raise
+        return head if isinstance(head, HeadState) else None
+
     def _envelope(
         self, events: Sequence[LedgerEvent], cls: type[LedgerEvent], effective: date,
         payload: dict[str, Any],
     ) -> LedgerEvent:
-        position = len(events) + 1
         prev = events[-1].hash if events else GENESIS_HASH
+        return self._envelope_at(len(events), prev, cls, effective, payload)
+
+    def _envelope_at(
+        self, previous: int, prev: str, cls: type[LedgerEvent], effective: date,
+        payload: dict[str, Any],
+    ) -> LedgerEvent:
+        position = previous + 1
         draft = cls(
             originator_id=LEDGER_ID,
             originator_version=position,
@@ -260,7 +289,20 @@ class Ledger:
         )
         return replace(draft, hash=event_hash(draft, prev))
 
-    def _decide(self, command: Command, events: Sequence[LedgerEvent]) -> LedgerEvent:
+    def _decide(self, command: Command) -> tuple[LedgerEvent, HeadState]:
+        head = self._head()
+        on = command.effective_date
+        if head is not None and (head.last_date is None or on >= head.last_date):
+            # At the end of the timeline: the head state is the state as of `on`.
+            cls, payload = command.decide(head.state, head.version + 1)
+            event = self._envelope_at(head.version, head.head_hash, cls, on, payload)
+            head.state.apply(event)
+            return event, HeadState(LEDGER_ID, event.originator_version, head.state, event.hash)
+        return self._decide_full(command, self.events())
+
+    def _decide_full(
+        self, command: Command, events: Sequence[LedgerEvent]
+    ) -> tuple[LedgerEvent, HeadState]:
         ordered = timeline(events)
         on = command.effective_date
         before = [e for e in ordered if e.effective_date <= on]
@@ -278,11 +320,11 @@ class Ledger:
                     f"({later.effective_date}): {exc}",
                     later.originator_version,
                 ) from None
-        return event
+        return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
 
     def _decide_reversal(
         self, position: int, reason: str, events: Sequence[LedgerEvent]
-    ) -> LedgerEvent:
+    ) -> tuple[LedgerEvent, HeadState]:
         if position < 1 or position > len(events):
             raise NotFound(
                 f"there is no event at position {position}; positions run from 1 to "
@@ -313,12 +355,13 @@ class Ledger:
             datetime.now(UTC).date(),
             max((e.effective_date for e in events), default=target.effective_date),
         )
-        return self._envelope(
+        event = self._envelope(
             events,
             EventReversed,
             on,
             {"reversed_position": position, "reason": reason, "reversed": target},
         )
+        return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
 
 
 def open_ledger(target: str | None = None, **kwargs: Any) -> Ledger:

@@ -33,8 +33,9 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, get_topic
 
-from events import EVENT_TYPES, VALUE_TYPES, LedgerEvent
+from events import EVENT_TYPES, VALUE_TYPES
 from ledger.errors import StoreError
+from ledger.state import LedgerState, Lot, SeriesState, WarrantState
 
 LEDGER_ID = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "finledger")
 FORMAT_VERSION = 1
@@ -64,6 +65,20 @@ class DataclassAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Any:
         return self.type(**{k: _tuples(v) for k, v in data.items()})
+
+
+class StateAsDict(Transcoding):
+    """A mutable state dataclass inside a snapshot, stored as its fields (lists stay lists)."""
+
+    def __init__(self, cls: type) -> None:
+        self.type = cls
+        self.name = get_topic(cls)
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return dict(vars(obj))
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)
 
 
 def _tuples(value: Any) -> Any:
@@ -144,6 +159,8 @@ class LedgerApplication(Application[UUID]):
         transcoder.register(DateAsISO())
         for cls in (*VALUE_TYPES, *EVENT_TYPES):
             transcoder.register(DataclassAsDict(cls))
+        for state_cls in (LedgerState, SeriesState, Lot, WarrantState):
+            transcoder.register(StateAsDict(state_cls))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,95 @@
+"""The state at the head of the stream, kept cheap to load with eventsourcing's snapshots.
+
+Recording an event dated on or after everything already recorded only needs the state at
+the end of the timeline. That state is an eventsourcing "aggregate" (`HeadState`) rebuilt by
+`project_head` from the latest snapshot plus the few events after it, so the cost of a
+recording does not grow with history. The fold is the very same `LedgerState.apply` the full
+timeline check uses; it is exact only while events arrive in effective-date order, so a
+back-dated event or a reversal after the snapshot raises `NeedsFullReplay` and the service
+falls back to a full timeline fold (and then snapshots the result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Snapshot
+
+from events import EventReversed, LedgerEvent
+from ledger.chain import GENESIS_HASH
+from ledger.errors import InvariantViolation
+from ledger.state import LedgerState
+
+# Bump when LedgerState's shape changes: snapshots of another shape are then ignored
+# (the state is rebuilt from events), never misread.
+STATE_VERSION = 1
+SNAPSHOT_INTERVAL = 250
+
+
+class NeedsFullReplay(Exception):
+    """The events after the snapshot cannot be folded incrementally."""
+
+
+class HeadState:
+    """Timeline state after the event at `version`, with the chain head hash."""
+
+    def __init__(
+        self, id: UUID, version: int, state: LedgerState, head_hash: str, *, fresh: bool = False
+    ) -> None:
+        self._id = id
+        self._version = version
+        self.state = state
+        self.head_hash = head_hash
+        self.state_version = STATE_VERSION
+        # True when built by a full replay: worth snapshotting at once.
+        self.fresh = fresh
+
+    @property
+    def id(self) -> UUID:
+        return self._id
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    @property
+    def last_date(self) -> date | None:
+        return self.state.last_date
+
+
+def fold_event(head: HeadState, event: LedgerEvent) -> None:
+    """Apply one event at the head, or refuse when only a full replay is exact."""
+    if event.originator_version != head.version + 1:
+        raise NeedsFullReplay(f"gap before position {event.originator_version}")
+    if isinstance(event, EventReversed):
+        raise NeedsFullReplay("a reversal")
+    last = head.state.last_date
+    if last is not None and event.effective_date < last:
+        raise NeedsFullReplay("a back-dated event")
+    try:
+        head.state.apply(event)
+    except InvariantViolation as exc:
+        raise NeedsFullReplay(str(exc)) from None
+    head._version = event.originator_version
+    head.head_hash = event.hash
+
+
+def project_head(head: HeadState | None, items: Iterable[Any]) -> HeadState | None:
+    """eventsourcing projector: the snapshot (if any) first, then the events after it."""
+    for item in items:
+        if isinstance(item, Snapshot):
+            head = item.mutate(None)
+            if getattr(head, "state_version", None) != STATE_VERSION:
+                raise NeedsFullReplay("snapshot of another state version")
+            continue
+        if head is None:
+            head = HeadState(item.originator_id, 0, LedgerState(), GENESIS_HASH)
+        fold_event(head, item)
+    return head
+
+
+def take(head: HeadState) -> Snapshot:
+    return Snapshot.take(head)  # type: ignore[arg-type]
