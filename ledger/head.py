@@ -81,9 +81,10 @@ def project_head(head: HeadState | None, items: Iterable[Any]) -> HeadState | No
     """eventsourcing projector: the snapshot (if any) first, then the events after it."""
     for item in items:
         if isinstance(item, Snapshot):
-            head = item.mutate(None)
-            if getattr(head, "state_version", None) != STATE_VERSION:
+            restored: object = item.mutate(None)
+            if not isinstance(restored, HeadState) or getattr(restored, "state_version", None) != STATE_VERSION:
                 raise NeedsFullReplay("snapshot of another state version")
+            head = restored
             continue
         if head is None:
             head = HeadState(item.originator_id, 0, LedgerState(), GENESIS_HASH)
@@ -92,4 +93,4 @@ def project_head(head: HeadState | None, items: Iterable[Any]) -> HeadState | No
 
 
 def take(head: HeadState) -> Snapshot:
-    return Snapshot.take(head)  # type: ignore[arg-type]
+    return Snapshot.take(head)
