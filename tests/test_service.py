@@ -1,0 +1,57 @@
+"""The application service's own promises: envelope, chain, durability settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger.chain import GENESIS_HASH, event_hash
+from ledger.commands import DesignateSeries, IssueWarrants
+from ledger.errors import InvariantViolation
+from ledger.service import Ledger
+
+
+def _series() -> DesignateSeries:
+    return DesignateSeries(
+        effective_date=date(2003, 5, 8), series="Series D", stated_value=Decimal("10000"),
+        conversion_price=Decimal("2.35"), dividend_rate=Decimal("8"), authorized=444,
+    )
+
+
+def test_every_event_carries_envelope_and_chains_to_the_previous(tmp_path: Path) -> None:
+    book = Ledger(str(tmp_path / "l.db"), actor="transfer agent")
+    book.record(_series())
+    book.record(IssueWarrants(effective_date=date(2003, 5, 8), holder="SCO", shares=10,
+                              exercise_price=Decimal("3.00")))
+    first, second = book.events()
+    assert (first.position, second.position) == (1, 2)
+    assert first.actor == second.actor == "transfer agent"
+    assert first.recorded_at.tzinfo is not None
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash == event_hash(first, GENESIS_HASH)
+    assert second.hash == event_hash(second, first.hash)
+    assert book.head() == (2, second.hash)
+
+
+def test_store_is_wal_and_fully_synchronous(tmp_path: Path) -> None:
+    book = Ledger(str(tmp_path / "l.db"), create=True)
+    app = book.open()
+    with app.recorder.datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA journal_mode")
+        assert c.fetchone()[0].lower() == "wal"
+        c.execute("PRAGMA synchronous")
+        assert c.fetchone()[0] == 2  # FULL: every commit is on disk before it returns
+    assert (tmp_path / "l.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_refused_command_appends_nothing(tmp_path: Path) -> None:
+    book = Ledger(str(tmp_path / "l.db"))
+    book.record(_series())
+    with pytest.raises(InvariantViolation, match="closing 'NOPE' is not recorded"):
+        book.record(IssueWarrants(effective_date=date(2003, 5, 8), holder="SCO", shares=10,
+                                  exercise_price=Decimal("3.00"), closing="NOPE"))
+    assert len(book.events()) == 1
+    assert book.head()[0] == 1
