@@ -89,8 +89,19 @@ def _figures(table: Table, *names: str) -> None:
 def _statement(title: str, caption: str | None = None) -> Table:
     return Table(
         title=title, title_justify="left", title_style="bold", caption=caption,
-        caption_justify="left", header_style=HEADER, box=box.SIMPLE_HEAD,
+        caption_justify="left", header_style=HEADER, box=box.SIMPLE_HEAD, show_edge=False,
+        padding=(0, 1, 0, 0), min_width=len(title),
     )
+
+
+def _fit(table: Table) -> Table:
+    """Figures are never wrapped or cut: each figure column is as wide as its widest cell."""
+    for column in table.columns:
+        if column.justify == "right" or column.no_wrap:
+            cells = [str(cell) for cell in column.cells]
+            words = str(column.header).split("\n")
+            column.min_width = max(len(text) for text in [*cells, *words])
+    return table
 
 
 def _as_of(report: dict[str, Any]) -> str:
@@ -132,7 +143,7 @@ def preferred_table(report: dict[str, Any]) -> Table:
         "Total", "", "", shares(t["outstanding"]), money(t["stated_value_outstanding"]),
         money(t["accrued_dividends"]), shares(t["as_converted_common"]), style=TOTAL,
     )
-    return table
+    return _fit(table)
 
 
 def warrants_tables(report: dict[str, Any]) -> Group:
@@ -141,8 +152,10 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     if market is not None:
         title += f", market price ${market}"
     table = _statement(title)
+    labels = any(w["label"] for w in report["warrants"])
     table.add_column("Ref", no_wrap=True)
-    table.add_column("Label")
+    if labels:
+        table.add_column("Label")
     table.add_column("Holder")
     table.add_column("Issued\non", no_wrap=True)
     table.add_column("Expires", no_wrap=True)
@@ -156,20 +169,21 @@ def warrants_tables(report: dict[str, Any]) -> Group:
             return []
         return [shares(row["in_the_money"]), shares(row["treasury_shares"])]
 
+    blanks = [""] * (5 if labels else 4)
     groups = {g["closing"]: g for g in report["by_closing"]}
     for closing, group in groups.items():
         rows = [w for w in report["warrants"] if w["closing"] == closing]
         for w in rows:
             table.add_row(
-                w["ref"], w["label"], w["holder"], w["issued_on"].isoformat(),
+                w["ref"], *([w["label"]] if labels else []), w["holder"], w["issued_on"].isoformat(),
                 w["expires"].isoformat() if w["expires"] else "-", str(w["exercise_price"]),
                 shares(w["issued"]), shares(w["exercised"]), shares(w["expired"]),
                 shares(w["outstanding"]), money(w["potential_proceeds"]), *extra(w),
             )
         if len(groups) > 1 or len(rows) > 1:
-            name = f"Closing {closing}" if closing else "Not tied to a closing"
+            name = f"Closing {closing}" if closing else "No closing"
             table.add_row(
-                Text(name, style="italic"), "", "", "", "", "", shares(group["issued"]),
+                Text(name, style="italic"), *blanks, shares(group["issued"]),
                 shares(group["exercised"]), shares(group["expired"]),
                 shares(group["outstanding"]), money(group["potential_proceeds"]),
                 *extra(group), end_section=True, style="italic",
@@ -177,7 +191,7 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     t = report["totals"]
     table.add_section()
     table.add_row(
-        "Total", "", "", "", "", "", shares(t["issued"]), shares(t["exercised"]),
+        "Total", *blanks, shares(t["issued"]), shares(t["exercised"]),
         shares(t["expired"]), shares(t["outstanding"]), money(t["potential_proceeds"]),
         *extra(t), style=TOTAL,
     )
@@ -191,7 +205,7 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     by_price.add_section()
     by_price.add_row("Total", shares(t["outstanding"]), money(t["potential_proceeds"]),
                      *extra(t), style=TOTAL)
-    return Group(table, Text(""), by_price)
+    return Group(_fit(table), Text(""), _fit(by_price))
 
 
 def capital_tables(report: dict[str, Any]) -> Group:
@@ -216,7 +230,7 @@ def capital_tables(report: dict[str, Any]) -> Group:
         periods.add_row(p["period"], money(p["gross"]), money(p["fees"]), money(p["net"]))
     periods.add_section()
     periods.add_row("Total", money(t["gross"]), money(t["fees"]), money(t["net"]), style=TOTAL)
-    return Group(entries, Text(""), periods)
+    return Group(_fit(entries), Text(""), _fit(periods))
 
 
 def summary_table(report: dict[str, Any]) -> Table:
@@ -253,4 +267,4 @@ def summary_table(report: dict[str, Any]) -> Table:
     table.add_row("  As-converted preferred", shares(fd["as_converted_preferred"]))
     table.add_row("  Warrants outstanding", shares(fd["warrants"]))
     table.add_row("  Fully diluted", shares(fd["total"]), style=TOTAL)
-    return table
+    return _fit(table)
