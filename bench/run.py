@@ -1,0 +1,502 @@
+"""How finledger's cost grows with history, beside the floor of its store, in one command.
+
+    .venv/bin/python bench/run.py --sizes 1000,10000,100000 [--million] [--update-readme]
+
+For each size it generates a seeded history (bench/generate.py, cached under bench/.work),
+builds a ledger with `finledger import`, and times whole `finledger` processes: import,
+one `record`, `report summary`, `report preferred --as-of` a past date, `audit verify`,
+`audit replay`, `export`; it takes each process's peak RSS from wait4() and the ledger's
+bytes per event. The references are measured in the same run: plain sqlite3 inserting and
+reading back the same JSON lines (bench/rawsqlite.py, also whole processes), `python -c
+pass` for start-up, and the same commands on a 10-event ledger. It prints a rich table and
+writes bench/results/latest.json (and latest.txt, the table as text).
+
+A command that does not exist yet is reported as "n/a (command missing)" and one that fails
+as "failed"; no figure is ever filled in for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PYTHON = sys.executable
+FINLEDGER = str(Path(PYTHON).with_name("finledger"))
+SMALL = 10
+README_START = "<!-- bench:latest:start -->"
+README_END = "<!-- bench:latest:end -->"
+MISSING = "n/a (command missing)"
+
+
+# --- running one whole process ---------------------------------------------------------------
+
+
+@dataclass
+class Proc:
+    seconds: float
+    rc: int
+    maxrss_mb: float
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+def run_process(cmd: list[str], timeout: float, *, keep_stdout: bool = True) -> Proc:
+    """Run `cmd` to completion; wall time and this child's own peak RSS (wait4)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINLEDGER_")}
+    env["FINLEDGER_ACTOR"] = "bench"
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            child.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        timer.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace") if keep_stdout else ""
+        stderr = err.read().decode(errors="replace")
+    return Proc(seconds, child.returncode, usage.ru_maxrss / 1024, stdout, stderr,
+                killed.is_set())
+
+
+@dataclass
+class Figure:
+    """One measured figure: its status and, when ok, the median of its runs."""
+
+    status: str  # ok | missing | failed | timeout
+    seconds: float = 0.0
+    runs: list[float] = field(default_factory=list)
+    maxrss_mb: float = 0.0
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def label(self) -> str:
+        if self.status == "missing":
+            return MISSING
+        if self.status == "timeout":
+            return f"timeout ({self.detail})"
+        if self.status == "failed":
+            return f"failed ({self.detail})"
+        return ""
+
+
+def measure(
+    cmd: list[str], repeats: int, timeout: float, *, prepare: Any = None,
+    keep_stdout: bool = False,
+) -> tuple[Figure, Proc | None]:
+    runs: list[float] = []
+    rss = 0.0
+    last: Proc | None = None
+    for _ in range(repeats):
+        if prepare is not None:
+            prepare()
+        proc = run_process(cmd, timeout, keep_stdout=keep_stdout)
+        last = proc
+        if proc.timed_out:
+            return Figure("timeout", detail=f"> {timeout:.0f} s"), proc
+        if proc.rc != 0:
+            line = (proc.stderr.strip().splitlines() or [f"exit {proc.rc}"])[-1][:120]
+            return Figure("failed", detail=f"exit {proc.rc}: {line}"), proc
+        runs.append(proc.seconds)
+        rss = max(rss, proc.maxrss_mb)
+    return Figure("ok", statistics.median(runs), runs, rss), last
+
+
+_AVAILABLE: dict[tuple[str, ...], bool] = {}
+
+
+def available(*words: str) -> bool:
+    """Whether `finledger WORDS --help` exists (exit 0) in the code as it stands now."""
+    if words not in _AVAILABLE:
+        proc = run_process([FINLEDGER, *words, "--help"], 60)
+        _AVAILABLE[words] = proc.rc == 0
+    return _AVAILABLE[words]
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def history(n: int, seed: int, work: Path) -> tuple[Path, dict[str, Any]]:
+    """The seeded export of n events, generated once and cached."""
+    sys.path.insert(0, str(BENCH))
+    from generate import GENERATOR_VERSION
+
+    path = work / f"history-{n}-seed{seed}-v{GENERATOR_VERSION}.jsonl"
+    facts_path = path.with_suffix(".json")
+    if not (path.exists() and facts_path.exists()):
+        print(f"  generating {n:,} events ...", file=sys.stderr, flush=True)
+        tmp = path.with_suffix(".tmp")
+        proc = run_process(
+            [PYTHON, str(BENCH / "generate.py"), str(n), "-o", str(tmp), "--seed", str(seed)],
+            36_000,
+        )
+        if proc.rc != 0:
+            raise SystemExit(f"generator failed: {proc.stderr[-2000:]}")
+        facts_path.write_text(proc.stderr.strip().splitlines()[-1])
+        tmp.replace(path)
+    return path, json.loads(facts_path.read_text())
+
+
+def remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def copy_db(source: Path, target: Path) -> None:
+    remove_db(target)
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+
+
+def db_bytes(path: Path) -> int:
+    return sum(
+        Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
+    )
+
+
+# --- one size --------------------------------------------------------------------------------
+
+
+def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    print(f"size {n:,}", file=sys.stderr, flush=True)
+    data, facts = history(n, args.seed, work)
+    db = work / f"ledger-{n}.db"
+    copy = work / f"ledger-{n}-copy.db"
+    raw = work / f"raw-{n}.db"
+    remove_db(db)
+    result: dict[str, Any] = {"events": n, "history": facts, "history_bytes": data.stat().st_size}
+    fig: dict[str, Figure] = {}
+    timeout = args.timeout
+
+    # build: import (or, while import is missing, the bench-only direct store append)
+    if available("import"):
+        fig["import"], _ = measure([FINLEDGER, "--db", str(db), "import", str(data)], 1, timeout,
+                                   prepare=lambda: remove_db(db))
+    else:
+        fig["import"] = Figure("missing")
+    if not fig["import"].ok:
+        proc = run_process([PYTHON, str(BENCH / "seed.py"), str(data), str(db)], timeout)
+        result["seeded_directly"] = proc.rc == 0
+        if proc.rc != 0:
+            result["seed_error"] = proc.stderr[-2000:]
+            result["figures"] = {k: asdict(v) for k, v in fig.items()}
+            return result
+        fig["store_append"] = Figure("ok", proc.seconds, [proc.seconds], proc.maxrss_mb,
+                                     extra=json.loads(proc.stdout))
+    result["bytes_per_event"] = db_bytes(db) / n
+
+    # references: plain sqlite3 with the same rows, whole processes
+    remove_db(raw)
+    fig["raw_insert"], ref_proc = measure(
+        [PYTHON, str(BENCH / "rawsqlite.py"), "insert", str(data), str(raw)], 1, timeout,
+        keep_stdout=True)
+    if ref_proc is not None and fig["raw_insert"].ok:
+        fig["raw_insert"].extra = json.loads(ref_proc.stdout)
+    fig["raw_read"], ref_proc = measure(
+        [PYTHON, str(BENCH / "rawsqlite.py"), "read", str(raw)], args.repeat, timeout,
+        keep_stdout=True)
+    if ref_proc is not None and fig["raw_read"].ok:
+        fig["raw_read"].extra = json.loads(ref_proc.stdout)
+    result["raw_bytes_per_event"] = db_bytes(raw) / n
+    remove_db(raw)
+
+    base = [FINLEDGER, "--db", str(db)]
+    heavy = max(1, min(args.repeat, 3)) if n >= 100_000 else args.repeat
+
+    def read_only(key: str, words: list[str], repeats: int, *, first: bool = False) -> None:
+        if not available(*words[:2]) and not available(*words[:1]):
+            fig[key] = Figure("missing")
+            return
+        if first:
+            fig[f"{key}_first"], _ = measure([*base, *words], 1, timeout)
+        fig[key], _ = measure([*base, *words], repeats, timeout)
+
+    read_only("summary", ["report", "summary"], args.repeat, first=True)
+    past = facts.get("middle_date") or facts["last_date"]
+    read_only("preferred_as_of", ["report", "preferred", "--as-of", past], args.repeat,
+              first=True)
+    read_only("verify", ["audit", "verify"], heavy)
+    read_only("replay", ["audit", "replay", "--json"], 1)
+    if available("export"):
+        out = work / f"export-{n}.jsonl"
+        fig["export"], _ = measure([*base, "export", "-o", str(out)], 1, timeout)
+        out.unlink(missing_ok=True)
+    else:
+        fig["export"] = Figure("missing")
+
+    # one record on a copy of the ledger, at the end of its history
+    day = (date.fromisoformat(facts["last_date"]) + timedelta(days=1)).isoformat()
+    record = [FINLEDGER, "--db", str(copy), "record", "warrants", "--holder", "Bench Holder",
+              "--shares", "1000", "--exercise-price", "3.00", "--date", day]
+    fig["record"], _ = measure(record, args.repeat, timeout, prepare=lambda: copy_db(db, copy))
+    remove_db(copy)
+    remove_db(db)
+
+    result["figures"] = {k: asdict(v) for k, v in fig.items()}
+    return result
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def get(result: dict[str, Any], key: str) -> Figure | None:
+    raw = result.get("figures", {}).get(key)
+    return Figure(**raw) if raw else None
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x:,.0f}/s"
+
+
+def fmt_s(x: float) -> str:
+    return f"{x * 1000:,.0f} ms" if x < 10 else f"{x:,.1f} s"
+
+
+def rows(results: dict[int, dict[str, Any]], startup: dict[str, Any]) -> list[dict[str, str]]:
+    """The table's rows: figure, size, measured, reference, ratio, target, met?"""
+    table: list[dict[str, str]] = []
+    small = results.get(SMALL, {})
+
+    def add(figure: str, n: int | str, value: str, ref: str = "", ratio: str = "",  # noqa: PLR0917
+            target: str = "", met: str = "") -> None:
+        table.append({"figure": figure, "events": n if isinstance(n, str) else f"{n:,}",
+                      "measured": value, "reference": ref, "ratio": ratio, "target": target,
+                      "met": met})
+
+    def verdict(ok: bool) -> str:
+        return "yes" if ok else "NO"
+
+    sizes = [n for n in sorted(results) if n != SMALL]
+
+    # start-up
+    help_fig = Figure(**startup["help"])
+    py = Figure(**startup["python"])
+    add("finledger --help", "-", fmt_s(help_fig.seconds) if help_fig.ok else help_fig.label(),
+        f"python -c pass {fmt_s(py.seconds)}" if py.ok else py.label(),
+        f"{help_fig.seconds / py.seconds:.1f}x" if help_fig.ok and py.ok else "",
+        "< 300 ms", verdict(help_fig.seconds < 0.3) if help_fig.ok else "")
+    s_small = get(small, "summary")
+    if s_small is not None:
+        add("report summary, small ledger", SMALL,
+            fmt_s(s_small.seconds) if s_small.ok else s_small.label(), "", "", "< 300 ms",
+            verdict(s_small.seconds < 0.3) if s_small.ok and s_small.seconds else "")
+
+    for n in sizes:
+        r = results[n]
+        target_size = n == 100_000
+        imp, raw_ins = get(r, "import"), get(r, "raw_insert")
+        ref = fmt_rate(n / raw_ins.seconds) + " raw sqlite3" if raw_ins and raw_ins.ok else ""
+        if imp and imp.ok and raw_ins and raw_ins.ok:
+            ratio = raw_ins.seconds / imp.seconds
+            add("import", n, fmt_rate(n / imp.seconds), ref, f"{ratio:.1%}",
+                ">= 25% of raw (aim 50%)" if target_size else "",
+                verdict(ratio >= 0.25) if target_size else "")
+        else:
+            add("import", n, imp.label() if imp else "", ref, "",
+                ">= 25% of raw (aim 50%)" if target_size else "")
+        store = get(r, "store_append")
+        if store is not None and store.ok:
+            add("  (bench seeding: eventsourcing append, no checks)", n, fmt_rate(n / store.seconds),
+                ref, f"{raw_ins.seconds / store.seconds:.1%}" if raw_ins and raw_ins.ok else "")
+
+    def latency(key: str, name: str, target: str | None) -> None:
+        ref_fig = get(small, key)
+        for n in sizes:
+            f = get(results[n], key)
+            if f is None:
+                continue
+            ref = f"{fmt_s(ref_fig.seconds)} @ {SMALL} events" if ref_fig and ref_fig.ok else ""
+            if f.ok and ref_fig and ref_fig.ok:
+                ratio = f.seconds / ref_fig.seconds
+                on_target = target is not None and n == 100_000
+                add(name, n, fmt_s(f.seconds), ref, f"{ratio:.2f}x",
+                    (target or "") if on_target else "", verdict(ratio <= 1.2) if on_target else "")
+            else:
+                add(name, n, f.label() if not f.ok else fmt_s(f.seconds), ref, "",
+                    target if target and n == 100_000 else "")
+
+    latency("record", "record warrants", "<= 1.2x small")
+    latency("summary", "report summary", "<= 1.2x small")
+    latency("summary_first", "  report summary, first run after import", None)
+    latency("preferred_as_of", "report preferred --as-of (mid-history)", None)
+
+    for n in sizes:
+        r = results[n]
+        f, raw_read = get(r, "verify"), get(r, "raw_read")
+        ref = fmt_rate(n / raw_read.seconds) + " raw read" if raw_read and raw_read.ok else ""
+        on_target = n >= 100_000
+        if f and f.ok:
+            rate = n / f.seconds
+            add("audit verify", n, fmt_rate(rate), ref,
+                f"{raw_read.seconds / f.seconds:.1%}" if raw_read and raw_read.ok else "",
+                ">= 50,000/s" if on_target else "", verdict(rate >= 50_000) if on_target else "")
+        elif f:
+            add("audit verify", n, f.label(), ref, "", ">= 50,000/s" if on_target else "")
+    for n in sizes:
+        r = results[n]
+        f, raw_read = get(r, "export"), get(r, "raw_read")
+        ref = fmt_rate(n / raw_read.seconds) + " raw read" if raw_read and raw_read.ok else ""
+        if f:
+            add("export", n, fmt_rate(n / f.seconds) if f.ok else f.label(), ref,
+                f"{raw_read.seconds / f.seconds:.1%}" if f.ok and raw_read and raw_read.ok else "")
+    for n in sizes:
+        f = get(results[n], "replay")
+        if f:
+            add("audit replay --json", n, fmt_s(f.seconds) if f.ok else f.label())
+
+    for n in sizes:
+        r = results[n]
+        peaks = {
+            k: v["maxrss_mb"] for k, v in r.get("figures", {}).items()
+            if v.get("maxrss_mb") is not None and not k.startswith("raw") and k != "store_append"
+        }
+        raw_ins = get(r, "raw_insert")
+        if peaks:
+            worst = max(peaks, key=lambda k: peaks[k])
+            add("peak memory", n, f"{peaks[worst]:,.0f} MB ({worst})",
+                f"{raw_ins.maxrss_mb:,.0f} MB raw insert" if raw_ins and raw_ins.ok else "",
+                f"{peaks[worst] / raw_ins.maxrss_mb:.1f}x" if raw_ins and raw_ins.maxrss_mb else "",
+                "< 500 MB" if n >= 1_000_000 else "",
+                verdict(peaks[worst] < 500) if n >= 1_000_000 else "")
+    for n in sizes:
+        r = results[n]
+        if "bytes_per_event" in r:
+            add("bytes per event", n, f"{r['bytes_per_event']:,.0f} B",
+                f"{r['raw_bytes_per_event']:,.0f} B raw sqlite3 "
+                f"({r['history_bytes'] / n:,.0f} B JSON line)",
+                f"{r['bytes_per_event'] / r['raw_bytes_per_event']:.2f}x")
+    return table
+
+
+def render(table: list[dict[str, str]], title: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    for name, justify in (("Figure", "left"), ("Events", "right"), ("Measured", "right"),
+                          ("Reference (same run)", "right"), ("Ratio", "right"),
+                          ("Target", "left"), ("Met?", "left")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    previous = None
+    for row in table:
+        if previous is not None and row["figure"].strip() != previous:
+            t.add_section()
+        previous = row["figure"].strip()
+        t.add_row(row["figure"], row["events"], row["measured"], row["reference"], row["ratio"],
+                  row["target"], row["met"])
+    return t
+
+
+# --- the whole run ---------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
+                            "events", "ledger", "projections", "cli"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "commit": commit,
+        "uncommitted_changes_in_code": bool(dirty),
+    }
+
+
+def update_readme(text: str) -> None:
+    readme = BENCH / "README.md"
+    content = readme.read_text()
+    start, end = content.index(README_START), content.index(README_END)
+    block = f"{README_START}\n```\n{text.rstrip()}\n```\n"
+    readme.write_text(content[:start] + block + content[end:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="finledger benchmark (see bench/README.md)")
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="comma-separated event counts (default 1000,10000,100000)")
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 events (long)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per latency (median)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per process")
+    parser.add_argument("--work", type=Path, default=BENCH / ".work")
+    parser.add_argument("--out", type=Path, default=BENCH / "results" / "latest.json")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="replace the latest table in bench/README.md")
+    args = parser.parse_args(argv)
+    sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
+    if args.million:
+        sizes.append(1_000_000)
+    args.work.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+
+    startup = {
+        "python": asdict(measure([PYTHON, "-c", "pass"], args.repeat * 2, 60)[0]),
+        "help": asdict(measure([FINLEDGER, "--help"], args.repeat * 2, 60)[0]),
+    }
+    results: dict[int, dict[str, Any]] = {}
+    for n in [SMALL, *[s for s in sizes if s != SMALL]]:
+        results[n] = bench_size(n, args, args.work)
+
+    info = machine()
+    table = rows(results, startup)
+    title = (f"finledger benchmark {started:%Y-%m-%d %H:%M} UTC, {info['cpus']} cores, "
+             f"Python {info['python']}, SQLite {info['sqlite']}, commit {info['commit']}"
+             + (" + uncommitted changes" if info["uncommitted_changes_in_code"] else ""))
+    console = Console(record=True, width=150)
+    console.print(render(table, title))
+    text = console.export_text()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "started": started.isoformat(), "machine": info, "startup": startup,
+        "sizes": {str(n): r for n, r in results.items()}, "table": table,
+    }, indent=2) + "\n")
+    args.out.with_suffix(".txt").write_text(text)
+    if args.update_readme:
+        update_readme(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
