@@ -1,0 +1,154 @@
+"""`finledger report ...` through the CLI: options, JSON, the materialized read model."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import pytest
+
+SERIES = ["record", "series", "A", "--date", "2020-01-01", "--stated-value", "1000",
+          "--conversion-price", "2.00", "--dividend-rate", "10", "--authorized", "100"]
+
+
+def setup_ledger(fl: Any) -> None:
+    for args in (
+        SERIES,
+        ["record", "closing", "A", "--date", "2020-01-01", "--investor", "X=30",
+         "--investor", "Y=20", "--fees", "1500", "--ref", "C1"],
+        ["record", "warrants", "--holder", "X", "--shares", "10000", "--exercise-price", "2.50",
+         "--date", "2020-01-01", "--expires", "2021-01-01", "--ref", "W1", "--closing", "C1"],
+        ["record", "exercise", "W1", "--shares", "3000", "--date", "2020-06-01"],
+        ["record", "common-outstanding", "1000000", "--date", "2020-01-15"],
+    ):
+        r = fl(*args)
+        assert r.code == 0, r.err
+
+
+def report(fl: Any, *args: str) -> dict[str, Any]:
+    r = fl("report", *args, "--json")
+    assert r.code == 0, r.err
+    return json.loads(r.out)  # type: ignore[no-any-return]
+
+
+def test_json_keys_follow_the_contract(fl: Any) -> None:
+    setup_ledger(fl)
+    pref = report(fl, "preferred", "--as-of", "2020-12-31")
+    assert {"as_of", "series", "totals"} <= set(pref)
+    assert {"series", "stated_value", "conversion_price", "authorized", "issued", "converted",
+            "outstanding", "stated_value_outstanding", "accrued_dividends",
+            "as_converted_common", "holders"} <= set(pref["series"][0])
+    assert {"holder", "outstanding", "stated_value_outstanding", "accrued_dividends",
+            "as_converted_common"} <= set(pref["series"][0]["holders"][0])
+    # X: 30 x 1000 x 10% x 365/365 = 3,000.00; Y: 2,000.00 (2020-01-01 to 2020-12-31, 365 days)
+    assert [h["accrued_dividends"] for h in pref["series"][0]["holders"]] == ["3000.00", "2000.00"]
+    warr = report(fl, "warrants", "--as-of", "2020-12-31", "--market-price", "3")
+    assert {"ref", "label", "holder", "issued_on", "expires", "exercise_price", "issued",
+            "exercised", "expired", "outstanding", "potential_proceeds", "in_the_money",
+            "treasury_shares"} <= set(warr["warrants"][0])
+    assert set(warr["totals"]) >= {"outstanding", "potential_proceeds", "in_the_money",
+                                   "treasury_shares"}
+    assert {"exercise_price", "outstanding", "potential_proceeds"} <= set(warr["by_price"][0])
+    cap = report(fl, "capital", "--as-of", "2020-12-31")
+    assert {"as_of", "since", "entries", "periods", "totals"} <= set(cap)
+    assert {"date", "source", "ref", "security", "gross", "fees", "net",
+            "cumulative_gross"} <= set(cap["entries"][0])
+    summary = report(fl, "summary", "--as-of", "2020-12-31")
+    assert {"common_outstanding", "as_converted_preferred", "warrants",
+            "total"} <= set(summary["fully_diluted"])
+    assert summary["capital"] == {"gross": "57500.00", "fees": "1500.00", "net": "56000.00"}
+
+
+def test_as_of_and_as_recorded(fl: Any) -> None:
+    setup_ledger(fl)
+    assert report(fl, "capital", "--as-of", "2020-05-31")["totals"]["gross"] == "50000.00"
+    assert report(fl, "capital", "--as-of", "2020-06-01")["totals"]["gross"] == "57500.00"
+    # Reverse the exercise: the current report drops it, the ledger as recorded at 5 had it.
+    assert fl("record", "reversal", "4", "--reason", "entered in error").code == 0
+    assert report(fl, "capital")["totals"]["gross"] == "50000.00"
+    assert report(fl, "capital", "--as-recorded", "5")["totals"]["gross"] == "57500.00"
+    assert report(fl, "capital", "--as-recorded", "2")["totals"]["gross"] == "50000.00"
+    warr = report(fl, "warrants", "--as-recorded", "5", "--as-of", "2021-01-02")
+    assert warr["warrants"][0]["expired"] == 7_000
+    r = fl("report", "summary", "--as-recorded", "99")
+    assert r.code == 1 and "no position 99" in r.err
+
+
+def test_capital_since_and_by(fl: Any) -> None:
+    setup_ledger(fl)
+    cap = report(fl, "capital", "--since", "2020-02-01", "--by", "year")
+    assert [e["ref"] for e in cap["entries"]] == ["W1"]
+    assert cap["entries"][0]["cumulative_gross"] == "57500.00"
+    assert cap["periods"] == [{"period": "2020", "gross": "7500.00", "fees": "0.00",
+                               "net": "7500.00"}]
+    assert cap["since"] == "2020-02-01"
+
+
+@pytest.mark.parametrize("args", [
+    ["warrants", "--market-price", "0"],
+    ["warrants", "--market-price", "abc"],
+    ["capital", "--by", "decade"],
+    ["preferred", "--as-of", "2020-13-01"],
+    ["summary", "--as-recorded", "0"],
+])
+def test_malformed_options_are_usage_errors(fl: Any, args: list[str]) -> None:
+    setup_ledger(fl)
+    r = fl("report", *args)
+    assert r.code == 2, r.err
+    assert r.err.count("\n") == 1
+
+
+def test_missing_ledger_is_refused(tmp_path: Any) -> None:
+    from tests.conftest import invoke
+
+    r = invoke("--db", str(tmp_path / "none.db"), "report", "summary")
+    assert r.code == 1 and r.err.startswith("Error: no ledger")
+
+
+def test_table_output_is_plain_in_a_pipe(fl: Any) -> None:
+    setup_ledger(fl)
+    r = fl("report", "summary", "--as-of", "2020-12-31", env={"NO_COLOR": "1"})
+    assert r.code == 0
+    assert "Summary as of 2020-12-31" in r.out and "\x1b" not in r.out
+    # 1,000,000 reported + 3,000 exercised since + 50 x 1,000 / 2.00 as converted + 7,000 overhang
+    assert "1,035,000" in r.out
+
+
+def rm(db: str, sql: str) -> list[tuple[Any, ...]]:
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute(sql).fetchall()
+        con.commit()
+        return rows
+    finally:
+        con.close()
+
+
+def test_current_reports_read_the_materialized_tables(db: str, fl: Any) -> None:
+    if db.startswith("postgres"):
+        pytest.skip("a PostgreSQL ledger is reported by replay")
+    setup_ledger(fl)
+    before = report(fl, "summary")
+    assert rm(db, "SELECT value FROM rm_meta WHERE key = 'position'") == [("5",)]
+    # Prove the current report reads the tables: change one, see it, then rebuild.
+    rm(db, "UPDATE rm_capital SET gross = '1.00' WHERE ref = 'C1'")
+    assert report(fl, "summary")["capital"]["gross"] == "7501.00"
+    assert fl("report", "rebuild").code == 0
+    assert report(fl, "summary") == before
+    # A write is caught up before the next read.
+    assert fl("record", "closing", "A", "--date", "2020-02-01", "--investor", "Z=5").code == 0
+    assert report(fl, "summary")["capital"]["gross"] == "62500.00"
+    assert rm(db, "SELECT value FROM rm_meta WHERE key = 'position'") == [("6",)]
+
+
+def test_encrypted_ledger_keeps_no_plaintext_tables(db: str, fl: Any) -> None:
+    if db.startswith("postgres"):
+        pytest.skip("sqlite only")
+    key = fl("keygen").out.strip()
+    env = {"FINLEDGER_KEY": key}
+    assert fl(*SERIES, env=env).code == 0
+    r = fl("report", "preferred", "--json", env=env)
+    assert r.code == 0, r.err
+    tables = {name for (name,) in rm(db, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not any(t.startswith("rm_") for t in tables)
