@@ -7,6 +7,7 @@ integers. `event_data` and `event_from_data` are inverse for every event type.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from datetime import date, datetime
@@ -58,6 +59,7 @@ def event_type_name(event: LedgerEvent) -> str:
     return type(event).__name__
 
 
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(__import__("events")))
 

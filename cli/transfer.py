@@ -1,0 +1,89 @@
+"""`finledger export` and `finledger import`: the ledger as JSON lines, and back, all or none."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.console import err, out
+from cli.context import ledger
+from ledger import transfer
+from ledger.errors import InvalidInput, NotFound
+
+
+def export(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", metavar="FILE", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Write every event with its metadata as JSON lines, in recording order.
+
+    Example: finledger export -o spectrum.jsonl
+    """
+    with ledger(ctx) as book:
+        events = book.events()
+    lines = transfer.export_lines(events)
+    if output is None:
+        for line in lines:
+            sys.stdout.write(line)
+        sys.stdout.flush()
+        return
+    try:
+        with output.open("w", encoding="utf-8") as fh:
+            fh.writelines(lines)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {str(output)!r}: {exc.strerror}") from None
+    err().print(f"Exported {len(events)} events to {output}", markup=False)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[transfer.Progress | None]:
+    """A rich progress bar on stderr while importing, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=err(),
+                  transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                label = "Checking lines" if phase == "Checking" else "Writing (one transaction)"
+                tasks[phase] = bar.add_task(label, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
+
+
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An export: JSON lines.")],
+) -> None:
+    """Append an export's events, each checked as if recorded by hand: all or none.
+
+    A refused line is named by its number and nothing is appended; a killed import appends
+    nothing either.
+
+    Example: finledger --db copy.db import spectrum.jsonl
+    """
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no file {str(file)!r} to import") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
+    with ledger(ctx, create=True) as book, _progress() as progress:
+        new = transfer.import_lines(book, text.splitlines(), progress=progress)
+    if new:
+        out().print(f"Imported {len(new)} events at positions {new[0].originator_version} to "
+                    f"{new[-1].originator_version}", markup=False)
+    else:
+        out().print("Imported 0 events (the file holds none)", markup=False)

@@ -1,0 +1,378 @@
+"""Export and import: the ledger's events as JSON lines, and back again, all or nothing.
+
+An export line is an event as `log --json` shows it. An import line needs only `type`,
+`effective_date` and `data`: each line becomes the command that would have recorded it by
+hand, decided against the ledger as of its date and checked against the whole timeline, and
+the outcome the line states (common shares, cash in lieu, each holder's dividend...) must be
+the outcome recomputed, so an import never silently changes history. Every event is then
+appended in one transaction: a refused line, or a killed import, appends nothing.
+
+The check is incremental: one `LedgerState` is carried along and only a line dated before
+the latest effective date so far (a back-dated entry) or a reversal rebuilds it, so a long
+export in recording order imports in seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+
+import events as events_module
+from events import (
+    EVENTS_BY_NAME,
+    ClosingCompleted,
+    CommonOutstandingReported,
+    ConversionRequested,
+    DividendDeclared,
+    EventReversed,
+    LedgerEvent,
+    SeriesAuthorizationIncreased,
+    SeriesDesignated,
+    WarrantsExercised,
+    WarrantsIssued,
+)
+from events.codec import event_data, from_json_value, log_entry
+from ledger.chain import GENESIS_HASH, event_hash
+from ledger.commands import (
+    Command,
+    DeclareDividend,
+    DesignateSeries,
+    ExerciseWarrants,
+    IncreaseAuthorization,
+    IssueWarrants,
+    RecordClosing,
+    ReportCommonOutstanding,
+    RequestConversion,
+    clean_name,
+)
+from ledger.errors import (
+    ConcurrencyConflict,
+    InvalidInput,
+    InvariantViolation,
+    LedgerError,
+    NotFound,
+    StoreError,
+)
+from ledger.state import LedgerState, describe, reversed_positions, timeline
+from ledger.store import redact
+
+Progress = Callable[[str, int, int], None]
+"""Called as (phase, done, total) while an import runs."""
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_lines(events: Sequence[LedgerEvent]) -> Iterator[str]:
+    """Every event with its metadata, one JSON object a line, in recording order."""
+    reversals = reversed_positions(events)
+    for event in events:
+        entry = log_entry(event, reversals.get(event.originator_version))
+        yield json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+# --- import: lines to commands ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of an import file: which line, and what it says happened."""
+
+    line: int
+    index: int
+    position: int
+    cls: type[LedgerEvent]
+    effective_date: date
+    data: dict[str, Any]
+
+
+def parse_line(line: int, index: int, text: str) -> Entry:
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"not a JSON object ({exc})") from None
+    if not isinstance(obj, dict):
+        raise InvalidInput("not a JSON object; each line is one event as `export` writes it")
+    for key in ("type", "effective_date", "data"):
+        if key not in obj:
+            raise InvalidInput(f"{key!r} is missing; a line needs type, effective_date and data")
+    cls = EVENTS_BY_NAME.get(obj["type"]) if isinstance(obj["type"], str) else None
+    if cls is None:
+        raise InvalidInput(f"{obj['type']!r} is not an event type; use one of "
+                           f"{', '.join(EVENTS_BY_NAME)}")
+    try:
+        effective = date.fromisoformat(obj["effective_date"])
+    except (TypeError, ValueError):
+        raise InvalidInput(f"effective_date {obj['effective_date']!r} is not a date "
+                           "YYYY-MM-DD") from None
+    if not isinstance(obj["data"], dict):
+        raise InvalidInput("'data' is not a JSON object")
+    position = obj.get("position", index)
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise InvalidInput(f"position {position!r} is not a whole number")
+    return Entry(line, index, position, cls, effective, obj["data"])
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(events_module))
+
+
+class _Fields:
+    """Typed access to a line's `data`, with refusals that name the field."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+        self.hints = _hints(entry.cls)
+        unknown = sorted(set(entry.data) - set(self.hints))
+        if unknown:
+            raise InvalidInput(f"{entry.cls.__name__} has no field {unknown[0]!r}")
+
+    def value(self, name: str, hint: Any = None) -> Any:
+        if name not in self.entry.data:
+            raise InvalidInput(f"{self.entry.cls.__name__} needs {name!r} in its data")
+        return self.typed(name, self.entry.data[name], hint)
+
+    def get(self, name: str, default: Any) -> Any:
+        if name not in self.entry.data:
+            return default
+        return self.typed(name, self.entry.data[name], None)
+
+    def typed(self, name: str, raw: Any, hint: Any) -> Any:
+        try:
+            return from_json_value(hint or self.hints[name], raw)
+        except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError):
+            raise InvalidInput(f"{name} {raw!r} is not a valid value") from None
+
+
+def command_for(entry: Entry) -> Command:
+    """The command that, recorded by hand on the line's date, decides the line's event."""
+    f = _Fields(entry)
+    on = entry.effective_date
+    cls = entry.cls
+    if cls is SeriesDesignated:
+        return DesignateSeries(
+            effective_date=on, series=f.value("series"), stated_value=f.value("stated_value"),
+            conversion_price=f.value("conversion_price"),
+            dividend_rate=f.value("dividend_rate"), authorized=f.value("authorized"),
+            par_value=f.get("par_value", Decimal("0")), cumulative=f.get("cumulative", True),
+            frequency=f.get("frequency", "quarterly"), day_count=f.get("day_count", "actual/365"),
+            dividend_form=f.get("dividend_form", "either"),
+            convert_accrued=f.get("convert_accrued", True),
+        )
+    if cls is SeriesAuthorizationIncreased:
+        return IncreaseAuthorization(effective_date=on, series=f.value("series"),
+                                     shares=f.value("shares"))
+    if cls is ClosingCompleted:
+        allocations = f.value("allocations")
+        return RecordClosing(
+            effective_date=on, security=f.value("security"),
+            investors=tuple((a.investor, a.shares) for a in allocations),
+            price_per_share=f.get("price_per_share", None), fees=f.get("fees", Decimal("0")),
+            ref=f.get("ref", None),
+        )
+    if cls is WarrantsIssued:
+        return IssueWarrants(
+            effective_date=on, holder=f.value("holder"), shares=f.value("shares"),
+            exercise_price=f.value("exercise_price"), expires=f.get("expires", None),
+            label=f.get("label", ""), closing=f.get("closing", None), ref=f.get("ref", None),
+        )
+    if cls is WarrantsExercised:
+        return ExerciseWarrants(
+            effective_date=on, warrant=f.value("warrant"), shares=f.value("shares"),
+            cashless=f.get("cashless", False), market_price=f.get("market_price", None),
+        )
+    if cls is DividendDeclared:
+        return DeclareDividend(effective_date=on, series=f.value("series"),
+                               through=f.value("through"), form=f.value("form"),
+                               price=f.get("price", None))
+    if cls is ConversionRequested:
+        return RequestConversion(effective_date=on, series=f.value("series"),
+                                 holder=f.value("holder"), shares=f.value("shares"))
+    if cls is CommonOutstandingReported:
+        return ReportCommonOutstanding(effective_date=on, shares=f.value("shares"))
+    raise InvalidInput(f"{cls.__name__} cannot be imported as a command")
+
+
+# --- import: checking every line as if recorded by hand --------------------------------------
+
+
+class Importer:
+    """Decides and checks import lines one by one against the ledger they extend."""
+
+    def __init__(self, existing: Sequence[LedgerEvent], *, ledger_id: UUID, actor: str) -> None:
+        self.ledger_id = ledger_id
+        self.actor = actor
+        self.offset = len(existing)
+        self.events: list[LedgerEvent] = list(existing)
+        self.new: list[LedgerEvent] = []
+        self.state = LedgerState().apply_all(timeline(existing))
+        self.positions: dict[int, int] = {}
+
+    @property
+    def head(self) -> tuple[int, str]:
+        last = self.events[-1] if self.events else None
+        return (last.originator_version, last.hash) if last else (0, GENESIS_HASH)
+
+    def _envelope(self, cls: type[LedgerEvent], on: date, payload: dict[str, Any]) -> LedgerEvent:
+        position, prev = self.head
+        draft = cls(
+            originator_id=self.ledger_id, originator_version=position + 1, effective_date=on,
+            recorded_at=datetime.now(UTC), actor=self.actor, prev_hash=prev, hash="", **payload,
+        )
+        return replace(draft, hash=event_hash(draft, prev))
+
+    def add(self, entry: Entry) -> LedgerEvent:
+        if entry.position in self.positions:
+            raise InvalidInput(f"position {entry.position} appears twice in the file")
+        if entry.cls is EventReversed:
+            event = self._reversal(entry)
+        else:
+            event = self._record(entry)
+        self.events.append(event)
+        self.new.append(event)
+        self.positions[entry.position] = event.originator_version
+        return event
+
+    def _record(self, entry: Entry) -> LedgerEvent:
+        command = command_for(entry)
+        on = entry.effective_date
+        latest = self.state.last_date
+        if latest is None or on >= latest:
+            # Everything known is effective on or before `on`: the carried state is the
+            # state as of `on`, and no later event can be invalidated.
+            cls, payload = command.decide(self.state, self.head[0] + 1)
+            event = self._envelope(cls, on, payload)
+            _same_outcome(entry, event)
+            self.state.apply(event)
+            return event
+        ordered = timeline(self.events)
+        before = [e for e in ordered if e.effective_date <= on]
+        state = LedgerState().apply_all(before)
+        cls, payload = command.decide(state, self.head[0] + 1)
+        event = self._envelope(cls, on, payload)
+        _same_outcome(entry, event)
+        state.apply(event)
+        for later in ordered[len(before):]:
+            try:
+                state.apply(later)
+            except InvariantViolation as exc:
+                raise InvariantViolation(
+                    f"back-dated to {on}, this would invalidate the later {describe(later)} "
+                    f"({later.effective_date}): {exc}", later.originator_version,
+                ) from None
+        self.state = state
+        return event
+
+    def _reversal(self, entry: Entry) -> LedgerEvent:
+        f = _Fields(entry)
+        file_position = f.value("reversed_position", int)
+        if isinstance(file_position, bool) or not isinstance(file_position, int):
+            raise InvalidInput(f"reversed_position {file_position!r} is not a position")
+        reason = clean_name(str(f.value("reason", str)), "reason")
+        position = self.positions.get(file_position)
+        if position is None:
+            raise NotFound(f"it reverses position {file_position}, which is not an earlier "
+                           "line of this file")
+        target = self.events[position - 1]
+        if isinstance(target, EventReversed):
+            raise InvariantViolation(f"position {file_position} is itself a reversal; a "
+                                     "reversal is never reversed")
+        already = reversed_positions(self.events)
+        if position in already:
+            raise InvariantViolation(f"position {file_position} was already reversed")
+        stated = entry.data.get("reversed")
+        if isinstance(stated, dict) and stated.get("type") != type(target).__name__:
+            raise InvalidInput(f"it says it reverses a {stated.get('type')}, but position "
+                               f"{file_position} is a {type(target).__name__}")
+        event = self._envelope(EventReversed, entry.effective_date, {
+            "reversed_position": position, "reason": reason, "reversed": target})
+        state = LedgerState()
+        for later in timeline([*self.events, event]):
+            try:
+                state.apply(later)
+            except InvariantViolation as exc:
+                raise InvariantViolation(
+                    f"cannot reverse {describe(target)}: the later {describe(later)} depends "
+                    f"on it ({exc})", later.originator_version,
+                ) from None
+        self.state = state
+        return event
+
+
+def _same_outcome(entry: Entry, event: LedgerEvent) -> None:
+    """Refuse a line whose stated outcome is not what recording it computes."""
+    f = _Fields(entry)
+    for name, raw in entry.data.items():
+        if f.typed(name, raw, None) != getattr(event, name):
+            computed = event_data(event)[name]
+            raise InvariantViolation(
+                f"the file says {name} = {json.dumps(raw)}, but recording it computes "
+                f"{json.dumps(computed)}; an import never changes history", None,
+            )
+
+
+def check_lines(
+    lines: Sequence[str],
+    existing: Sequence[LedgerEvent],
+    *,
+    ledger_id: UUID,
+    actor: str,
+    progress: Progress | None = None,
+) -> list[LedgerEvent]:
+    """Every line decided and checked; the first refused one raises, naming its line."""
+    importer = Importer(existing, ledger_id=ledger_id, actor=actor)
+    index = 0
+    for number, text in enumerate(lines, start=1):
+        if progress is not None and number % 1000 == 0:
+            progress("Checking", number, len(lines))
+        if not text.strip():
+            continue
+        index += 1
+        try:
+            importer.add(parse_line(number, index, text))
+        except LedgerError as exc:
+            raise type(exc)(f"line {number}: {exc}") from None
+    if progress is not None:
+        progress("Checking", len(lines), len(lines))
+    return importer.new
+
+
+def import_lines(
+    book: Any,
+    lines: Iterable[str],
+    *,
+    progress: Progress | None = None,
+) -> list[LedgerEvent]:
+    """Check every line, then append all of its events in one transaction (or none)."""
+    from ledger.store import LEDGER_ID
+
+    lines = list(lines)
+    app = book.open(create=True)
+    new = check_lines(lines, book.events(), ledger_id=LEDGER_ID, actor=book.actor,
+                      progress=progress)
+    if not new:
+        return new
+    if progress is not None:
+        progress("Writing", 0, 1)
+    last = new[-1]
+    try:
+        app.save(*new, head=(last.originator_version, last.hash))
+    except IntegrityError:
+        raise ConcurrencyConflict("another writer recorded while this import ran; nothing "
+                                  "was imported; run the import again") from None
+    except (OperationalError, PersistenceError) as exc:
+        raise StoreError(f"cannot write to the ledger; nothing was imported: "
+                         f"{redact(str(exc))}") from None
+    if progress is not None:
+        progress("Writing", 1, 1)
+    return new
