@@ -441,6 +441,7 @@ def machine() -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "commit": commit,
         "uncommitted_changes_in_code": bool(dirty),
+        "load_average_1m": os.getloadavg()[0],
     }
 
 
@@ -483,7 +484,8 @@ def main(argv: list[str] | None = None) -> int:
     table = rows(results, startup)
     title = (f"finledger benchmark {started:%Y-%m-%d %H:%M} UTC, {info['cpus']} cores, "
              f"Python {info['python']}, SQLite {info['sqlite']}, commit {info['commit']}"
-             + (" + uncommitted changes" if info["uncommitted_changes_in_code"] else ""))
+             + (" + uncommitted changes" if info["uncommitted_changes_in_code"] else "")
+             + f", load {info['load_average_1m']:.1f}")
     console = Console(record=True, width=150)
     console.print(render(table, title))
     text = console.export_text()
