@@ -7,7 +7,6 @@ integers. `event_data` and `event_from_data` are inverse for every event type.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
 from datetime import date, datetime
@@ -59,9 +58,14 @@ def event_type_name(event: LedgerEvent) -> str:
     return type(event).__name__
 
 
-@functools.cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(__import__("events")))
+    """The field types of a dataclass (resolved once: resolving is slow and imports repeat it)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls, vars(__import__("events")))
+    return _HINTS[cls]
 
 
 def from_json_value(hint: Any, value: Any) -> Any:

@@ -14,7 +14,6 @@ export in recording order imports in seconds.
 
 from __future__ import annotations
 
-import functools
 import json
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -122,9 +121,14 @@ def parse_line(line: int, index: int, text: str) -> Entry:
     return Entry(line, index, position, cls, effective, obj["data"])
 
 
-@functools.cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(events_module))
+    """The field types of a dataclass (resolved once: resolving is slow and imports repeat it)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls, vars(events_module))
+    return _HINTS[cls]
 
 
 class _Fields:
@@ -234,10 +238,7 @@ class Importer:
     def add(self, entry: Entry) -> LedgerEvent:
         if entry.position in self.positions:
             raise InvalidInput(f"position {entry.position} appears twice in the file")
-        if entry.cls is EventReversed:
-            event = self._reversal(entry)
-        else:
-            event = self._record(entry)
+        event = self._reversal(entry) if entry.cls is EventReversed else self._record(entry)
         self.events.append(event)
         self.new.append(event)
         self.positions[entry.position] = event.originator_version
@@ -252,15 +253,14 @@ class Importer:
             # state as of `on`, and no later event can be invalidated.
             cls, payload = command.decide(self.state, self.head[0] + 1)
             event = self._envelope(cls, on, payload)
-            _same_outcome(entry, event)
             self.state.apply(event)
+            _same_outcome(entry, event)
             return event
         ordered = timeline(self.events)
         before = [e for e in ordered if e.effective_date <= on]
         state = LedgerState().apply_all(before)
         cls, payload = command.decide(state, self.head[0] + 1)
         event = self._envelope(cls, on, payload)
-        _same_outcome(entry, event)
         state.apply(event)
         for later in ordered[len(before):]:
             try:
@@ -270,6 +270,7 @@ class Importer:
                     f"back-dated to {on}, this would invalidate the later {describe(later)} "
                     f"({later.effective_date}): {exc}", later.originator_version,
                 ) from None
+        _same_outcome(entry, event)
         self.state = state
         return event
 
