@@ -27,3 +27,11 @@ def settings(ctx: typer.Context) -> Settings:
 def ledger(ctx: typer.Context, *, create: bool = False) -> Ledger:
     s = settings(ctx)
     return Ledger(s.db, actor=s.actor, key=os.environ.get("FINLEDGER_KEY") or None, create=create)
+
+
+def after_write(book: Ledger) -> None:
+    """Bring the materialized reports up to the event just recorded (a busy table is caught
+    up by the next read instead; the event itself is already durable)."""
+    from projections.readmodel import catch_up
+
+    catch_up(book)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.console import out, print_json
-from cli.context import ledger
+from cli.context import after_write, ledger
 from cli.params import parse_date, parse_decimal, parse_investor, parse_rate, parse_shares
 from events import LedgerEvent
 from events.codec import log_entry
@@ -79,7 +79,9 @@ def show(event: LedgerEvent, as_json: bool) -> None:
 
 def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
     with ledger(ctx, create=True) as book:
-        show(book.record(command), as_json)
+        event = book.record(command)
+        after_write(book)
+        show(event, as_json)
 
 
 @app.command("series")
@@ -269,4 +271,6 @@ def reversal(
     Example: finledger record reversal 7 --reason "wrong holder; re-recorded at 9"
     """
     with ledger(ctx, create=False) as book:
-        show(book.reverse(position, reason), as_json)
+        event = book.reverse(position, reason)
+        after_write(book)
+        show(event, as_json)
