@@ -141,26 +141,29 @@ class _Fields:
         if unknown:
             raise InvalidInput(f"{entry.cls.__name__} has no field {unknown[0]!r}")
 
+        self.typed: dict[str, Any] = {}
+
     def value(self, name: str, hint: Any = None) -> Any:
         if name not in self.entry.data:
             raise InvalidInput(f"{self.entry.cls.__name__} needs {name!r} in its data")
-        return self.typed(name, self.entry.data[name], hint)
+        return self.typed_value(name, hint)
 
     def get(self, name: str, default: Any) -> Any:
-        if name not in self.entry.data:
-            return default
-        return self.typed(name, self.entry.data[name], None)
+        return self.typed_value(name, None) if name in self.entry.data else default
 
-    def typed(self, name: str, raw: Any, hint: Any) -> Any:
-        try:
-            return from_json_value(hint or self.hints[name], raw)
-        except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError):
-            raise InvalidInput(f"{name} {raw!r} is not a valid value") from None
+    def typed_value(self, name: str, hint: Any = None) -> Any:
+        if name not in self.typed:
+            raw = self.entry.data[name]
+            try:
+                self.typed[name] = from_json_value(hint or self.hints[name], raw)
+            except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError):
+                raise InvalidInput(f"{name} {raw!r} is not a valid value") from None
+        return self.typed[name]
 
 
-def command_for(entry: Entry) -> Command:
+def command_for(entry: Entry, f: _Fields | None = None) -> Command:
     """The command that, recorded by hand on the line's date, decides the line's event."""
-    f = _Fields(entry)
+    f = f or _Fields(entry)
     on = entry.effective_date
     cls = entry.cls
     if cls is SeriesDesignated:
@@ -245,7 +248,8 @@ class Importer:
         return event
 
     def _record(self, entry: Entry) -> LedgerEvent:
-        command = command_for(entry)
+        fields = _Fields(entry)
+        command = command_for(entry, fields)
         on = entry.effective_date
         latest = self.state.last_date
         if latest is None or on >= latest:
@@ -254,7 +258,7 @@ class Importer:
             cls, payload = command.decide(self.state, self.head[0] + 1)
             event = self._envelope(cls, on, payload)
             self.state.apply(event)
-            _same_outcome(entry, event)
+            _same_outcome(fields, event)
             return event
         ordered = timeline(self.events)
         before = [e for e in ordered if e.effective_date <= on]
@@ -270,7 +274,7 @@ class Importer:
                     f"back-dated to {on}, this would invalidate the later {describe(later)} "
                     f"({later.effective_date}): {exc}", later.originator_version,
                 ) from None
-        _same_outcome(entry, event)
+        _same_outcome(fields, event)
         self.state = state
         return event
 
@@ -310,11 +314,10 @@ class Importer:
         return event
 
 
-def _same_outcome(entry: Entry, event: LedgerEvent) -> None:
+def _same_outcome(fields: _Fields, event: LedgerEvent) -> None:
     """Refuse a line whose stated outcome is not what recording it computes."""
-    f = _Fields(entry)
-    for name, raw in entry.data.items():
-        if f.typed(name, raw, None) != getattr(event, name):
+    for name, raw in fields.entry.data.items():
+        if fields.typed_value(name) != getattr(event, name):
             computed = event_data(event)[name]
             raise InvariantViolation(
                 f"the file says {name} = {json.dumps(raw)}, but recording it computes "
