@@ -51,6 +51,9 @@ def postgres_env(target: Target) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "1",
         # The stored-function insert path would bypass the head write below.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
+        # LedgerPostgresRecorder creates every table itself, once (see create_table), so
+        # eventsourcing's per-recorder DDL on every start is turned off.
+        "CREATE_TABLE": "no",
         "APPLICATION_RECORDER_TOPIC": get_topic(LedgerPostgresRecorder),
     }
 
@@ -100,6 +103,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         ).format(schema, meta)
         self._select_meta = SQL("SELECT key, value FROM {}.{}").format(schema, meta)
+        self.create_table()
 
     def create_table(self) -> None:
         """Create schema, types, tables and function once, whoever gets there first.
