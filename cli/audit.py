@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -15,9 +16,11 @@ from rich.table import Table
 from cli.console import err, out, print_json
 from cli.context import ledger
 from cli.params import parse_date, parse_shares
+from events import LedgerEvent
 from events.codec import log_entry
 from ledger import audit
 from ledger.errors import AuditFailure
+from ledger.service import Ledger
 from ledger.store import LEDGER_ID
 
 app = typer.Typer(help="Prove the ledger: verify its hash chain, replay it step by step.",
@@ -43,6 +46,37 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[int, int], 
             bar.update(task, completed=done, total=of)
 
         yield update
+
+
+def _projection_problems(book: Ledger, events: list[LedgerEvent]) -> list[audit.Problem]:
+    """The materialized read-model tables, row by row, against a fresh replay of the events
+    they claim to have applied."""
+    import sqlite3
+
+    import sqlite_utils
+
+    from projections import readmodel
+    from projections.books import replay
+
+    if not readmodel.materialized(book) or not book.target.exists():
+        return []
+    model = readmodel.ReadModel(sqlite_utils.Database(sqlite3.connect(book.target.path)))
+    try:
+        if not model.db.table(readmodel.META).exists():
+            return []  # nothing materialized yet: the reports replay
+        position = model.position()
+        if position > len(events):
+            return [audit.Problem(position, f"the read-model tables claim position {position}, "
+                                            f"but the ledger holds {len(events)} events")]
+        stored, fresh = model.load(), replay(events[:position])
+    except Exception as exc:  # damaged tables are a finding, not a crash
+        return [audit.Problem(0, f"the read-model tables cannot be read: {exc}")]
+    finally:
+        model.db.close()
+    problems: list[audit.Problem] = []
+    for table, (attr, _, _) in readmodel.TABLES.items():
+        problems.extend(audit.compare_rows(table, getattr(stored, attr), getattr(fresh, attr)))
+    return problems
 
 
 @app.command("verify")
@@ -71,6 +105,12 @@ def verify(
         with progress_bar("Checking the chain", len(rows)) as update:
             result = audit.verify(rows, meta, ledger_id=LEDGER_ID, expect_head=expect_head,
                                   progress=update)
+        events = [e for _, e in rows if isinstance(e, LedgerEvent)]
+        if result.ok:  # tables are judged against a stream that is itself proven
+            extra = _projection_problems(book, events)
+            if extra:
+                ordered = sorted([*result.problems, *extra], key=lambda p: p.position)
+                result = dataclasses.replace(result, problems=tuple(ordered))
     problems = [{"position": p.position, "problem": p.problem} for p in result.problems]
     if as_json:
         print_json({"ok": result.ok, "events": result.events, "problems": problems,

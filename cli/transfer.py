@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from cli.console import err, out
-from cli.context import ledger
+from cli.context import after_write, ledger
 from ledger import transfer
 from ledger.errors import InvalidInput, NotFound
 
@@ -88,6 +88,8 @@ def import_(
         raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
     with ledger(ctx, create=True) as book, _progress() as progress:
         new = transfer.import_lines(book, text.splitlines(), progress=progress)
+        if new:
+            after_write(book)
     if new:
         out().print(f"Imported {len(new)} events at positions {new[0].originator_version} to "
                     f"{new[-1].originator_version}", markup=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -226,6 +226,40 @@ def check_history(events: Sequence[LedgerEvent]) -> list[Problem]:
         problems.append(Problem(exc.position or 0, f"the history breaks an invariant: {exc}"))
     except Exception as exc:  # a damaged but hash-consistent event must not crash verify
         problems.append(Problem(0, f"the history cannot be replayed: {exc!r}"))
+    return problems
+
+
+# --- the materialized projections ------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    return str(value) if value is not None else "none"
+
+
+def compare_rows(table: str, stored: Mapping[Any, Any], fresh: Mapping[Any, Any]) -> list[Problem]:
+    """Rows of a materialized table against the same rows replayed fresh, key by key.
+
+    A row's position is the event that created it (its `position` field)."""
+    problems: list[Problem] = []
+    for key in sorted(set(stored) | set(fresh), key=str):
+        kept, replayed = stored.get(key), fresh.get(key)
+        if kept == replayed:
+            continue
+        row = replayed if replayed is not None else kept
+        position = getattr(row, "position", 0)
+        if not isinstance(position, int):
+            position = 0
+        if kept is None:
+            what = "is missing from the table"
+        elif replayed is None:
+            what = "is in the table but follows from no event"
+        else:
+            names = [f.name for f in dataclasses.fields(kept)
+                     if getattr(kept, f.name) != getattr(replayed, f.name, None)]
+            what = "differs: " + ", ".join(
+                f"{name} is {_show(getattr(kept, name))} in the table but "
+                f"{_show(getattr(replayed, name, None))} by replay" for name in names)
+        problems.append(Problem(position, f"{table} row {key!r} {what}"))
     return problems
 
 

@@ -181,3 +181,19 @@ def test_check_chain_never_raises_on_garbage() -> None:
     rows: list[audit.Row] = [(1, "JSONDecodeError"), (3, "ValueError")]
     problems = audit.check_chain(rows, ("2", "x"))
     assert [p.position for p in problems] == [1, 2, 3, 3]
+
+
+def test_a_materialized_row_that_differs_from_replay_is_found(ledger_file: Path) -> None:
+    assert invoke("--db", str(ledger_file), "report", "warrants").code == 0
+    r, _ = verify(ledger_file)
+    assert r.code == 0, r.out
+    sql(ledger_file,
+        ("UPDATE rm_warrants SET exercised = exercised + 1 WHERE ref = 'W1'", ()),
+        ("DELETE FROM rm_capital WHERE position = 5", ()))
+    r, report = verify(ledger_file)
+    assert r.code == 1
+    assert report["problems"] == [
+        {"position": 3, "problem": "rm_warrants row 'W1' differs: exercised is 1001 in the "
+                                   "table but 1000 by replay"},
+        {"position": 5, "problem": "rm_capital row 5 is missing from the table"},
+    ]
