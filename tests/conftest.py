@@ -11,6 +11,7 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,16 @@ def fl(db: str) -> object:
 def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("FINLEDGER_DB", "FINLEDGER_KEY", "FINLEDGER_ACTOR", "NO_COLOR"):
         monkeypatch.delenv(key, raising=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many PostgreSQL tests ran, so a CI log shows they were not all skipped."""
+    counts = {
+        outcome: sum(1 for report in terminalreporter.stats.get(outcome, [])
+                     if "postgres" in getattr(report, "keywords", {}))
+        for outcome in ("passed", "failed", "error", "skipped")
+    }
+    if any(counts.values()):
+        terminalreporter.write_line(
+            "PostgreSQL tests: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+        )
