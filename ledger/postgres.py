@@ -15,6 +15,7 @@ ledger), so one database can hold several ledgers side by side.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,11 @@ CONNECT_TIMEOUT_SECONDS = 10
 CREATE_LOCK_KEY = 0x66696E6C
 
 
+def password(target: Target) -> str:
+    """The URL's password, else PGPASSWORD (keeps it out of the command line and history)."""
+    return target.password or os.environ.get("PGPASSWORD", "")
+
+
 def postgres_env(target: Target) -> dict[str, str]:
     """The eventsourcing environment for a PostgreSQL target."""
     return {
@@ -43,7 +49,7 @@ def postgres_env(target: Target) -> dict[str, str]:
         "POSTGRES_HOST": target.host,
         "POSTGRES_PORT": target.port,
         "POSTGRES_USER": target.user,
-        "POSTGRES_PASSWORD": target.password,
+        "POSTGRES_PASSWORD": password(target),
         "POSTGRES_SCHEMA": target.schema,
         "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
         # One command, one connection; a spare for eventsourcing's own bookkeeping.
@@ -61,8 +67,9 @@ def postgres_env(target: Target) -> dict[str, str]:
 def _one_line(exc: BaseException, target: Target) -> str:
     """A driver error as one line, with no password in it."""
     text = " ".join(str(exc).split())
-    if target.password:
-        text = text.replace(target.password, "***")
+    secret = password(target)
+    if secret:
+        text = text.replace(secret, "***")
     return redact(text)
 
 
@@ -75,7 +82,7 @@ def ledger_exists(target: Target) -> bool:
             host=target.host,
             port=target.port,
             user=target.user,
-            password=target.password,
+            password=password(target),
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
         ) as conn:
             row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()

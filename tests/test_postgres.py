@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ledger.commands import ReportCommonOutstanding
+from ledger.postgres import postgres_env
 from ledger.service import Ledger
 from ledger.store import Target, redact
 from tests.conftest import invoke
@@ -64,6 +65,19 @@ def test_unreachable_server_error_shows_no_password(caplog: pytest.LogCaptureFix
         assert r.err.count("\n") == 1 and "Traceback" not in r.err
         assert_hidden(r.out, r.err)
     assert_hidden(caplog.text)
+
+
+def test_pgpassword_is_used_when_the_url_has_none(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    assert postgres_env(Target.parse("postgresql://fin@db/x"))["POSTGRES_PASSWORD"] == PASSWORD
+    assert postgres_env(Target.parse("postgresql://fin:other@db/x"))["POSTGRES_PASSWORD"] == (
+        "other")
+    caplog.set_level(logging.DEBUG)
+    r = invoke("--db", "postgresql://fin@127.0.0.1:1/ledgers", "log")
+    assert r.code == 1 and "cannot connect" in r.err
+    assert_hidden(r.out, r.err, caplog.text)
 
 
 @pytest.mark.postgres
