@@ -107,9 +107,9 @@ def check_chain(
             progress(index, len(rows))
         gap = version > expected
         if gap:
-            span = f"{expected}" if version == expected + 1 else f"{expected} to {version - 1}"
-            problems.append(Problem(expected, f"position {span} is missing: deleted from the "
-                                              f"stream (the next stored event is {version})"))
+            also = "" if version == expected + 1 else f" (and so is every position to {version - 1})"
+            problems.append(Problem(expected, f"is missing{also}: deleted from the stream "
+                                              f"(the next stored event is {version})"))
         expected = version + 1
         if isinstance(decoded, str):
             problems.append(Problem(version, f"cannot be read ({decoded}): the stored bytes "
@@ -163,10 +163,8 @@ def _check_head(rows: Sequence[Row], head: tuple[str | None, str | None]) -> lis
         return [Problem(last_version, f"the recorded head position {raw_position!r} is not a "
                                       "number: the head was edited")]
     if head_position > last_version:
-        span = (f"{head_position}" if head_position == last_version + 1
-                else f"{last_version + 1} to {head_position}")
-        return [Problem(last_version + 1, f"position {span} is missing: the ledger's head "
-                                          f"is at {head_position} but the stream ends at "
+        return [Problem(last_version + 1, f"is missing: the ledger's head is at "
+                                          f"{head_position} but the stream ends at "
                                           f"{last_version} (deleted)")]
     if head_position < last_version:
         return [Problem(head_position + 1, f"the stream continues past the ledger's head "
