@@ -147,7 +147,13 @@ class Ledger:
                 + ([(KEY_CHECK_ROW, key_check_value(cipher))] if cipher is not None else [])
             )
             return
-        version = int(meta.get("format_version", "1"))
+        try:
+            version = int(meta.get("format_version", "1"))
+        except ValueError:
+            raise StoreError(
+                f"this ledger's format version {meta['format_version']!r} is not a number; "
+                "the store was damaged or not written by finledger"
+            ) from None
         if version > FORMAT_VERSION:
             raise StoreError(
                 f"this ledger was written by a newer finledger (ledger format {version}, this "

@@ -106,6 +106,12 @@ def test_ledger_from_a_newer_finledger_is_refused(fl: Any, db: str) -> None:
     assert fl("log").code == 0
 
 
+def test_unreadable_format_version_is_refused(fl: Any, db: str) -> None:
+    assert fl(*SERIES).code == 0
+    set_meta(db, "format_version", "two")
+    one_line_error(fl("log"), "format version 'two' is not a number")
+
+
 def test_text_file_is_not_a_ledger(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("SCO Capital Partners owes us lunch\n")
