@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import Enum
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 
@@ -30,28 +30,41 @@ app = typer.Typer(help="Record an event. Each command appends exactly one event,
                   no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the recorded event as JSON.")]
-DateOpt = Annotated[date, typer.Option("--date", parser=parse_date, metavar="YYYY-MM-DD", help="Effective date, YYYY-MM-DD.")]
+DateOpt = Annotated[date, typer.Option(
+    "--date", parser=parse_date, metavar="YYYY-MM-DD", help="Effective date, YYYY-MM-DD.")]
 
 
-class Frequency(str, Enum):
+def money(help: str) -> Any:
+    return typer.Option(parser=parse_decimal, metavar="DECIMAL", help=help)
+
+
+def shares_opt(help: str) -> Any:
+    return typer.Option(parser=parse_shares, metavar="N", help=help)
+
+
+def date_opt(help: str) -> Any:
+    return typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help=help)
+
+
+class Frequency(StrEnum):
     quarterly = "quarterly"
     semiannual = "semiannual"
     annual = "annual"
     monthly = "monthly"
 
 
-class DayCount(str, Enum):
+class DayCount(StrEnum):
     actual_365 = "actual/365"
     thirty_360 = "30/360"
 
 
-class DividendForm(str, Enum):
+class DividendForm(StrEnum):
     cash = "cash"
     stock = "stock"
     either = "either"
 
 
-class PaymentForm(str, Enum):
+class PaymentForm(StrEnum):
     cash = "cash"
     stock = "stock"
 
@@ -87,13 +100,15 @@ def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
 @app.command("series")
 def series(
     ctx: typer.Context,
+    *,
     name: Annotated[str, typer.Argument(help="Series name, e.g. 'Series D'.")],
     effective: DateOpt,
-    stated_value: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Stated value per share.")],
-    conversion_price: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Conversion price per common share.")],
-    dividend_rate: Annotated[Decimal, typer.Option(parser=parse_rate, metavar="PERCENT", help="Percent a year on stated value (8 or 8%).")],
-    authorized: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Shares authorized.")],
-    par_value: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Par value per share.")] = Decimal("0"),
+    stated_value: Annotated[Decimal, money("Stated value per share.")],
+    conversion_price: Annotated[Decimal, money("Conversion price per common share.")],
+    dividend_rate: Annotated[Decimal, typer.Option(
+        parser=parse_rate, metavar="PERCENT", help="Percent a year on stated value (8 or 8%).")],
+    authorized: Annotated[int, shares_opt("Shares authorized.")],
+    par_value: Annotated[Decimal, money("Par value per share.")] = Decimal("0"),
     cumulative: Annotated[bool, typer.Option("--cumulative/--non-cumulative")] = True,
     frequency: Annotated[Frequency, typer.Option(help="Dividend payment frequency.")] = Frequency.quarterly,
     day_count: Annotated[DayCount, typer.Option(help="Day-count convention.")] = DayCount.actual_365,
@@ -118,8 +133,9 @@ def series(
 @app.command("authorization")
 def authorization(
     ctx: typer.Context,
+    *,
     series: Annotated[str, typer.Argument(help="Series name.")],
-    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Additional shares authorized.")],
+    shares: Annotated[int, shares_opt("Additional shares authorized.")],
     effective: DateOpt,
     as_json: JsonOpt = False,
 ) -> None:
@@ -141,13 +157,13 @@ def _investors(values: list[str]) -> tuple[tuple[str, int], ...]:
 @app.command("closing")
 def closing(
     ctx: typer.Context,
+    *,
     security: Annotated[str, typer.Argument(help="A series name, or `common`.")],
     effective: DateOpt,
     investor: Annotated[list[str], typer.Option(
         "--investor", metavar="NAME=SHARES", help='"NAME=SHARES"; repeat for each investor.')],
-    price_per_share: Annotated[Decimal | None, typer.Option(
-        parser=parse_decimal, metavar="DECIMAL", help="Price per share (default: the series' stated value).")] = None,
-    fees: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Fees paid out of the proceeds.")] = Decimal("0"),
+    price_per_share: Annotated[Decimal | None, money("Price per share (default: the series' stated value).")] = None,
+    fees: Annotated[Decimal, money("Fees paid out of the proceeds.")] = Decimal("0"),
     ref: Annotated[str | None, typer.Option(help="Reference (generated when not given).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -165,11 +181,12 @@ def closing(
 @app.command("warrants")
 def warrants(
     ctx: typer.Context,
+    *,
     holder: Annotated[str, typer.Option(help="Warrant holder.")],
-    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Common shares on the instrument.")],
-    exercise_price: Annotated[Decimal, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Exercise price.")],
+    shares: Annotated[int, shares_opt("Common shares on the instrument.")],
+    exercise_price: Annotated[Decimal, money("Exercise price.")],
     effective: DateOpt,
-    expires: Annotated[date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Last day it may be exercised.")] = None,
+    expires: Annotated[date | None, date_opt("Last day it may be exercised.")] = None,
     label: Annotated[str, typer.Option(help="Label, e.g. 'Series D-1'.")] = "",
     closing: Annotated[str | None, typer.Option("--closing", help="Reference of the closing it came with.")] = None,
     ref: Annotated[str | None, typer.Option(help="Reference (generated when not given).")] = None,
@@ -189,11 +206,12 @@ def warrants(
 @app.command("exercise")
 def exercise(
     ctx: typer.Context,
+    *,
     warrant_ref: Annotated[str, typer.Argument(help="The warrant's reference.")],
-    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Warrant shares exercised.")],
+    shares: Annotated[int, shares_opt("Warrant shares exercised.")],
     effective: DateOpt,
     cashless: Annotated[bool, typer.Option("--cashless", help="Net exercise, no cash paid.")] = False,
-    market_price: Annotated[Decimal | None, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Market price (cashless).")] = None,
+    market_price: Annotated[Decimal | None, money("Market price (cashless).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Exercise warrant shares, for cash or cashless.
@@ -209,11 +227,12 @@ def exercise(
 @app.command("dividend")
 def dividend(
     ctx: typer.Context,
+    *,
     series: Annotated[str, typer.Argument(help="Series name.")],
-    through: Annotated[date, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Dividends accrued through this date.")],
+    through: Annotated[date, date_opt("Dividends accrued through this date.")],
     effective: DateOpt,
     form: Annotated[PaymentForm, typer.Option(help="cash or stock.")],
-    price: Annotated[Decimal | None, typer.Option(parser=parse_decimal, metavar="DECIMAL", help="Price per common share (stock).")] = None,
+    price: Annotated[Decimal | None, money("Price per common share (stock).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Declare and pay the dividends accrued through a date, in cash or common stock.
@@ -229,9 +248,10 @@ def dividend(
 @app.command("conversion")
 def conversion(
     ctx: typer.Context,
+    *,
     series: Annotated[str, typer.Argument(help="Series name.")],
     holder: Annotated[str, typer.Option(help="Converting holder.")],
-    shares: Annotated[int, typer.Option(parser=parse_shares, metavar="N", help="Preferred shares converted.")],
+    shares: Annotated[int, shares_opt("Preferred shares converted.")],
     effective: DateOpt,
     as_json: JsonOpt = False,
 ) -> None:
@@ -248,6 +268,7 @@ def conversion(
 @app.command("common-outstanding")
 def common_outstanding(
     ctx: typer.Context,
+    *,
     shares: Annotated[int, typer.Argument(parser=parse_shares, metavar="N", help="Common shares outstanding.")],
     effective: DateOpt,
     as_json: JsonOpt = False,
@@ -262,7 +283,9 @@ def common_outstanding(
 @app.command("reversal")
 def reversal(
     ctx: typer.Context,
-    position: Annotated[int, typer.Argument(parser=parse_shares, metavar="N", help="Position of the event to reverse.")],
+    *,
+    position: Annotated[int, typer.Argument(
+        parser=parse_shares, metavar="N", help="Position of the event to reverse.")],
     reason: Annotated[str, typer.Option(help="Why the event was a mistake.")],
     as_json: JsonOpt = False,
 ) -> None:
