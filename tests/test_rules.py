@@ -709,3 +709,57 @@ def test_a_reversal_that_would_break_history_is_refused(book: Ledger) -> None:
     assert len(book.events()) == 4
     # with the conversion reversed, SCO holds its 200 again
     assert book.state().series[SERIES].holdings()[SCO] == 200
+
+
+# --- the pure fold, with events built in the test ----------------------------------------------
+
+
+def built(cls: type[Any], position: int, on: date, **fields: Any) -> Any:
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    return cls(originator_id=UUID(int=0), originator_version=position, effective_date=on,
+               recorded_at=datetime(2020, 1, 1, tzinfo=UTC), actor="t", prev_hash="", hash="",
+               **fields)
+
+
+def test_timeline_orders_by_date_then_position_and_drops_reversals() -> None:
+    from events import CommonOutstandingReported, EventReversed
+    from ledger.state import timeline
+
+    a = built(CommonOutstandingReported, 1, date(2003, 5, 9), shares=1)
+    b = built(CommonOutstandingReported, 2, date(2003, 5, 8), shares=2)
+    c = built(CommonOutstandingReported, 3, date(2003, 5, 8), shares=3)
+    undo = built(EventReversed, 4, date(2003, 6, 1), reversed_position=2, reason="typo",
+                 reversed=b)
+    assert [e.originator_version for e in timeline([a, b, c])] == [2, 3, 1]
+    assert [e.originator_version for e in timeline([a, b, c, undo])] == [3, 1]
+
+
+def test_the_fold_refuses_an_over_conversion_built_by_hand() -> None:
+    from events import Allocation, SeriesDesignated
+    from ledger.state import fold
+
+    designated = built(SeriesDesignated, 1, date(2003, 5, 8), series=SERIES,
+                       stated_value=D("10000"), par_value=D("0"), conversion_price=D("2.35"),
+                       dividend_rate=D("8"), authorized=444, cumulative=True,
+                       frequency="quarterly", day_count="actual/365", dividend_form="either",
+                       convert_accrued=True)
+    sold = built(ClosingCompleted, 2, date(2003, 5, 8), ref="D-1", security=SERIES,
+                 price_per_share=D("10000"),
+                 allocations=(Allocation(investor=SCO, shares=200, gross=D("2000000.00")),),
+                 shares=200, gross=D("2000000.00"), fees=D("0.00"), net=D("2000000.00"))
+
+    def conversion(position: int, shares: int) -> ConversionRequested:
+        return built(ConversionRequested, position, date(2003, 6, 1), series=SERIES,
+                     holder=SCO, shares=shares,
+                     lots=(LotConversion(lot=f"D-1/{SCO}", shares=shares, accrued=D("0")),),
+                     stated_value=D(shares * 10000), accrued=D("0"), accrued_converted=True,
+                     value=D(shares * 10000), common_shares=0, cash_in_lieu=D("0"),
+                     accrued_paid_in_cash=D("0"))
+
+    state = fold([designated, sold, conversion(3, 150)])
+    assert state.series[SERIES].holdings() == {SCO: 50}
+    with pytest.raises(InvariantViolation, match="holds 50 shares") as info:
+        fold([designated, sold, conversion(3, 150), conversion(4, 51)])
+    assert info.value.position == 4
