@@ -139,7 +139,7 @@ commands = st.one_of(
 
 def dated(steps: list[tuple[Command, int, int]]) -> list[Command]:
     """Give the commands dates that mostly move forward (gaps of days), some back-dated."""
-    on, out = START, []
+    on, out = START, list[Command]()
     for command, gap, back in steps:
         on += timedelta(days=gap)
         when = max(START, on - timedelta(days=back))

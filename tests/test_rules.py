@@ -751,12 +751,13 @@ def test_the_fold_refuses_an_over_conversion_built_by_hand() -> None:
                  shares=200, gross=D("2000000.00"), fees=D("0.00"), net=D("2000000.00"))
 
     def conversion(position: int, shares: int) -> ConversionRequested:
-        return built(ConversionRequested, position, date(2003, 6, 1), series=SERIES,
+        event: ConversionRequested = built(ConversionRequested, position, date(2003, 6, 1), series=SERIES,
                      holder=SCO, shares=shares,
                      lots=(LotConversion(lot=f"D-1/{SCO}", shares=shares, accrued=D("0")),),
                      stated_value=D(shares * 10000), accrued=D("0"), accrued_converted=True,
                      value=D(shares * 10000), common_shares=0, cash_in_lieu=D("0"),
                      accrued_paid_in_cash=D("0"))
+        return event
 
     state = fold([designated, sold, conversion(3, 150)])
     assert state.series[SERIES].holdings() == {SCO: 50}
