@@ -19,7 +19,13 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
-from events import EventReversed, LedgerEvent
+from events import (
+    ClosingCompleted,
+    ConversionRequested,
+    DividendDeclared,
+    EventReversed,
+    LedgerEvent,
+)
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.commands import Command, clean_name
 from ledger.errors import (
@@ -347,8 +353,16 @@ class Ledger:
                 f"position {position} was already reversed by position {already[position]}"
             )
         remaining = [e for e in events if e.originator_version != position]
+        ordered = timeline(remaining)
+        dependent = computed_with(target, ordered)
+        if dependent is not None:
+            raise InvariantViolation(
+                f"cannot reverse {describe(target)}: the later {describe(dependent)} "
+                f"({dependent.effective_date}) computed its amounts with it; reverse that first",
+                dependent.originator_version,
+            )
         state = LedgerState()
-        for later in timeline(remaining):
+        for later in ordered:
             try:
                 state.apply(later)
             except InvariantViolation as exc:
@@ -368,6 +382,27 @@ class Ledger:
             {"reversed_position": position, "reason": reason, "reversed": target},
         )
         return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
+
+
+def computed_with(target: LedgerEvent, ordered: Sequence[LedgerEvent]) -> LedgerEvent | None:
+    """The first later event whose stored outcome was computed with `target` in place.
+
+    A dividend stores each holder's accrual, which depends on every closing, conversion and
+    earlier dividend of its series; a conversion stores accrued dividends that depend on the
+    series' last dividend. Taking `target` out from under them would leave amounts that the
+    history no longer explains, so such a reversal is refused until they are reversed.
+    """
+    series = getattr(target, "series", getattr(target, "security", None))
+    if not isinstance(target, (ClosingCompleted, ConversionRequested, DividendDeclared)):
+        return None
+    for later in ordered:
+        if later.effective_date < target.effective_date or getattr(later, "series", None) != series:
+            continue
+        if isinstance(later, DividendDeclared) or (
+            isinstance(target, DividendDeclared) and isinstance(later, ConversionRequested)
+        ):
+            return later
+    return None
 
 
 def open_ledger(target: str | None = None, **kwargs: Any) -> Ledger:

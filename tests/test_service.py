@@ -55,3 +55,24 @@ def test_a_refused_command_appends_nothing(tmp_path: Path) -> None:
                                   exercise_price=Decimal("3.00"), closing="NOPE"))
     assert len(book.events()) == 1
     assert book.head()[0] == 1
+
+
+def test_reversal_refused_while_a_later_dividend_was_computed_with_it(tmp_path: Path) -> None:
+    from ledger.commands import DeclareDividend, RecordClosing
+
+    book = Ledger(str(tmp_path / "l.db"))
+    book.record(_series())
+    book.record(RecordClosing(effective_date=date(2003, 5, 8), security="Series D",
+                              investors=(("SCO", 100),)))
+    book.record(RecordClosing(effective_date=date(2003, 5, 14), security="Series D",
+                              investors=(("SDS", 50),)))
+    book.record(DeclareDividend(effective_date=date(2003, 6, 30), series="Series D",
+                                through=date(2003, 6, 30), form="cash"))
+    # The dividend paid SDS for its lot from the closing at position 3.
+    with pytest.raises(InvariantViolation, match="DividendDeclared at position 4"):
+        book.reverse(3, "wrong investor")
+    assert len(book.events()) == 4
+    # Reversing the dividend first, then the closing, is allowed.
+    book.reverse(4, "declared on the wrong holders")
+    book.reverse(3, "wrong investor")
+    assert len(book.events()) == 6
