@@ -7,9 +7,10 @@ a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import functools
 import sys
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from typer.exceptions import TyperException
@@ -128,9 +129,15 @@ def _usage_line(exc: TyperException) -> str:
     return str(message)
 
 
+@functools.cache
+def _command() -> Any:
+    """typer builds the click command tree once per process."""
+    return typer.main.get_command(app)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn refusals into one line and an exit code."""
-    command = typer.main.get_command(app)
+    command = _command()
     try:
         rc = command.main(args=argv, prog_name="finledger", standalone_mode=False)
     except LedgerError as exc:
