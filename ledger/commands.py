@@ -298,7 +298,7 @@ class ExerciseWarrants(Command):
                 f"no warrant {ref!r} is issued on or before {self.effective_date}; "
                 "`finledger report warrants` lists the references"
             )
-        strike = warrant.issued.exercise_price
+        strike = warrant.exercise_price
         if self.cashless:
             if self.market_price is None:
                 raise InvalidInput("a cashless exercise needs --market-price")

@@ -25,7 +25,7 @@ from ledger.state import LedgerState
 
 # Bump when LedgerState's shape changes: snapshots of another shape are then ignored
 # (the state is rebuilt from events), never misread.
-STATE_VERSION = 1
+STATE_VERSION = 2
 SNAPSHOT_INTERVAL = 250
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import singledispatchmethod
+from typing import Any
 
 from events import (
     COMMON,
@@ -73,7 +73,10 @@ class SeriesState:
     authorized: int
     issued: int = 0
     converted: int = 0
+    # Open lots only (a lot is dropped once fully converted), in timeline order, and each
+    # holder's open lot ids in the same order: a conversion looks at its holder's lots only.
     lots: dict[str, Lot] = field(default_factory=dict)
+    holder_lot_ids: dict[str, list[str]] = field(default_factory=dict)
     throughs: list[date] = field(default_factory=list)
     dividends_paid: Decimal = Decimal(0)
     # Highest positions applied so far: of any event that changes what accrues (a closing,
@@ -96,14 +99,26 @@ class SeriesState:
 
     def holder_lots(self, holder: str) -> list[Lot]:
         """A holder's open lots, oldest first (the order conversions consume them)."""
-        return [lot for lot in self.lots.values() if lot.holder == holder and lot.shares > 0]
+        lots = self.lots
+        return [lots[lot_id] for lot_id in self.holder_lot_ids.get(holder, ())]
 
     def holdings(self) -> dict[str, int]:
         result: dict[str, int] = {}
         for lot in self.lots.values():
-            if lot.shares > 0:
-                result[lot.holder] = result.get(lot.holder, 0) + lot.shares
+            result[lot.holder] = result.get(lot.holder, 0) + lot.shares
         return result
+
+    def add_lot(self, lot: Lot) -> None:
+        self.lots[lot.id] = lot
+        self.holder_lot_ids.setdefault(lot.holder, []).append(lot.id)
+
+    def drop_lot(self, lot: Lot) -> None:
+        """Forget a fully converted lot (nothing refers to an empty lot but to refuse it)."""
+        del self.lots[lot.id]
+        ids = self.holder_lot_ids[lot.holder]
+        ids.remove(lot.id)
+        if not ids:
+            del self.holder_lot_ids[lot.holder]
 
     def accrual_start(self, lot: Lot) -> date:
         last = self.last_through
@@ -125,16 +140,20 @@ class SeriesState:
 
 @dataclass
 class WarrantState:
-    issued: WarrantsIssued
+    """What the rules need of a warrant (plain values, so snapshots stay small)."""
+
+    shares: int
+    exercise_price: Decimal
+    expires: date | None
+    issued_on: date
     exercised: int = 0
 
     @property
     def outstanding(self) -> int:
-        return self.issued.shares - self.exercised
+        return self.shares - self.exercised
 
     def expired_on(self, on: date) -> bool:
-        expires = self.issued.expires
-        return expires is not None and on > expires
+        return self.expires is not None and on > self.expires
 
 
 @dataclass
@@ -143,8 +162,8 @@ class LedgerState:
 
     series: dict[str, SeriesState] = field(default_factory=dict)
     warrants: dict[str, WarrantState] = field(default_factory=dict)
-    closings: dict[str, ClosingCompleted] = field(default_factory=dict)
-    baselines: list[CommonOutstandingReported] = field(default_factory=list)
+    # Closing reference -> its effective date (what a warrant's --closing is checked against).
+    closings: dict[str, date] = field(default_factory=dict)
     last_date: date | None = None
 
     # --- lookups used by commands --------------------------------------------------------
@@ -189,11 +208,15 @@ class LedgerState:
             )
         return series
 
-    @singledispatchmethod
     def _apply(self, event: LedgerEvent) -> None:
-        raise TypeError(f"no rule for {type(event).__name__}")
+        kind = type(event)
+        rule = _RULES.get(kind) or next(
+            (_RULES[base] for base in kind.__mro__ if base in _RULES), None
+        )
+        if rule is None:
+            raise TypeError(f"no rule for {kind.__name__}")
+        rule(self, event)
 
-    @_apply.register
     def _designated(self, event: SeriesDesignated) -> None:
         if event.series in self.series:
             raise self._violation(
@@ -205,12 +228,10 @@ class LedgerState:
             raise self._violation("`common` is reserved for common stock; name the series", event)
         self.series[event.series] = SeriesState(terms=event, authorized=event.authorized)
 
-    @_apply.register
     def _authorization(self, event: SeriesAuthorizationIncreased) -> None:
         series = self._series_on(event.series, event)
         series.authorized += event.shares
 
-    @_apply.register
     def _closing(self, event: ClosingCompleted) -> None:
         if self.ref_in_use(event.ref):
             raise self._violation(
@@ -237,17 +258,17 @@ class LedgerState:
             series.issued += event.shares
             series.changed_at = max(series.changed_at, event.originator_version)
             for allocation in event.allocations:
-                lot_id = f"{event.ref}/{allocation.investor}"
-                series.lots[lot_id] = Lot(
-                    id=lot_id,
+                if allocation.shares <= 0:
+                    continue  # an empty lot holds nothing to convert or accrue on
+                series.add_lot(Lot(
+                    id=f"{event.ref}/{allocation.investor}",
                     holder=allocation.investor,
                     closing=event.ref,
                     issued_on=event.effective_date,
                     shares=allocation.shares,
-                )
-        self.closings[event.ref] = event
+                ))
+        self.closings[event.ref] = event.effective_date
 
-    @_apply.register
     def _warrants(self, event: WarrantsIssued) -> None:
         if self.ref_in_use(event.ref):
             raise self._violation(
@@ -267,9 +288,13 @@ class LedgerState:
                 f"{event.effective_date}; an expiry must be on or after issue",
                 event,
             )
-        self.warrants[event.ref] = WarrantState(issued=event)
+        self.warrants[event.ref] = WarrantState(
+            shares=event.shares,
+            exercise_price=event.exercise_price,
+            expires=event.expires,
+            issued_on=event.effective_date,
+        )
 
-    @_apply.register
     def _exercise(self, event: WarrantsExercised) -> None:
         warrant = self.warrants.get(event.warrant)
         if warrant is None:
@@ -280,7 +305,7 @@ class LedgerState:
             )
         if warrant.expired_on(event.effective_date):
             raise self._violation(
-                f"warrant {event.warrant!r} expired on {warrant.issued.expires}; "
+                f"warrant {event.warrant!r} expired on {warrant.expires}; "
                 f"it cannot be exercised on {event.effective_date}",
                 event,
             )
@@ -291,16 +316,15 @@ class LedgerState:
                 event,
             )
         if event.cashless and (
-            event.market_price is None or event.market_price <= warrant.issued.exercise_price
+            event.market_price is None or event.market_price <= warrant.exercise_price
         ):
             raise self._violation(
                 "a cashless exercise needs a market price above the exercise price "
-                f"{warrant.issued.exercise_price}",
+                f"{warrant.exercise_price}",
                 event,
             )
         warrant.exercised += event.shares
 
-    @_apply.register
     def _dividend(self, event: DividendDeclared) -> None:
         series = self._series_on(event.series, event)
         last = series.last_through
@@ -340,7 +364,6 @@ class LedgerState:
         series.changed_at = max(series.changed_at, event.originator_version)
         series.dividend_at = max(series.dividend_at, event.originator_version)
 
-    @_apply.register
     def _conversion(self, event: ConversionRequested) -> None:
         series = self._series_on(event.series, event)
         held = sum(lot.shares for lot in series.holder_lots(event.holder))
@@ -367,16 +390,30 @@ class LedgerState:
                     event,
                 )
             lot.shares -= part.shares
+            if lot.shares == 0:
+                series.drop_lot(lot)
         series.converted += event.shares
         series.changed_at = max(series.changed_at, event.originator_version)
 
-    @_apply.register
     def _common(self, event: CommonOutstandingReported) -> None:
-        self.baselines.append(event)
+        """A reported baseline constrains nothing; the projections keep it."""
 
-    @_apply.register
     def _reversal(self, event: EventReversed) -> None:
         raise self._violation("a reversal is not part of the timeline", event)
+
+
+# One rule per event type (a dict lookup: cheaper than dispatching through functools).
+_RULES: dict[type, Any] = {
+    SeriesDesignated: LedgerState._designated,
+    SeriesAuthorizationIncreased: LedgerState._authorization,
+    ClosingCompleted: LedgerState._closing,
+    WarrantsIssued: LedgerState._warrants,
+    WarrantsExercised: LedgerState._exercise,
+    DividendDeclared: LedgerState._dividend,
+    ConversionRequested: LedgerState._conversion,
+    CommonOutstandingReported: LedgerState._common,
+    EventReversed: LedgerState._reversal,
+}
 
 
 def fold(events: Sequence[LedgerEvent]) -> LedgerState:

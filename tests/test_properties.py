@@ -334,7 +334,7 @@ def targeted(data: st.DataObject, events: Sequence[LedgerEvent], on: date) -> Co
         if warrant.outstanding > 0:
             shares = data.draw(st.integers(min_value=1, max_value=warrant.outstanding + 2))
             cashless = data.draw(st.booleans())
-            strike = warrant.issued.exercise_price
+            strike = warrant.exercise_price
             options.append(ExerciseWarrants(
                 effective_date=on, warrant=ref, shares=shares, cashless=cashless,
                 market_price=strike + data.draw(st.sampled_from([D("0.01"), D("1.37")]))
