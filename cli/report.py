@@ -153,8 +153,15 @@ def summary(
     """
     from cli.render import summary_table
 
-    books, on = books_for(ctx, as_of, as_recorded)
-    show(reports.summary(books, on), as_json, summary_table)
+    if as_of is None and as_recorded is None:  # running totals and live state, no history
+        from projections.readmodel import current_summary
+
+        with ledger(ctx) as book:
+            report = current_summary(book, judge_date)
+    else:
+        books, on = books_for(ctx, as_of, as_recorded)
+        report = reports.summary(books, on)
+    show(report, as_json, summary_table)
 
 
 @app.command("rebuild")

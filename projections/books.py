@@ -12,7 +12,7 @@ the rows inside are frozen and replaced, never edited, so `copy()` is a cheap sn
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -31,10 +31,13 @@ from events import (
     WarrantsExercised,
     WarrantsIssued,
 )
+from ledger.calc import cents
 from ledger.state import timeline
 
 CLOSING = "closing"
 EXERCISE = "exercise"
+TOTALS = "ledger"  # the key of the one row of running totals
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +134,26 @@ class BaselineRow:
     shares: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class TotalsRow:
+    """Running sums over rows whose number grows with history, kept so that a current
+    summary reads one row instead of every row: capital raised (each entry rounded to cents,
+    as the capital report adds them), warrant shares issued and exercised, and common issued
+    by the ledger's own events."""
+
+    key: str = TOTALS
+    capital_gross: Decimal = ZERO
+    capital_fees: Decimal = ZERO
+    capital_net: Decimal = ZERO
+    warrants_issued: int = 0
+    warrants_exercised: int = 0
+    common_issued: int = 0
+
+
+def _no_totals() -> dict[str, TotalsRow]:
+    return {TOTALS: TotalsRow()}
+
+
 @dataclass
 class Books:
     series: dict[str, SeriesRow] = field(default_factory=dict)
@@ -140,6 +163,7 @@ class Books:
     capital: dict[int, CapitalRow] = field(default_factory=dict)
     common_issues: dict[int, CommonIssueRow] = field(default_factory=dict)
     baselines: dict[int, BaselineRow] = field(default_factory=dict)
+    totals: dict[str, TotalsRow] = field(default_factory=_no_totals)
 
     def copy(self) -> Books:
         return Books(
@@ -150,6 +174,7 @@ class Books:
             capital=dict(self.capital),
             common_issues=dict(self.common_issues),
             baselines=dict(self.baselines),
+            totals=dict(self.totals),
         )
 
     def last_through(self, series: str) -> date | None:
@@ -191,8 +216,29 @@ def _authorization(event: SeriesAuthorizationIncreased, books: Books, sign: int)
     books.series[event.series] = replace(row, authorized=row.authorized + sign * event.shares)
 
 
+def _add_totals(books: Books, **deltas: int | Decimal) -> None:
+    row = books.totals[TOTALS]
+    books.totals[TOTALS] = replace(
+        row, **{name: getattr(row, name) + delta for name, delta in deltas.items()})
+
+
+def _capital(books: Books, row: CapitalRow, sign: int) -> None:
+    if sign < 0:
+        del books.capital[row.position]
+    else:
+        books.capital[row.position] = row
+    _add_totals(books, capital_gross=sign * cents(row.gross), capital_fees=sign * cents(row.fees),
+                capital_net=sign * cents(row.net))
+
+
+def lot_id(closing: str, holder: str) -> str:
+    return f"{closing}/{holder}"
+
+
 def _common_issue(books: Books, event: LedgerEvent, source: str, shares: int, sign: int) -> None:
     position = event.originator_version
+    if shares > 0:
+        _add_totals(books, common_issued=sign * shares)
     if sign < 0:
         books.common_issues.pop(position, None)
     elif shares > 0:
@@ -204,25 +250,22 @@ def _common_issue(books: Books, event: LedgerEvent, source: str, shares: int, si
 @_apply.register
 def _closing(event: ClosingCompleted, books: Books, sign: int) -> None:
     position = event.originator_version
-    if sign < 0:
-        del books.capital[position]
-    else:
-        books.capital[position] = CapitalRow(
-            position=position, date=event.effective_date, source=CLOSING, ref=event.ref,
-            security=event.security, gross=event.gross, fees=event.fees, net=event.net,
-        )
+    _capital(books, CapitalRow(
+        position=position, date=event.effective_date, source=CLOSING, ref=event.ref,
+        security=event.security, gross=event.gross, fees=event.fees, net=event.net,
+    ), sign)
     if event.security == COMMON:
         _common_issue(books, event, CLOSING, event.shares, sign)
         return
     row = books.series[event.security]
     books.series[event.security] = replace(row, issued=row.issued + sign * event.shares)
     for seq, allocation in enumerate(event.allocations):
-        lot_id = f"{event.ref}/{allocation.investor}"
+        key = lot_id(event.ref, allocation.investor)
         if sign < 0:
-            del books.lots[lot_id]
+            del books.lots[key]
         else:
-            books.lots[lot_id] = LotRow(
-                id=lot_id, series=event.security, holder=allocation.investor, closing=event.ref,
+            books.lots[key] = LotRow(
+                id=key, series=event.security, holder=allocation.investor, closing=event.ref,
                 position=position, seq=seq, issued_on=event.effective_date,
                 issued=allocation.shares,
             )
@@ -230,6 +273,7 @@ def _closing(event: ClosingCompleted, books: Books, sign: int) -> None:
 
 @_apply.register
 def _warrants(event: WarrantsIssued, books: Books, sign: int) -> None:
+    _add_totals(books, warrants_issued=sign * event.shares)
     if sign < 0:
         del books.warrants[event.ref]
         return
@@ -245,15 +289,13 @@ def _exercise(event: WarrantsExercised, books: Books, sign: int) -> None:
     position = event.originator_version
     row = books.warrants[event.warrant]
     books.warrants[event.warrant] = replace(row, exercised=row.exercised + sign * event.shares)
+    _add_totals(books, warrants_exercised=sign * event.shares)
     if not event.cashless:
-        if sign < 0:
-            del books.capital[position]
-        else:
-            books.capital[position] = CapitalRow(
-                position=position, date=event.effective_date, source=EXERCISE,
-                ref=event.warrant, security=COMMON, gross=event.proceeds,
-                fees=Decimal("0.00"), net=event.proceeds,
-            )
+        _capital(books, CapitalRow(
+            position=position, date=event.effective_date, source=EXERCISE,
+            ref=event.warrant, security=COMMON, gross=event.proceeds,
+            fees=ZERO, net=event.proceeds,
+        ), sign)
     _common_issue(books, event, EXERCISE, event.common_shares, sign)
 
 
@@ -308,6 +350,43 @@ def unapply(books: Books, event: LedgerEvent) -> Books:
     """Take one applied event back out."""
     _apply(event, books, -1)
     return books
+
+
+def touches(event: LedgerEvent) -> Iterator[tuple[str, object]]:
+    """Every row (attribute of `Books`, key) that applying or un-applying `event` reads or
+    writes: what the read model loads before folding the event into its tables."""
+    if isinstance(event, EventReversed):
+        yield from touches(event.reversed)
+        return
+    position = event.originator_version
+    yield "totals", TOTALS
+    if isinstance(event, SeriesDesignated | SeriesAuthorizationIncreased):
+        yield "series", event.series
+    elif isinstance(event, ClosingCompleted):
+        yield "capital", position
+        yield "common_issues", position
+        if event.security != COMMON:
+            yield "series", event.security
+            for allocation in event.allocations:
+                yield "lots", lot_id(event.ref, allocation.investor)
+    elif isinstance(event, WarrantsIssued):
+        yield "warrants", event.ref
+    elif isinstance(event, WarrantsExercised):
+        yield "warrants", event.warrant
+        yield "capital", position
+        yield "common_issues", position
+    elif isinstance(event, DividendDeclared):
+        yield "dividends", position
+        yield "common_issues", position
+    elif isinstance(event, ConversionRequested):
+        yield "series", event.series
+        for part in event.lots:
+            yield "lots", part.lot
+        yield "common_issues", position
+    elif isinstance(event, CommonOutstandingReported):
+        yield "baselines", position
+    else:
+        raise TypeError(f"no projection rule for {type(event).__name__}")
 
 
 def replay(events: Iterable[LedgerEvent], on: date | None = None) -> Books:

@@ -1,11 +1,17 @@
 """The materialized read model: the books kept in tables of the ledger file, caught up.
 
 One table per part of the books (`rm_series`, `rm_lots`, `rm_dividends`, `rm_warrants`,
-`rm_capital`, `rm_common_issues`, `rm_baselines`) and `rm_meta`, which holds the position of
-the last event applied. Catching up reads only the events recorded after that position,
-folds them into the books loaded from the tables (`projections.books.apply`, reversals
-un-applying what they reverse) and writes back the rows that changed together with the new
-position, in one transaction; so a report without `--as-of` never replays history.
+`rm_capital`, `rm_common_issues`, `rm_baselines`, and `rm_totals`, one row of running sums)
+and `rm_meta`, which holds the position of the last event applied. Catching up reads only
+the events recorded after that position, loads by primary key only the rows those events
+touch (`projections.books.touches`), folds the events in (`projections.books.apply`,
+reversals un-applying what they reverse) and writes back the rows that changed together with
+the new position, in one transaction: its cost follows the new events, not the history.
+
+A current summary (`live`) reads the running totals and only what is live state: the series,
+their open lots, each series' latest dividend, the warrants with shares left that have not
+expired, the latest baseline and the common issued since it (through indexes), so its cost
+does not grow with history either. A report that lists every row (`load`) reads them all.
 
 `ReadModel` takes a sqlite-utils `Database` and nothing else, so it can be pointed at another
 file. Only a plain SQLite ledger is materialized: an encrypted ledger keeps no plaintext
@@ -20,13 +26,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import sqlite_utils
 
 from events import LedgerEvent
 from ledger.service import Ledger
+from projections import reports
 from projections.books import (
+    TOTALS,
     BaselineRow,
     Books,
     CapitalRow,
@@ -34,12 +43,16 @@ from projections.books import (
     DividendRow,
     LotRow,
     SeriesRow,
+    TotalsRow,
     WarrantRow,
     apply_in_recording_order,
     replay,
+    touches,
 )
 
-SCHEMA_VERSION = "1"
+# Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
+# applies the ledger again from position zero.
+SCHEMA_VERSION = "2"
 META = "rm_meta"
 # table -> (attribute of Books, row class, primary key)
 TABLES: dict[str, tuple[str, type, str]] = {
@@ -50,7 +63,18 @@ TABLES: dict[str, tuple[str, type, str]] = {
     "rm_capital": ("capital", CapitalRow, "position"),
     "rm_common_issues": ("common_issues", CommonIssueRow, "position"),
     "rm_baselines": ("baselines", BaselineRow, "position"),
+    "rm_totals": ("totals", TotalsRow, "key"),
 }
+INDEXES = (
+    # open lots of a series (accrued dividends, as-converted common)
+    "CREATE INDEX rm_lots_open ON rm_lots (series) WHERE converted < issued",
+    # warrants with shares left, by expiry (the overhang as of a date)
+    "CREATE INDEX rm_warrants_live ON rm_warrants (expires) WHERE exercised < issued",
+    "CREATE INDEX rm_dividends_through ON rm_dividends (series, through)",
+    "CREATE INDEX rm_baselines_date ON rm_baselines (date, position)",
+    "CREATE INDEX rm_common_issues_date ON rm_common_issues (date, shares)",
+)
+CHUNK = 500  # keys per `IN (...)`, well under SQLite's variable limit
 _COLUMN_TYPES = {Decimal: str, date: str, str: str, int: int, bool: int}
 
 
@@ -59,8 +83,24 @@ def _base(hint: Any) -> Any:
     return args[0] if args else hint
 
 
+@cache
 def _hints(cls: type) -> dict[str, Any]:
     return {name: _base(hint) for name, hint in typing.get_type_hints(cls).items()}
+
+
+def _reader(hint: Any) -> Callable[[Any], Any] | None:
+    if hint is Decimal:
+        return Decimal
+    if hint is date:
+        return date.fromisoformat
+    if hint is bool:
+        return bool
+    return None
+
+
+@cache
+def _readers(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    return tuple((name, _reader(hint)) for name, hint in _hints(cls).items())
 
 
 def to_row(obj: Any) -> dict[str, Any]:
@@ -78,18 +118,10 @@ def to_row(obj: Any) -> dict[str, Any]:
 
 
 def from_row(cls: type, row: dict[str, Any]) -> Any:
-    hints = _hints(cls)
     values: dict[str, Any] = {}
-    for name, hint in hints.items():
+    for name, read in _readers(cls):
         value = row[name]
-        if value is not None:
-            if hint is Decimal:
-                value = Decimal(value)
-            elif hint is date:
-                value = date.fromisoformat(value)
-            elif hint is bool:
-                value = bool(value)
-        values[name] = value
+        values[name] = read(value) if read is not None and value is not None else value
     return cls(**values)
 
 
@@ -107,12 +139,14 @@ class ReadModel:
         self.db.conn.execute("BEGIN IMMEDIATE")  # two processes must not both create it
         try:
             if not self._current_schema():
-                if self.db.table(META).exists():
-                    self._drop_tables()  # an older layout: rebuilt from position zero
+                self._drop_tables()  # an older layout (or none): rebuilt from position zero
                 self.db.table(META).create({"key": str, "value": str}, pk="key")
                 for table, (_, cls, pk) in TABLES.items():
                     columns = {name: _COLUMN_TYPES[hint] for name, hint in _hints(cls).items()}
                     self.db.table(table).create(columns, pk=pk)
+                for sql in INDEXES:
+                    self.db.execute(sql)
+                self.db.table("rm_totals").insert(to_row(TotalsRow()))
                 self._set_meta(schema=SCHEMA_VERSION, position="0", latest_effective="")
             self.db.conn.execute("COMMIT")
         except BaseException:
@@ -120,10 +154,15 @@ class ReadModel:
             raise
 
     def _current_schema(self) -> bool:
-        return self.db.table(META).exists() and self._meta().get("schema") == SCHEMA_VERSION
+        try:
+            return self._meta().get("schema") == SCHEMA_VERSION
+        except (sqlite3.DatabaseError, KeyError):
+            return False  # no rm_meta, or one of another layout
 
     def _drop_tables(self) -> None:
-        for table in (*TABLES, META):
+        names = [row[0] for row in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\\_%' ESCAPE '\\'")]
+        for table in names:
             self.db.table(table).drop(ignore=True)
 
     def drop(self) -> None:
@@ -131,29 +170,93 @@ class ReadModel:
             self._drop_tables()
 
     def _meta(self) -> dict[str, str]:
-        return {row["key"]: row["value"] for row in self.db.table(META).rows}
+        return dict(self.db.execute(f"SELECT key, value FROM [{META}]"))
 
     def _set_meta(self, **values: str) -> None:
-        self.db.table(META).upsert_all(
-            [{"key": k, "value": v} for k, v in values.items()], pk="key"
-        )
+        self.db.conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
+                                 list(values.items()))
 
     # --- reading -----------------------------------------------------------------------
 
     def position(self) -> int:
-        return int(self._meta().get("position", "0"))
+        """The last event applied; 0 for tables of another layout (nothing usable)."""
+        meta = self._usable_meta()
+        return int(meta.get("position", "0"))
 
     def latest_effective(self) -> date | None:
-        value = self._meta().get("latest_effective", "")
+        value = self._usable_meta().get("latest_effective", "")
         return date.fromisoformat(value) if value else None
 
+    def _usable_meta(self) -> dict[str, str]:
+        try:
+            meta = self._meta()
+        except sqlite3.DatabaseError:
+            return {}
+        return meta if meta.get("schema") == SCHEMA_VERSION else {}
+
+    def _rows(self, table: str, where: str = "", params: Sequence[Any] = ()) -> list[Any]:
+        _, cls, _ = TABLES[table]
+        cursor = self.db.execute(f"SELECT * FROM [{table}] {where}", list(params))
+        names = [d[0] for d in cursor.description]
+        return [from_row(cls, dict(zip(names, values, strict=True))) for values in cursor]
+
     def load(self) -> Books:
+        """Every row of every table: the whole books (none for tables of another layout,
+        which the next catch-up rebuilds)."""
         books = Books()
-        for table, (attr, cls, pk) in TABLES.items():
+        if not self._current_schema():
+            return books
+        for table, (attr, _, pk) in TABLES.items():
             target: dict[Any, Any] = getattr(books, attr)
-            for row in self.db.table(table).rows:
-                target[row[pk]] = from_row(cls, row)
+            target.clear()
+            for row in self._rows(table):
+                target[getattr(row, pk)] = row
         return books
+
+    def load_keys(self, wanted: dict[str, set[Any]]) -> Books:
+        """Only the rows named by `wanted` (attribute of `Books` -> keys); absent keys are
+        simply not there (rows the events will create)."""
+        books = Books()
+        for table, (attr, _, pk) in TABLES.items():
+            target: dict[Any, Any] = getattr(books, attr)
+            target.clear()
+            keys = sorted(wanted.get(attr, ()), key=str)
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start:start + CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for row in self._rows(table, f"WHERE [{pk}] IN ({marks})", chunk):
+                    target[getattr(row, pk)] = row
+        return books
+
+    def live(self, on: date) -> reports.Live:
+        """What a current summary as of `on` needs (`on` on or after every effective date):
+        the running totals and the live state, never a row per past event."""
+        books = Books()
+        books.totals = {row.key: row for row in self._rows("rm_totals")}
+        for series in self._rows("rm_series"):
+            books.series[series.series] = series
+            for lot in self._rows("rm_lots", "WHERE series = ? AND converted < issued",
+                                  [series.series]):
+                books.lots[lot.id] = lot
+            for dividend in self._rows(
+                "rm_dividends", "WHERE series = ? ORDER BY through DESC LIMIT 1", [series.series]
+            ):
+                books.dividends[dividend.position] = dividend
+        day = on.isoformat()
+        for where in ("expires >= ?", "expires IS NULL"):
+            params = [day] if "?" in where else []
+            for warrant in self._rows("rm_warrants", f"WHERE exercised < issued AND {where}",
+                                      params):
+                books.warrants[warrant.ref] = warrant
+        latest = self._rows("rm_baselines", "ORDER BY date DESC, position DESC LIMIT 1")
+        baseline: BaselineRow | None = latest[0] if latest else None
+        if baseline is None:
+            issued_since = books.totals[TOTALS].common_issued
+        else:
+            (issued_since,) = self.db.execute(
+                "SELECT COALESCE(SUM(shares), 0) FROM rm_common_issues WHERE date > ?",
+                [baseline.date.isoformat()]).fetchone()
+        return reports.Live(books=books, baseline=baseline, issued_since_baseline=issued_since)
 
     # --- writing -----------------------------------------------------------------------
 
@@ -181,7 +284,11 @@ class ReadModel:
         return self.catch_up(fetch)
 
     def _apply(self, events: list[LedgerEvent]) -> None:
-        before = self.load()
+        wanted: dict[str, set[Any]] = {}
+        for event in events:
+            for attr, key in touches(event):
+                wanted.setdefault(attr, set()).add(key)
+        before = self.load_keys(wanted)
         after = apply_in_recording_order(before.copy(), events)
         for table, (attr, _, pk) in TABLES.items():
             old: dict[Any, Any] = getattr(before, attr)
@@ -191,7 +298,11 @@ class ReadModel:
             if gone:
                 self.db.conn.executemany(f"DELETE FROM [{table}] WHERE [{pk}] = ?", gone)
             if changed:
-                self.db.table(table).upsert_all(changed, pk=pk)
+                names = list(changed[0])
+                self.db.conn.executemany(
+                    f"INSERT OR REPLACE INTO [{table}] ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' * len(names))})",
+                    [[row[name] for name in names] for row in changed])
         latest = self.latest_effective()
         for event in events:
             if latest is None or event.effective_date > latest:
@@ -280,3 +391,21 @@ def current_books(ledger: Ledger) -> tuple[Books, date | None]:
     events = ledger.events()
     latest = max((e.effective_date for e in events), default=None)
     return replay(events), latest
+
+
+def current_summary(ledger: Ledger, judge: Callable[[date | None], date]) -> reports.Report:
+    """The summary as of `judge(latest effective date)` (a date on or after it): from the
+    running totals and the live state when the ledger is materialized, else by replay."""
+    if catch_up(ledger):
+        model = _open(ledger)
+        try:
+            model.db.conn.execute("BEGIN")  # one consistent snapshot of every table
+            on = judge(model.latest_effective())
+            live = model.live(on)
+            model.db.conn.execute("COMMIT")
+            return reports.current_summary(live, on)
+        finally:
+            model.db.close()
+    events = ledger.events()
+    on = judge(max((e.effective_date for e in events), default=None))
+    return reports.summary(replay(events), on)

@@ -13,6 +13,7 @@ the sum of the holders' whole shares.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from ledger.calc import (
     floor_shares,
     mul,
 )
-from projections.books import Books, LotRow, SeriesRow, WarrantRow
+from projections.books import TOTALS, BaselineRow, Books, LotRow, SeriesRow, WarrantRow
 
 ZERO = Decimal("0.00")
 PERIODS = ("month", "quarter", "year")
@@ -286,6 +287,13 @@ def fully_diluted(
     issued_since = sum(
         i.shares for i in books.common_issues.values() if after < i.date <= on
     )
+    return _fully_diluted(baseline, issued_since, preferred_report, warrant_report)
+
+
+def _fully_diluted(
+    baseline: BaselineRow | None, issued_since: int, preferred_report: Report,
+    warrant_report: Report,
+) -> Report:
     common = (baseline.shares if baseline is not None else 0) + issued_since
     as_converted = preferred_report["totals"]["as_converted_common"]
     overhang = warrant_report["totals"]["outstanding"]
@@ -310,6 +318,45 @@ def summary(books: Books, on: date) -> Report:
         "preferred": pref["totals"],
         "warrants": warr["totals"],
         "fully_diluted": fully_diluted(books, on, pref, warr),
+    }
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the current summary reads instead of the whole books: `books` holds the running
+    totals, every series, the open lots, each series' latest dividend and the warrants with
+    shares left not expired on the summary's date; beside it the latest baseline and the
+    common the ledger issued after its date."""
+
+    books: Books
+    baseline: BaselineRow | None
+    issued_since_baseline: int
+
+
+def current_summary(live: Live, on: date) -> Report:
+    """`summary(books, on)` for a date on or after every effective date, from `live`.
+
+    Exact: closed lots add nothing to a preferred total, expired and exhausted warrants
+    nothing to the outstanding overhang or its proceeds; the sums that do count every past
+    row are the running totals."""
+    totals = live.books.totals[TOTALS]
+    pref = preferred(live.books, on)
+    overhang = warrants(live.books, on)["totals"]
+    warr = {"totals": {
+        "issued": totals.warrants_issued,
+        "exercised": totals.warrants_exercised,
+        "expired": totals.warrants_issued - totals.warrants_exercised - overhang["outstanding"],
+        "outstanding": overhang["outstanding"],
+        "potential_proceeds": overhang["potential_proceeds"],
+    }}
+    return {
+        "as_of": on,
+        "capital": {
+            "gross": totals.capital_gross, "fees": totals.capital_fees, "net": totals.capital_net,
+        },
+        "preferred": pref["totals"],
+        "warrants": warr["totals"],
+        "fully_diluted": _fully_diluted(live.baseline, live.issued_since_baseline, pref, warr),
     }
 
 

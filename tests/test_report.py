@@ -133,7 +133,10 @@ def test_current_reports_read_the_materialized_tables(db: str, fl: Any) -> None:
     assert rm(db, "SELECT value FROM rm_meta WHERE key = 'position'") == [("5",)]
     # Prove the current report reads the tables: change one, see it, then rebuild.
     rm(db, "UPDATE rm_capital SET gross = '1.00' WHERE ref = 'C1'")
-    assert report(fl, "summary")["capital"]["gross"] == "7501.00"
+    assert report(fl, "capital")["totals"]["gross"] == "7501.00"
+    # The summary reads the running totals, not every capital row.
+    rm(db, "UPDATE rm_totals SET capital_gross = '2.00'")
+    assert report(fl, "summary")["capital"]["gross"] == "2.00"
     assert fl("report", "rebuild").code == 0
     assert report(fl, "summary") == before
     # A write is caught up before the next read.
