@@ -8,22 +8,23 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cli.console import err, out, print_json
 from cli.context import ledger
 from cli.params import parse_date, parse_shares
-from events import LedgerEvent
-from events.codec import log_entry
-from ledger import audit
-from ledger.errors import AuditFailure
-from ledger.service import Ledger
-from ledger.store import LEDGER_ID
 
-app = typer.Typer(help="Prove the ledger: verify its hash chain, replay it step by step.",
+if TYPE_CHECKING:  # loaded by the commands that use them, to keep start-up quick
+    from rich.table import Table
+
+    from events import LedgerEvent
+    from ledger import audit
+    from ledger.service import Ledger
+
+app = typer.Typer(
+    rich_markup_mode=None,help="Prove the ledger: verify its hash chain, replay it step by step.",
                   no_args_is_help=True)
 
 PROGRESS_THRESHOLD = 5000
@@ -55,6 +56,7 @@ def _projection_problems(book: Ledger, events: list[LedgerEvent]) -> list[audit.
 
     import sqlite_utils
 
+    from ledger import audit
     from projections import readmodel
     from projections.books import replay
 
@@ -95,6 +97,11 @@ def verify(
 
     Example: finledger audit verify --expect-head 60fd6d94...
     """
+    from events import LedgerEvent
+    from ledger import audit
+    from ledger.errors import AuditFailure
+    from ledger.store import LEDGER_ID
+
     with ledger(ctx) as book:
         app_ = book.open()
         meta = book.meta()
@@ -136,7 +143,10 @@ def _moved(now: Decimal | int, was: Decimal | int | None) -> str:
 
 
 def _replay_table(steps: list[audit.Step]) -> Table:
+    from rich.table import Table
+
     from cli.render import _summary
+    from events.codec import log_entry
 
     table = Table(title="Replay (effective-date order; running totals after each event)",
                   title_justify="left")
@@ -182,6 +192,8 @@ def replay(
         from ledger.errors import NotFound
 
         raise NotFound(f"there is no position {to}; the ledger holds {len(events)} events")
+    from ledger import audit
+
     steps = audit.replay_steps(events, until=until, to_position=to)
     if as_json:
         print_json([s.as_json() for s in steps])

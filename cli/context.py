@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 
-from ledger.service import Ledger
+if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a command needs them
+    from ledger.service import Ledger
 
 
 @dataclass
@@ -25,6 +27,8 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def ledger(ctx: typer.Context, *, create: bool = False) -> Ledger:
+    from ledger.service import Ledger
+
     s = settings(ctx)
     return Ledger(s.db, actor=s.actor, key=os.environ.get("FINLEDGER_KEY") or None, create=create)
 

@@ -15,15 +15,14 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from cli import audit, demo, record, report, transfer
+from cli import audit, record, report, transfer
 from cli.console import fail_line, out, print_json
 from cli.context import Settings, ledger
 from cli.params import parse_date
-from events.codec import log_entry
 from ledger.errors import LedgerError
-from ledger.state import reversed_positions
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="finledger",
     help="An event-sourced ledger for convertible preferred stock, warrants and the capital "
     "they raise.",
@@ -36,7 +35,6 @@ app.add_typer(audit.app, name="audit")
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 app.add_typer(report.app, name="report")
-app.command("demo")(demo.demo)
 
 
 @app.callback()
@@ -52,6 +50,19 @@ def main(
 ) -> None:
     """finledger: record financings as events; report what is outstanding; prove it."""
     ctx.obj = Settings(db=db or "finledger.db", actor=actor)
+
+
+@app.command("demo")
+def demo(ctx: typer.Context) -> None:
+    """Record the May 2003 Series D financing of Spectrum Pharmaceuticals into an empty
+    ledger, then print the capital raised, the warrant overhang and the summary as of
+    14 May 2003.
+
+    Example: finledger --db demo.db demo
+    """
+    from cli import demo as demo_module  # loaded only when run: it pulls in everything
+
+    demo_module.demo(ctx)
 
 
 @app.command("init")
@@ -84,6 +95,8 @@ def log(
     Example: finledger log --type ClosingCompleted --since 2003-05-01
     """
     from events import EVENTS_BY_NAME
+    from events.codec import log_entry
+    from ledger.state import reversed_positions
 
     if event_type is not None and event_type not in EVENTS_BY_NAME:
         raise typer.BadParameter(

@@ -10,7 +10,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from ledger.commands import MAX_MONEY, MAX_PLACES, MAX_SHARES
+from ledger.calc import MAX_MONEY, MAX_PLACES, MAX_SHARES
 
 # ASCII digits only: Python's \d and Decimal() also accept other scripts' digits ("٤٤٤").
 _PLAIN_DECIMAL = re.compile(r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$", re.ASCII)

@@ -5,28 +5,20 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.console import out, print_json
 from cli.context import after_write, ledger
 from cli.params import parse_date, parse_decimal, parse_investor, parse_rate, parse_shares
-from events import LedgerEvent
-from events.codec import log_entry
-from ledger.commands import (
-    Command,
-    DeclareDividend,
-    DesignateSeries,
-    ExerciseWarrants,
-    IncreaseAuthorization,
-    IssueWarrants,
-    RecordClosing,
-    ReportCommonOutstanding,
-    RequestConversion,
-)
 
-app = typer.Typer(help="Record an event. Each command appends exactly one event, or nothing.",
+if TYPE_CHECKING:  # the ledger loads when a command runs, not for --help
+    from events import LedgerEvent
+    from ledger.commands import Command
+
+app = typer.Typer(
+    rich_markup_mode=None,help="Record an event. Each command appends exactly one event, or nothing.",
                   no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the recorded event as JSON.")]
@@ -81,6 +73,8 @@ def reference_of(event: LedgerEvent) -> str:
 
 def show(event: LedgerEvent, as_json: bool) -> None:
     if as_json:
+        from events.codec import log_entry
+
         print_json(log_entry(event))
         return
     out().print(
@@ -121,6 +115,8 @@ def series(
     Example: finledger record series "Series D" --date 2003-05-08 --stated-value 10000
     --conversion-price 2.35 --dividend-rate 8 --authorized 444 --par-value 0.001
     """
+    from ledger.commands import DesignateSeries
+
     _record(ctx, DesignateSeries(
         effective_date=effective, series=name, stated_value=stated_value,
         conversion_price=conversion_price, dividend_rate=dividend_rate, authorized=authorized,
@@ -143,6 +139,8 @@ def authorization(
 
     Example: finledger record authorization "Series D" --shares 156 --date 2003-05-14
     """
+    from ledger.commands import IncreaseAuthorization
+
     _record(ctx, IncreaseAuthorization(effective_date=effective, series=series, shares=shares),
             as_json)
 
@@ -172,6 +170,8 @@ def closing(
     Example: finledger record closing "Series D" --date 2003-05-08
     --investor "SCO Capital Partners=150" --investor "SDS Merchant Fund=100" --ref D-1
     """
+    from ledger.commands import RecordClosing
+
     _record(ctx, RecordClosing(
         effective_date=effective, security=security, investors=_investors(investor),
         price_per_share=price_per_share, fees=fees, ref=ref,
@@ -197,6 +197,8 @@ def warrants(
     Example: finledger record warrants --holder "SCO Capital Partners" --shares 944681
     --exercise-price 3.00 --date 2003-05-08 --expires 2008-05-08 --closing D-1
     """
+    from ledger.commands import IssueWarrants
+
     _record(ctx, IssueWarrants(
         effective_date=effective, holder=holder, shares=shares, exercise_price=exercise_price,
         expires=expires, label=label, closing=closing, ref=ref,
@@ -218,6 +220,8 @@ def exercise(
 
     Example: finledger record exercise W-0004 --shares 10000 --date 2004-01-15
     """
+    from ledger.commands import ExerciseWarrants
+
     _record(ctx, ExerciseWarrants(
         effective_date=effective, warrant=warrant_ref, shares=shares, cashless=cashless,
         market_price=market_price,
@@ -240,6 +244,8 @@ def dividend(
     Example: finledger record dividend "Series D" --through 2003-06-30 --date 2003-07-01
     --form stock --price 3.10
     """
+    from ledger.commands import DeclareDividend
+
     _record(ctx, DeclareDividend(
         effective_date=effective, series=series, through=through, form=form.value, price=price,
     ), as_json)
@@ -260,6 +266,8 @@ def conversion(
     Example: finledger record conversion "Series D" --holder "SCO Capital Partners"
     --shares 20 --date 2003-09-02
     """
+    from ledger.commands import RequestConversion
+
     _record(ctx, RequestConversion(
         effective_date=effective, series=series, holder=holder, shares=shares,
     ), as_json)
@@ -277,6 +285,8 @@ def common_outstanding(
 
     Example: finledger record common-outstanding 3108100 --date 2003-05-09
     """
+    from ledger.commands import ReportCommonOutstanding
+
     _record(ctx, ReportCommonOutstanding(effective_date=effective, shares=shares), as_json)
 
 

@@ -6,14 +6,16 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.console import err, out
 from cli.context import after_write, ledger
-from ledger import transfer
 from ledger.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from ledger import transfer
 
 
 def export(
@@ -25,6 +27,8 @@ def export(
 
     Example: finledger export -o spectrum.jsonl
     """
+    from ledger import transfer
+
     with ledger(ctx) as book:
         events = book.events()
     lines = transfer.export_lines(events)
@@ -80,6 +84,8 @@ def import_(
 
     Example: finledger --db copy.db import spectrum.jsonl
     """
+    from ledger import transfer
+
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:

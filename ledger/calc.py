@@ -14,6 +14,11 @@ ACTUAL_365 = "actual/365"
 THIRTY_360 = "30/360"
 DAY_COUNTS = (ACTUAL_365, THIRTY_360)
 BASIS = {ACTUAL_365: 365, THIRTY_360: 360}
+# The largest values a command accepts: far beyond any real financing, and small enough
+# that every computation stays exact within PRECISION.
+MAX_SHARES = 10**15 - 1
+MAX_MONEY = Decimal("1e15")
+MAX_PLACES = 10
 # Enough digits that no intermediate quotient in this ledger is ever rounded.
 PRECISION = 60
 

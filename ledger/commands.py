@@ -31,6 +31,9 @@ from events import (
 )
 from ledger.calc import (
     DAY_COUNTS,
+    MAX_MONEY,
+    MAX_PLACES,
+    MAX_SHARES,
     accrual_amount,
     cashless_shares,
     cents,
@@ -55,9 +58,6 @@ Decision = tuple[type[LedgerEvent], dict[str, Any]]
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Cn", "Co", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 # Bounds that keep every product and quotient exact at calc.PRECISION digits.
-MAX_SHARES = 10**15 - 1
-MAX_MONEY = Decimal("1e15")
-MAX_PLACES = 10
 
 
 def clean_text(value: str, what: str, *, allow_empty: bool = False) -> str:
