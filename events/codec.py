@@ -25,6 +25,13 @@ _VALUES_BY_NAME = {cls.__name__: cls for cls in VALUE_TYPES}
 
 def to_json_value(value: Any) -> Any:
     """A JSON-ready form of one field value."""
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is date or kind is datetime:
+        return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (datetime, date)):
@@ -39,18 +46,38 @@ def to_json_value(value: Any) -> Any:
             "data": event_data(value),
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: to_json_value(getattr(value, name)) for name in _field_names(kind)}
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
     return value
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_DATA_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, in order (looked up once per class)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def data_field_names(cls: type) -> tuple[str, ...]:
+    """An event class's own field names (not its envelope), in order."""
+    names = _DATA_NAMES.get(cls)
+    if names is None:
+        names = _DATA_NAMES[cls] = tuple(
+            name for name in _field_names(cls) if name not in ENVELOPE_FIELDS
+        )
+    return names
+
+
 def event_data(event: LedgerEvent) -> dict[str, Any]:
     """The event's own fields (not its envelope) in JSON form."""
     return {
-        f.name: to_json_value(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in ENVELOPE_FIELDS
+        name: to_json_value(getattr(event, name)) for name in data_field_names(type(event))
     }
 
 

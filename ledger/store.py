@@ -13,18 +13,21 @@ The backend is chosen by the target: a file path is SQLite (the embedded default
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
+    DecimalAsStr,
     JSONTranscoder,
     Mapper,
     StoredEvent,
@@ -83,6 +86,50 @@ class StateAsDict(Transcoding):
 
 def _tuples(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
+
+
+class LedgerTranscoder(JSONTranscoder):
+    """eventsourcing's JSON transcoder, byte for byte, with the per-object hooks made cheap.
+
+    The stored form is unchanged (`{"_type_": name, "_data_": ...}` per registered type);
+    only the lookups are: one dict hit per object instead of method dispatch and nested
+    try blocks, and the plain types decoded by their constructors directly."""
+
+    _PLAIN: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "decimal_str": Decimal,
+        "date_iso": date.fromisoformat,
+    }
+
+    def __init__(self) -> None:
+        self._encoders: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+        self._decoders: dict[str, Callable[[Any], Any]] = {}
+        super().__init__()
+        self.encoder = json.JSONEncoder(
+            default=self._encode_obj, separators=(",", ":"), ensure_ascii=False
+        )
+        self.decoder = json.JSONDecoder(object_hook=self._decode_obj)
+
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        self._encoders[transcoding.type] = (transcoding.name, transcoding.encode)
+        plain = self._PLAIN.get(transcoding.name)
+        same = plain is not None and type(transcoding) in (DateAsISO, DecimalAsStr)
+        self._decoders[transcoding.name] = plain if same and plain else transcoding.decode
+
+    def _encode_obj(self, o: Any) -> dict[str, Any]:
+        found = self._encoders.get(type(o))
+        if found is None:
+            return super()._encode_obj(o)  # raises TranscodingNotRegisteredError
+        return {"_type_": found[0], "_data_": found[1](o)}
+
+    def _decode_obj(self, d: dict[str, Any]) -> Any:
+        if len(d) != 2 or "_type_" not in d or "_data_" not in d:
+            return d
+        name = d["_type_"]
+        decode = self._decoders.get(name) if isinstance(name, str) else None
+        if decode is None:
+            return super()._decode_obj(d)  # raises as eventsourcing does
+        return decode(d["_data_"])
 
 
 class LedgerMapper(Mapper[UUID]):
@@ -146,6 +193,11 @@ class LedgerApplication(Application[UUID]):
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Deliberately not os.environ: a stray CIPHER_TOPIC must not change a ledger.
         return Environment(name, dict(env or {}))
+
+    def construct_transcoder(self) -> LedgerTranscoder:
+        transcoder = LedgerTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def construct_mapper(self) -> Mapper[UUID]:
         return LedgerMapper(
