@@ -75,7 +75,7 @@ INDEXES = (
     "CREATE INDEX rm_common_issues_date ON rm_common_issues (date, shares)",
 )
 CHUNK = 500  # keys per `IN (...)`, well under SQLite's variable limit
-_COLUMN_TYPES = {Decimal: str, date: str, str: str, int: int, bool: int}
+_COLUMN_TYPES = {Decimal: "TEXT", date: "TEXT", str: "TEXT", int: "INTEGER", bool: "INTEGER"}
 
 
 def _base(hint: Any) -> Any:
@@ -140,13 +140,16 @@ class ReadModel:
         try:
             if not self._current_schema():
                 self._drop_tables()  # an older layout (or none): rebuilt from position zero
-                self.db.table(META).create({"key": str, "value": str}, pk="key")
+                # plain DDL, so that nothing commits before the layout is whole
+                self.db.execute(f"CREATE TABLE [{META}] (key TEXT PRIMARY KEY, value TEXT)")
                 for table, (_, cls, pk) in TABLES.items():
-                    columns = {name: _COLUMN_TYPES[hint] for name, hint in _hints(cls).items()}
-                    self.db.table(table).create(columns, pk=pk)
+                    columns = ", ".join(
+                        f"[{name}] {_COLUMN_TYPES[hint]}" + (" PRIMARY KEY" if name == pk else "")
+                        for name, hint in _hints(cls).items())
+                    self.db.execute(f"CREATE TABLE [{table}] ({columns})")
                 for sql in INDEXES:
                     self.db.execute(sql)
-                self.db.table("rm_totals").insert(to_row(TotalsRow()))
+                self._write("rm_totals", [to_row(TotalsRow())])
                 self._set_meta(schema=SCHEMA_VERSION, position="0", latest_effective="")
             self.db.conn.execute("COMMIT")
         except BaseException:
@@ -163,7 +166,7 @@ class ReadModel:
         names = [row[0] for row in self.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\\_%' ESCAPE '\\'")]
         for table in names:
-            self.db.table(table).drop(ignore=True)
+            self.db.execute(f"DROP TABLE IF EXISTS [{table}]")
 
     def drop(self) -> None:
         with self.db.atomic():
@@ -171,6 +174,14 @@ class ReadModel:
 
     def _meta(self) -> dict[str, str]:
         return dict(self.db.execute(f"SELECT key, value FROM [{META}]"))
+
+    def _write(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert or replace whole rows (plain SQL: no commit behind the caller's back)."""
+        names = list(rows[0])
+        self.db.conn.executemany(
+            f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{n}]' for n in names)}) "
+            f"VALUES ({', '.join('?' * len(names))})",
+            [[row[name] for name in names] for row in rows])
 
     def _set_meta(self, **values: str) -> None:
         self.db.conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
@@ -298,11 +309,7 @@ class ReadModel:
             if gone:
                 self.db.conn.executemany(f"DELETE FROM [{table}] WHERE [{pk}] = ?", gone)
             if changed:
-                names = list(changed[0])
-                self.db.conn.executemany(
-                    f"INSERT OR REPLACE INTO [{table}] ({', '.join(names)}) "
-                    f"VALUES ({', '.join('?' * len(names))})",
-                    [[row[name] for name in names] for row in changed])
+                self._write(table, changed)
         latest = self.latest_effective()
         for event in events:
             if latest is None or event.effective_date > latest:
