@@ -84,3 +84,18 @@ def test_snapshot_of_another_state_version_is_ignored(
     assert book._head() is None  # the old snapshot is not trusted: full replay instead
     book.record(RecordClosing(effective_date=date(2003, 3, 1), security="A", investors=(("H", 1),)))
     assert fold(book.events()).series["A"].issued == 15
+
+
+def test_packed_state_round_trips_exactly(tmp_path: Path) -> None:
+    from ledger.head import expand, pack
+
+    book = Ledger(str(tmp_path / "l.db"), actor="t")
+    book.record(_designate(date(2003, 1, 1)))
+    book.record(RecordClosing(effective_date=date(2003, 2, 1), security="A", investors=(("H", 7),),
+                              ref="C1"))
+    book.record(IssueWarrants(effective_date=date(2003, 2, 2), holder="H", shares=5,
+                              exercise_price=Decimal("3.125"), expires=date(2008, 2, 2), closing="C1"))
+    book.record(IssueWarrants(effective_date=date(2003, 2, 3), holder="G", shares=9,
+                              exercise_price=Decimal("2")))
+    state = fold(book.events())
+    assert expand(pack(state)) == state
