@@ -125,6 +125,11 @@ def from_row(cls: type, row: dict[str, Any]) -> Any:
     return cls(**values)
 
 
+def _whole_cents(price: Decimal) -> bool:
+    exponent = price.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -2
+
+
 class ReadModel:
     """The books in tables of a sqlite-utils `Database`."""
 
@@ -241,7 +246,9 @@ class ReadModel:
 
     def live(self, on: date) -> reports.Live:
         """What a current summary as of `on` needs (`on` on or after every effective date):
-        the running totals and the live state, never a row per past event."""
+        the running totals and the live state, never a row per past event. The overhang
+        comes summed per exercise price where that is exact (a price in whole cents makes
+        each warrant's proceeds a whole number of cents), else warrant by warrant."""
         books = Books()
         books.totals = {row.key: row for row in self._rows("rm_totals")}
         for series in self._rows("rm_series"):
@@ -253,12 +260,23 @@ class ReadModel:
                 "rm_dividends", "WHERE series = ? ORDER BY through DESC LIMIT 1", [series.series]
             ):
                 books.dividends[dividend.position] = dividend
-        day = on.isoformat()
-        for where in ("expires >= ?", "expires IS NULL"):
-            params = [day] if "?" in where else []
-            for warrant in self._rows("rm_warrants", f"WHERE exercised < issued AND {where}",
-                                      params):
-                books.warrants[warrant.ref] = warrant
+        overhang: list[tuple[int, Decimal]] = []
+        # two index ranges (an OR would scan every warrant that ever lapsed with shares left)
+        live = ("SELECT exercise_price AS price, issued - exercised AS shares FROM rm_warrants "
+                "WHERE exercised < issued AND expires >= :day UNION ALL "
+                "SELECT exercise_price, issued - exercised FROM rm_warrants "
+                "WHERE exercised < issued AND expires IS NULL")
+        day = {"day": on.isoformat()}
+        groups = self.db.execute(
+            f"SELECT price, SUM(shares) FROM ({live}) GROUP BY price", day).fetchall()
+        for price_text, shares in groups:
+            price = Decimal(price_text)
+            if _whole_cents(price):  # each warrant's proceeds is exact: the group's sum is too
+                overhang.append((shares, price))
+            else:
+                overhang.extend((each, price) for (each,) in self.db.execute(
+                    f"SELECT shares FROM ({live}) WHERE price = :price",
+                    {**day, "price": price_text}))
         latest = self._rows("rm_baselines", "ORDER BY date DESC, position DESC LIMIT 1")
         baseline: BaselineRow | None = latest[0] if latest else None
         if baseline is None:
@@ -267,7 +285,8 @@ class ReadModel:
             (issued_since,) = self.db.execute(
                 "SELECT COALESCE(SUM(shares), 0) FROM rm_common_issues WHERE date > ?",
                 [baseline.date.isoformat()]).fetchone()
-        return reports.Live(books=books, baseline=baseline, issued_since_baseline=issued_since)
+        return reports.Live(books=books, overhang=overhang, baseline=baseline,
+                            issued_since_baseline=issued_since)
 
     # --- writing -----------------------------------------------------------------------
 

@@ -324,11 +324,14 @@ def summary(books: Books, on: date) -> Report:
 @dataclass(frozen=True)
 class Live:
     """What the current summary reads instead of the whole books: `books` holds the running
-    totals, every series, the open lots, each series' latest dividend and the warrants with
-    shares left not expired on the summary's date; beside it the latest baseline and the
-    common the ledger issued after its date."""
+    totals, every series, the open lots and each series' latest dividend; `overhang` the
+    outstanding warrant shares not expired on the summary's date as (shares, exercise price)
+    pairs whose potential proceeds `cents(shares x price)` add up to the warrants' (one pair
+    per warrant, or per price when that is exact); then the latest baseline and the common
+    the ledger issued after its date."""
 
     books: Books
+    overhang: list[tuple[int, Decimal]]
     baseline: BaselineRow | None
     issued_since_baseline: int
 
@@ -341,13 +344,13 @@ def current_summary(live: Live, on: date) -> Report:
     row are the running totals."""
     totals = live.books.totals[TOTALS]
     pref = preferred(live.books, on)
-    overhang = warrants(live.books, on)["totals"]
+    outstanding = sum(shares for shares, _ in live.overhang)
     warr = {"totals": {
         "issued": totals.warrants_issued,
         "exercised": totals.warrants_exercised,
-        "expired": totals.warrants_issued - totals.warrants_exercised - overhang["outstanding"],
-        "outstanding": overhang["outstanding"],
-        "potential_proceeds": overhang["potential_proceeds"],
+        "expired": totals.warrants_issued - totals.warrants_exercised - outstanding,
+        "outstanding": outstanding,
+        "potential_proceeds": money_sum(cents(mul(n, price)) for n, price in live.overhang),
     }}
     return {
         "as_of": on,

@@ -39,7 +39,7 @@ from tests.test_projections import Book, history, series_a
 
 START = date(2020, 1, 1)
 HOLDERS = ("X", "Y", "Z")
-PRICES = (Decimal("1.50"), Decimal("2.25"), Decimal("4.00"))
+PRICES = (Decimal("1.50"), Decimal("2.25"), Decimal("4.00"), Decimal("0.125"))  # 0.125: sub-cent
 
 day = st.integers(min_value=0, max_value=500).map(lambda n: START + timedelta(days=n))
 step = st.one_of(
@@ -249,3 +249,19 @@ def test_tables_of_an_older_layout_read_as_nothing_applied() -> None:
         "CREATE TABLE rm_lots (id TEXT PRIMARY KEY, series TEXT);")
     model = ReadModel(db)
     assert (model.position(), model.latest_effective(), model.load()) == (0, None, Books())
+
+
+def test_overhang_at_a_sub_cent_price_rounds_warrant_by_warrant() -> None:
+    book = Book()
+    book.record(series_a())
+    for ref in ("W1", "W2", "W3"):
+        book.record(IssueWarrants(effective_date=START, holder="X", shares=1,
+                                  exercise_price=Decimal("0.125"), ref=ref))
+    book.record(IssueWarrants(effective_date=START, holder="Y", shares=3,
+                              exercise_price=Decimal("2.25"), ref="W4"))
+    model = ReadModel(sqlite_utils.Database(memory=True))
+    model.catch_up(lambda after: book.events[after:])
+    summary = reports.current_summary(model.live(START), START)
+    # 3 x cents(1 x 0.125) = 3 x 0.13, not cents(3 x 0.125) = 0.38; plus 3 x 2.25 = 6.75
+    assert summary["warrants"]["potential_proceeds"] == Decimal("7.14")
+    assert summary == reports.summary(replay(book.events), START)
