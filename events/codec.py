@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -95,40 +96,61 @@ def _hints(cls: type) -> dict[str, Any]:
     return _HINTS[cls]
 
 
+Converter = Callable[[Any], Any]
+_CONVERTERS: dict[Any, Converter] = {}
+
+
 def from_json_value(hint: Any, value: Any) -> Any:
     """Inverse of `to_json_value` for a field of the given type hint."""
     if value is None:
         return None
+    try:
+        convert = _CONVERTERS[hint]
+    except KeyError:
+        convert = _CONVERTERS[hint] = _converter(hint)
+    except TypeError:  # an unhashable hint: work it out each time
+        convert = _converter(hint)
+    return convert(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _event_value(value: Any) -> LedgerEvent:
+    cls = EVENTS_BY_NAME[value["type"]]
+    return event_from_data(
+        cls,
+        value["data"],
+        envelope={
+            "originator_version": value["position"],
+            "effective_date": date.fromisoformat(value["effective_date"]),
+        },
+    )
+
+
+def _converter(hint: Any) -> Converter:
+    """How to turn a non-null JSON value into a field of type `hint` (worked out once)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return from_json_value(args[0], value)
+        first = args[0]
+        return lambda value: from_json_value(first, value)
     if origin is tuple:
         (item,) = typing.get_args(hint)[:1]
-        return tuple(from_json_value(item, v) for v in value)
-    if hint is Decimal:
-        return Decimal(value)
-    if hint is date:
-        return date.fromisoformat(value)
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if hint is UUID:
-        return UUID(value)
-    if hint is LedgerEvent:
-        cls = EVENTS_BY_NAME[value["type"]]
-        return event_from_data(
-            cls,
-            value["data"],
-            envelope={
-                "originator_version": value["position"],
-                "effective_date": date.fromisoformat(value["effective_date"]),
-            },
-        )
+        return lambda value: tuple([from_json_value(item, v) for v in value])
+    plain: dict[Any, Converter] = {
+        Decimal: Decimal, date: date.fromisoformat, datetime: datetime.fromisoformat,
+        UUID: UUID, LedgerEvent: _event_value,
+    }
+    for kind, convert in plain.items():
+        if hint is kind:
+            return convert
     if isinstance(hint, type) and hint.__name__ in _VALUES_BY_NAME:
         cls = _VALUES_BY_NAME[hint.__name__]
         hints = _hints(cls)
-        return cls(**{k: from_json_value(hints[k], v) for k, v in value.items()})
-    return value
+        return lambda value: cls(**{k: from_json_value(hints[k], v) for k, v in value.items()})
+    return _same
 
 
 def event_from_data(

@@ -415,6 +415,11 @@ _RULES: dict[type, Any] = {
     EventReversed: LedgerState._reversal,
 }
 
+# Events whose rule neither reads nor changes the state, and whose command decides them
+# without it: folding one in at the end of the timeline, whatever its date, leaves the same
+# state as folding it in at its place (bar `last_date`, which a back-dated event never moves).
+ORDER_FREE: frozenset[type] = frozenset({CommonOutstandingReported})
+
 
 def fold(events: Sequence[LedgerEvent]) -> LedgerState:
     """The state after the whole timeline of `events` (raises on the first violation)."""

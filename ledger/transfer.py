@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -61,7 +61,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
-from ledger.state import LedgerState, describe, reversed_positions, timeline
+from ledger.state import ORDER_FREE, LedgerState, describe, reversed_positions, timeline
 from ledger.store import redact
 
 Progress = Callable[[str, int, int], None]
@@ -232,11 +232,14 @@ class Importer:
 
     def _envelope(self, cls: type[LedgerEvent], on: date, payload: dict[str, Any]) -> LedgerEvent:
         position, prev = self.head
-        draft = cls(
+        event = cls(
             originator_id=self.ledger_id, originator_version=position + 1, effective_date=on,
             recorded_at=datetime.now(UTC), actor=self.actor, prev_hash=prev, hash="", **payload,
         )
-        return replace(draft, hash=event_hash(draft, prev))
+        # The hash covers everything but itself: seal the event just built (no one else has
+        # seen it yet) rather than building it a second time with `replace`.
+        object.__setattr__(event, "hash", event_hash(event, prev))
+        return event
 
     def add(self, entry: Entry) -> LedgerEvent:
         if entry.position in self.positions:
@@ -252,9 +255,11 @@ class Importer:
         command = command_for(entry, fields)
         on = entry.effective_date
         latest = self.state.last_date
-        if latest is None or on >= latest:
+        if latest is None or on >= latest or entry.cls in ORDER_FREE:
             # Everything known is effective on or before `on`: the carried state is the
-            # state as of `on`, and no later event can be invalidated.
+            # state as of `on`, and no later event can be invalidated. An order-free event
+            # (its rule neither reads nor changes the state) may be folded in at the end
+            # even when back-dated: the state comes out as a full replay would leave it.
             cls, payload = command.decide(self.state, self.head[0] + 1)
             event = self._envelope(cls, on, payload)
             self.state.apply(event)
