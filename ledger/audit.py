@@ -29,6 +29,7 @@ from events import (
     WarrantsExercised,
     WarrantsIssued,
 )
+from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.errors import InvariantViolation
 from ledger.state import LedgerState, timeline
@@ -361,14 +362,29 @@ def decode_row(mapper: Any, stored: Any) -> LedgerEvent | str:
     return event
 
 
+READ_BATCH = 5000
+
+
 def read_rows(app: Any, ledger_id: Any, progress: Progress | None = None) -> list[Row]:
-    """Every stored row of the ledger's stream, decoded one by one, in version order."""
-    stored = list(app.recorder.select_events(ledger_id))
+    """Every stored row of the ledger's stream, decoded one by one, in version order.
+
+    Rows are fetched in batches, each decoded and let go before the next, so the stored
+    bytes of the whole stream are never held at once."""
+    recorder = app.recorder
+    last = recorder.select_events(ledger_id, desc=True, limit=1)
+    total = last[0].originator_version if last else 0
     rows: list[Row] = []
-    for index, row in enumerate(stored):
-        if progress is not None and index % 1000 == 0:
-            progress(index, len(stored))
-        rows.append((row.originator_version, decode_row(app.mapper, row)))
+    after: int | None = None
+    with paused_gc():
+        while True:
+            batch = recorder.select_events(ledger_id, gt=after, limit=READ_BATCH)
+            for row in batch:
+                if progress is not None and len(rows) % 1000 == 0:
+                    progress(len(rows), max(total, len(rows)))
+                rows.append((row.originator_version, decode_row(app.mapper, row)))
+            if len(batch) < READ_BATCH:
+                break
+            after = batch[-1].originator_version
     return rows
 
 
@@ -381,13 +397,15 @@ def verify(
     progress: Progress | None = None,
 ) -> Verification:
     """Chain, head, expected head and (when the chain holds) the history itself."""
-    problems = check_chain(rows, (meta.get("head_position"), meta.get("head_hash")),
-                           ledger_id=ledger_id, progress=progress)
+    with paused_gc():
+        problems = check_chain(rows, (meta.get("head_position"), meta.get("head_hash")),
+                               ledger_id=ledger_id, progress=progress)
     if expect_head is not None:
         problems.extend(check_expected_head(rows, expect_head))
     events = [e for _, e in rows if isinstance(e, LedgerEvent)]
     if not problems:
-        problems.extend(check_history(events))
+        with paused_gc():
+            problems.extend(check_history(events))
     problems.sort(key=lambda p: p.position)
     raw_position = meta.get("head_position", "0")
     return Verification(

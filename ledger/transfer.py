@@ -40,6 +40,7 @@ from events import (
     WarrantsIssued,
 )
 from events.codec import event_data, from_json_value, log_entry
+from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.commands import (
     Command,
@@ -339,18 +340,19 @@ def check_lines(
     progress: Progress | None = None,
 ) -> list[LedgerEvent]:
     """Every line decided and checked; the first refused one raises, naming its line."""
-    importer = Importer(existing, ledger_id=ledger_id, actor=actor)
-    index = 0
-    for number, text in enumerate(lines, start=1):
-        if progress is not None and number % 1000 == 0:
-            progress("Checking", number, len(lines))
-        if not text.strip():
-            continue
-        index += 1
-        try:
-            importer.add(parse_line(number, index, text))
-        except LedgerError as exc:
-            raise type(exc)(f"line {number}: {exc}") from None
+    with paused_gc():
+        importer = Importer(existing, ledger_id=ledger_id, actor=actor)
+        index = 0
+        for number, text in enumerate(lines, start=1):
+            if progress is not None and number % 1000 == 0:
+                progress("Checking", number, len(lines))
+            if not text.strip():
+                continue
+            index += 1
+            try:
+                importer.add(parse_line(number, index, text))
+            except LedgerError as exc:
+                raise type(exc)(f"line {number}: {exc}") from None
     if progress is not None:
         progress("Checking", len(lines), len(lines))
     return importer.new
@@ -375,7 +377,8 @@ def import_lines(
         progress("Writing", 0, 1)
     last = new[-1]
     try:
-        app.save(*new, head=(last.originator_version, last.hash))
+        with paused_gc():
+            app.save(*new, head=(last.originator_version, last.hash))
     except IntegrityError:
         raise ConcurrencyConflict("another writer recorded while this import ran; nothing "
                                   "was imported; run the import again") from None
