@@ -47,10 +47,30 @@ def to_json_value(value: Any) -> Any:
             "data": event_data(value),
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: to_json_value(getattr(value, name)) for name in _field_names(kind)}
+        return _json_fields(value, _field_names(kind))
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
     return value
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+def _json_fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """`{name: to_json_value(getattr(obj, name))}`, with the common types done inline."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(obj, name)
+        kind = type(value)
+        if kind in _AS_IS:
+            out[name] = value
+        elif kind is Decimal:
+            out[name] = str(value)
+        elif kind is date:
+            out[name] = value.isoformat()
+        else:
+            out[name] = to_json_value(value)
+    return out
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -77,9 +97,7 @@ def data_field_names(cls: type) -> tuple[str, ...]:
 
 def event_data(event: LedgerEvent) -> dict[str, Any]:
     """The event's own fields (not its envelope) in JSON form."""
-    return {
-        name: to_json_value(getattr(event, name)) for name in data_field_names(type(event))
-    }
+    return _json_fields(event, data_field_names(type(event)))
 
 
 def event_type_name(event: LedgerEvent) -> str:

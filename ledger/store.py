@@ -62,12 +62,20 @@ class DataclassAsDict(Transcoding):
     def __init__(self, cls: type) -> None:
         self.type = cls
         self.name = get_topic(cls)
+        self.names = tuple(f.name for f in dataclasses.fields(cls))
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return dict(vars(obj))
 
     def decode(self, data: dict[str, Any]) -> Any:
-        return self.type(**{k: _tuples(v) for k, v in data.items()})
+        values = {k: _tuples(v) for k, v in data.items()}
+        if tuple(values) != self.names:
+            return self.type(**values)  # refuses what the class does not have, or lacks
+        # Exactly the fields, in order: what the frozen dataclass's __init__ would assign
+        # one `object.__setattr__` at a time (these classes have no __post_init__).
+        obj: Any = object.__new__(self.type)
+        obj.__dict__.update(values)
+        return obj
 
 
 class StateAsDict(Transcoding):

@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import (
+    EVENT_TYPES,
+    VALUE_TYPES,
     Allocation,
     ClosingCompleted,
     ConversionRequested,
@@ -147,3 +149,21 @@ def test_the_transcoder_writes_eventsourcings_bytes_and_reads_them_back() -> Non
         "_type_": "decimal_str", "_data_": "1.50", "x": 1}
     assert fast.decode(b'{"a": {"_type_": "date_iso", "_data_": "2003-01-02"}}') == {
         "a": date(2003, 1, 2)}
+
+
+def test_stored_values_decode_as_their_constructor_builds_them() -> None:
+    app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    transcoder = app.mapper.transcoder
+    topic = "events:Allocation"
+    built = transcoder.decode(
+        b'{"_type_": "%s", "_data_": {"investor": "H", "shares": 3, "gross": '
+        b'{"_type_": "decimal_str", "_data_": "3.00"}}}' % topic.encode()
+    )
+    assert built == Allocation(investor="H", shares=3, gross=D("3.00"))
+    assert vars(built) == vars(Allocation(investor="H", shares=3, gross=D("3.00")))
+    for data in (b'{"investor": "H", "shares": 3}',
+                 b'{"investor": "H", "shares": 3, "gross": 1, "extra": 2}'):
+        with pytest.raises(TypeError):
+            transcoder.decode(b'{"_type_": "%s", "_data_": %s}' % (topic.encode(), data))
+    # the shortcut relies on the constructor doing nothing but assign the fields
+    assert not any(hasattr(cls, "__post_init__") for cls in (*EVENT_TYPES, *VALUE_TYPES))
