@@ -47,7 +47,7 @@ def to_json_value(value: Any) -> Any:
             "data": event_data(value),
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _json_fields(value, _field_names(kind))
+        return _json_fields(value, field_names(kind))
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
     return value
@@ -77,7 +77,7 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 _DATA_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
     """A dataclass's field names, in order (looked up once per class)."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
@@ -90,7 +90,7 @@ def data_field_names(cls: type) -> tuple[str, ...]:
     names = _DATA_NAMES.get(cls)
     if names is None:
         names = _DATA_NAMES[cls] = tuple(
-            name for name in _field_names(cls) if name not in ENVELOPE_FIELDS
+            name for name in field_names(cls) if name not in ENVELOPE_FIELDS
         )
     return names
 

@@ -29,6 +29,7 @@ from events import (
     WarrantsExercised,
     WarrantsIssued,
 )
+from events.codec import field_names
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.errors import InvariantViolation
@@ -87,6 +88,14 @@ def _original_position(event: LedgerEvent, hash_positions: dict[str, int]) -> in
     return candidate if _hash_of(moved, event.prev_hash) == event.hash else None
 
 
+def _hash_positions(rows: Sequence[Row]) -> dict[str, int]:
+    return {
+        e.hash: version
+        for version, e in rows
+        if isinstance(e, LedgerEvent) and isinstance(getattr(e, "hash", None), str)
+    }
+
+
 def check_chain(
     rows: Sequence[Row],
     head: tuple[str | None, str | None],
@@ -96,11 +105,7 @@ def check_chain(
 ) -> list[Problem]:
     """Every break in the chain: rows in version order, `head` as stored (position, hash)."""
     problems: list[Problem] = []
-    hash_positions = {
-        e.hash: version
-        for version, e in rows
-        if isinstance(e, LedgerEvent) and isinstance(getattr(e, "hash", None), str)
-    }
+    hash_positions: dict[str, int] | None = None  # built on the first mismatch only
     expected = 1
     prev: str | None = GENESIS_HASH
     for index, (version, decoded) in enumerate(rows):
@@ -128,6 +133,8 @@ def check_chain(
             continue
         flagged = len(problems)
         if _hash_of(event, stored_prev) != stored_hash:
+            if hash_positions is None:
+                hash_positions = _hash_positions(rows)
             moved_from = _original_position(event, hash_positions)
             if moved_from is not None:
                 problems.append(Problem(version, f"holds the event recorded at position "
@@ -356,7 +363,7 @@ def decode_row(mapper: Any, stored: Any) -> LedgerEvent | str:
         return type(exc).__name__
     if not isinstance(event, LedgerEvent):
         return f"not a ledger event ({type(event).__name__})"
-    missing = [f.name for f in dataclasses.fields(event) if not hasattr(event, f.name)]
+    missing = [name for name in field_names(type(event)) if not hasattr(event, name)]
     if missing:
         return f"field {missing[0]!r} is missing"
     return event
