@@ -75,6 +75,7 @@ INDEXES = (
     "CREATE INDEX rm_common_issues_date ON rm_common_issues (date, shares)",
 )
 CHUNK = 500  # keys per `IN (...)`, well under SQLite's variable limit
+BATCH = 5_000  # events folded in at a time
 _COLUMN_TYPES = {Decimal: "TEXT", date: "TEXT", str: "TEXT", int: "INTEGER", bool: "INTEGER"}
 
 
@@ -291,22 +292,27 @@ class ReadModel:
     # --- writing -----------------------------------------------------------------------
 
     def catch_up(self, fetch: Callable[[int], Sequence[LedgerEvent]]) -> int:
-        """Apply the events recorded after the stored position; returns how many."""
+        """Apply the events recorded after the stored position; returns how many.
+
+        `fetch(after)` returns the events after a position, all of them or the first page:
+        it is asked again until it returns none, each page applied in its own transaction."""
         self.ensure_schema()
-        events = list(fetch(self.position()))
-        if not events:
-            return 0
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            position = self.position()  # another process may have caught up meanwhile
-            events = [e for e in events if e.originator_version > position]
-            if events and events[0].originator_version == position + 1:
+        applied = 0
+        while events := list(fetch(self.position())):
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                position = self.position()  # another process may have caught up meanwhile
+                events = [e for e in events if e.originator_version > position]
+                if not events or events[0].originator_version != position + 1:
+                    self.db.conn.execute("COMMIT")
+                    break
                 self._apply(events)
-            self.db.conn.execute("COMMIT")
-        except BaseException:
-            self.db.conn.rollback()
-            raise
-        return len(events)
+                self.db.conn.execute("COMMIT")
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+            applied += len(events)
+        return applied
 
     def rebuild(self, fetch: Callable[[int], Sequence[LedgerEvent]]) -> int:
         """Forget every materialized row and apply the ledger again from position zero."""
@@ -314,6 +320,11 @@ class ReadModel:
         return self.catch_up(fetch)
 
     def _apply(self, events: list[LedgerEvent]) -> None:
+        # In batches, so that a rebuild holds one batch's rows in memory, not the books.
+        for start in range(0, len(events), BATCH):
+            self._apply_batch(events[start:start + BATCH])
+
+    def _apply_batch(self, events: list[LedgerEvent]) -> None:
         wanted: dict[str, set[Any]] = {}
         for event in events:
             for attr, key in touches(event):

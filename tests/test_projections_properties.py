@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ from ledger.commands import (
 )
 from ledger.errors import LedgerError
 from ledger.state import LedgerState, timeline
-from projections import reports
+from projections import readmodel, reports
 from projections.books import Books, apply_in_recording_order, replay
 from projections.readmodel import ReadModel
 from tests.test_projections import Book, history, series_a
@@ -265,3 +266,24 @@ def test_overhang_at_a_sub_cent_price_rounds_warrant_by_warrant() -> None:
     # 3 x cents(1 x 0.125) = 3 x 0.13, not cents(3 x 0.125) = 0.38; plus 3 x 2.25 = 6.75
     assert summary["warrants"]["potential_proceeds"] == Decimal("7.14")
     assert summary == reports.summary(replay(book.events), START)
+
+
+def test_catch_up_asks_for_pages_until_there_are_none() -> None:
+    events = history().events
+    book = Book()
+    book.events = list(events)
+    book.reverse(7)  # a reversal on a later page un-applies a row of an earlier one
+    events = book.events
+    model = ReadModel(sqlite_utils.Database(memory=True))
+    assert model.catch_up(lambda after: events[after:after + 3]) == len(events)
+    assert model.position() == len(events)
+    assert model.load() == replay(events)
+
+
+def test_batches_of_a_long_catch_up_fold_like_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readmodel, "BATCH", 2)  # rows written by one batch, read by the next
+    book = history()
+    book.reverse(7)
+    model = ReadModel(sqlite_utils.Database(memory=True))
+    assert model.catch_up(lambda after: book.events[after:]) == len(book.events)
+    assert model.load() == replay(book.events)
