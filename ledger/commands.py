@@ -63,6 +63,12 @@ _BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x206
 def clean_text(value: str, what: str, *, allow_empty: bool = False) -> str:
     """Trim a free-text value; refuse control and invisible-only text."""
     text = value.strip()
+    if text and text.isascii() and text.isprintable():
+        # Plain printable ASCII holds no control, invisible or bidi character and, stripped
+        # and not empty, starts with a visible one: only the length is left to check.
+        if len(text) > MAX_NAME:
+            raise InvalidInput(f"{what} is {len(text)} characters long; keep it to {MAX_NAME}")
+        return text
     bad = next(
         (
             ch

@@ -32,7 +32,8 @@ from events import (
     SeriesDesignated,
 )
 from events.codec import event_data
-from ledger.errors import InvariantViolation
+from ledger.commands import clean_text
+from ledger.errors import InvalidInput, InvariantViolation
 from ledger.state import LedgerState, fold, timeline
 from ledger.store import LedgerApplication, LedgerTranscoder
 from ledger.transfer import Importer, export_lines, parse_line
@@ -167,3 +168,24 @@ def test_stored_values_decode_as_their_constructor_builds_them() -> None:
             transcoder.decode(b'{"_type_": "%s", "_data_": %s}' % (topic.encode(), data))
     # the shortcut relies on the constructor doing nothing but assign the fields
     assert not any(hasattr(cls, "__post_init__") for cls in (*EVENT_TYPES, *VALUE_TYPES))
+
+
+def _clean_by_rule(value: str) -> str | None:
+    """clean_text's rule character by character (None: refused)."""
+    import unicodedata
+
+    text = value.strip()
+    if any(unicodedata.category(ch) in {"Cc", "Cs", "Cn", "Co", "Zl", "Zp"} for ch in text):
+        return None
+    if not any(unicodedata.category(ch)[0] not in "ZC" for ch in text):
+        return None
+    return text
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12))
+def test_the_ascii_shortcut_of_clean_text_follows_the_rule(value: str) -> None:
+    try:
+        got: str | None = clean_text(value, "name")
+    except InvalidInput:
+        got = None
+    assert got == _clean_by_rule(value)
