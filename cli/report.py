@@ -22,7 +22,8 @@ from projections import reports
 from projections.books import Books, replay
 from projections.readmodel import current_books, rebuild
 
-app = typer.Typer(help="Replay the ledger into reports: preferred, warrants, capital, summary.",
+app = typer.Typer(
+    rich_markup_mode=None,help="Replay the ledger into reports: preferred, warrants, capital, summary.",
                   no_args_is_help=True)
 
 
