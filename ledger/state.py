@@ -9,7 +9,7 @@ Events carry their computed outcomes, so the fold never recomputes what was deci
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -183,6 +183,11 @@ class LedgerState:
             ) from None
 
     # --- the fold ---------------------------------------------------------------------------
+
+    def copy(self) -> LedgerState:
+        """An independent copy: folding into it leaves this state as it is."""
+        copied: LedgerState = _copy(self)
+        return copied
 
     def apply_all(self, events: Iterable[LedgerEvent]) -> LedgerState:
         for event in events:
@@ -400,6 +405,24 @@ class LedgerState:
 
     def _reversal(self, event: EventReversed) -> None:
         raise self._violation("a reversal is not part of the timeline", event)
+
+
+def _copy(value: Any) -> Any:
+    """Copy what the fold mutates (dicts, lists, the state dataclasses); share the rest
+    (events, dates, numbers and strings never change)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if type(value) in _MUTABLE:
+        return type(value)(**{name: _copy(getattr(value, name)) for name in _MUTABLE[type(value)]})
+    return value
+
+
+_MUTABLE: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls))
+    for cls in (LedgerState, SeriesState, Lot, WarrantState)
+}
 
 
 # One rule per event type (a dict lookup: cheaper than dispatching through functools).

@@ -15,7 +15,9 @@ export in recording order imports in seconds.
 from __future__ import annotations
 
 import json
+import sys
 import typing
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -225,6 +227,8 @@ class Importer:
         self.new: list[LedgerEvent] = []
         self.state = LedgerState().apply_all(timeline(existing))
         self.positions: dict[int, int] = {}
+        # The timeline in order with state checkpoints, built at the first back-dated line.
+        self.trail: _Trail | None = None
 
     @property
     def head(self) -> tuple[int, str]:
@@ -265,14 +269,17 @@ class Importer:
             event = self._envelope(cls, on, payload)
             self.state.apply(event)
             _same_outcome(fields, event)
+            if self.trail is not None:
+                self.trail.add(event)
             return event
-        ordered = timeline(self.events)
-        before = [e for e in ordered if e.effective_date <= on]
-        state = LedgerState().apply_all(before)
+        # Back-dated: decide on the state as of `on` (from the nearest checkpoint before it),
+        # then fold every later event again after it, exactly as a full replay would.
+        trail = self._trail()
+        state, index, taken = trail.state_at(on)
         cls, payload = command.decide(state, self.head[0] + 1)
         event = self._envelope(cls, on, payload)
         state.apply(event)
-        for later in ordered[len(before):]:
+        for offset, later in enumerate(trail.ordered[index:]):
             try:
                 state.apply(later)
             except InvariantViolation as exc:
@@ -280,9 +287,16 @@ class Importer:
                     f"back-dated to {on}, this would invalidate the later {describe(later)} "
                     f"({later.effective_date}): {exc}", later.originator_version,
                 ) from None
+            trail.maybe_keep(taken, index + offset + 2, state)
         _same_outcome(fields, event)
+        trail.insert(index, event, taken)
         self.state = state
         return event
+
+    def _trail(self) -> _Trail:
+        if self.trail is None:
+            self.trail = _Trail(timeline(self.events))
+        return self.trail
 
     def _reversal(self, entry: Entry) -> LedgerEvent:
         f = _Fields(entry)
@@ -317,7 +331,69 @@ class Importer:
                     f"on it ({exc})", later.originator_version,
                 ) from None
         self.state = state
+        self.trail = None  # the timeline lost an event: rebuilt at the next back-dated line
         return event
+
+
+class _Trail:
+    """The timeline in order, and copies of the state along it (one every `spacing` events
+    folded while checking back-dated lines).
+
+    A back-dated line starts from the nearest copy before its date instead of the first
+    event. At most MAX_CHECKPOINTS copies are kept: past that, every other one is dropped and
+    the spacing doubles, so memory stays bounded."""
+
+    SPACING = 1024
+    MAX_CHECKPOINTS = 32
+
+    def __init__(self, ordered: list[LedgerEvent]) -> None:
+        self.ordered = ordered
+        self.keys = [(e.effective_date, e.originator_version) for e in ordered]
+        self.spacing = self.SPACING
+        # (how many events of the timeline were folded, the state after them), ascending.
+        self.checkpoints: list[tuple[int, LedgerState]] = []
+
+    def add(self, event: LedgerEvent) -> None:
+        """An event folded in at the end: dated last, or order-free (state.ORDER_FREE) and
+        then put at its place. An order-free event changes no state, so every checkpoint
+        still holds, those after it one event further along."""
+        key = (event.effective_date, event.originator_version)
+        index = bisect_right(self.keys, key)
+        self.ordered.insert(index, event)
+        self.keys.insert(index, key)
+        if index < len(self.keys) - 1:
+            self.checkpoints = [(c + 1 if c > index else c, state)
+                                for c, state in self.checkpoints]
+
+    def state_at(self, on: date) -> tuple[LedgerState, int, list[tuple[int, LedgerState]]]:
+        """A fresh state with every event effective on or before `on` folded in, how many
+        that is, and the checkpoints taken on the way (kept only if the line is accepted)."""
+        index = bisect_right(self.keys, (on, sys.maxsize))
+        found = bisect_right(self.checkpoints, index, key=lambda c: c[0]) - 1
+        start, state = (self.checkpoints[found][0], self.checkpoints[found][1].copy()) \
+            if found >= 0 else (0, LedgerState())
+        taken: list[tuple[int, LedgerState]] = []
+        for count, event in enumerate(self.ordered[start:index], start=start + 1):
+            state.apply(event)
+            self.maybe_keep(taken, count, state)
+        return state, index, taken
+
+    def maybe_keep(self, taken: list[tuple[int, LedgerState]], count: int,
+                   state: LedgerState) -> None:
+        if count % self.spacing == 0:
+            taken.append((count, state.copy()))
+
+    def insert(self, index: int, event: LedgerEvent, taken: list[tuple[int, LedgerState]]) -> None:
+        """The accepted back-dated event at `index`; checkpoints after it are stale (they
+        lack it), those taken while folding it in replace them."""
+        self.ordered.insert(index, event)
+        self.keys.insert(index, (event.effective_date, event.originator_version))
+        kept = [c for c in self.checkpoints if c[0] <= index]
+        self.checkpoints = sorted({c[0]: c for c in [*kept, *taken]}.values(),
+                                  key=lambda c: c[0])
+        while len(self.checkpoints) > self.MAX_CHECKPOINTS:
+            self.spacing *= 2
+            self.checkpoints = self.checkpoints[1::2]
 
 
 def _same_outcome(fields: _Fields, event: LedgerEvent) -> None:

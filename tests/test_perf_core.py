@@ -36,7 +36,7 @@ from ledger.commands import clean_text
 from ledger.errors import InvalidInput, InvariantViolation
 from ledger.state import LedgerState, fold, timeline
 from ledger.store import LedgerApplication, LedgerTranscoder
-from ledger.transfer import Importer, export_lines, parse_line
+from ledger.transfer import Importer, _Trail, export_lines, parse_line
 from tests.test_properties import run_pure, sequences
 
 D = Decimal
@@ -72,17 +72,61 @@ def _check_index(state: LedgerState, events: list[LedgerEvent]) -> None:
         assert all(lot.shares > 0 for lot in series.lots.values())
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_import_state_and_lot_index_equal_the_full_fold(data: st.DataObject) -> None:
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), spacing=st.sampled_from([1, 2, 3, 1024]), most=st.sampled_from([1, 2, 32]))
+def test_import_state_and_lot_index_equal_the_full_fold(
+    data: st.DataObject, spacing: int, most: int
+) -> None:
+    """Checkpoints every `spacing` events, at most `most` of them: whatever they are, the
+    import decides what the pure decide + fold decided and ends on the full fold's state."""
     _, events, _ = run_pure(data, data.draw(sequences))
     _check_index(fold(events), events)
-    importer = Importer([], ledger_id=UUID(int=0), actor="prop")
-    for index, line in enumerate(export_lines(events), start=1):
-        importer.add(parse_line(index, index, line))
+    saved = _Trail.SPACING, _Trail.MAX_CHECKPOINTS
+    _Trail.SPACING, _Trail.MAX_CHECKPOINTS = spacing, most
+    try:
+        importer = Importer([], ledger_id=UUID(int=0), actor="prop")
+        for index, line in enumerate(export_lines(events), start=1):
+            importer.add(parse_line(index, index, line))
+            assert importer.state == fold(importer.events)
+            trail = importer.trail
+            if trail is not None:
+                assert trail.ordered == timeline(importer.events)
+                assert len(trail.checkpoints) <= most
+                for count, state in trail.checkpoints:
+                    assert state == LedgerState().apply_all(trail.ordered[:count])
+    finally:
+        _Trail.SPACING, _Trail.MAX_CHECKPOINTS = saved
     assert [event_data(e) for e in importer.events] == [event_data(e) for e in events]
-    assert importer.state == fold(importer.events)
     _check_index(importer.state, importer.events)
+
+
+def test_a_copied_state_is_independent() -> None:
+    events = _sample_events()
+    state = LedgerState().apply_all(events[:2])
+    copy = state.copy()
+    assert copy == state
+    copy.apply(_event(ClosingCompleted, 3, date(2003, 2, 2), security="A", ref="C2",
+                      allocations=(Allocation(investor="H", shares=5, gross=D("50.00")),),
+                      shares=5, price_per_share=D("10"), gross=D("50.00"), fees=D("0.00"),
+                      net=D("50.00")))
+    copy.series["A"].lots["C/Hé"].shares -= 1
+    assert copy != state
+    assert state == LedgerState().apply_all(events[:2])
+    # every dataclass the fold keeps is either copied or frozen (never shared mutable)
+    from ledger.state import _MUTABLE
+
+    def frozen_or_copied(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(frozen_or_copied(v) for v in value.values())
+        if isinstance(value, list):
+            return all(frozen_or_copied(v) for v in value)
+        params = getattr(type(value), "__dataclass_params__", None)
+        if params is None or params.frozen:
+            return True
+        return type(value) in _MUTABLE and all(
+            frozen_or_copied(getattr(value, name)) for name in _MUTABLE[type(value)])
+
+    assert frozen_or_copied(copy)
 
 
 def _event(cls: type[LedgerEvent], position: int, on: date, **fields: Any) -> LedgerEvent:
