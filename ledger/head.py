@@ -51,6 +51,8 @@ class HeadState:
         self.state_version = STATE_VERSION
         # True when built by a full replay: worth snapshotting at once.
         self.fresh = fresh
+        # Events folded after the snapshot it was loaded from (not part of the state).
+        self.folded = 0
 
     @property
     def id(self) -> UUID:
@@ -90,11 +92,13 @@ def project_head(head: HeadState | None, items: Iterable[Any]) -> HeadState | No
             if not isinstance(restored, HeadState) or getattr(restored, "state_version", None) != STATE_VERSION:
                 raise NeedsFullReplay("snapshot of another state version")
             restored.state = expand(restored.state)
+            restored.folded = 0
             head = restored
             continue
         if head is None:
             head = HeadState(item.originator_id, 0, LedgerState(), GENESIS_HASH)
         fold_event(head, item)
+        head.folded += 1
     return head
 
 

@@ -8,6 +8,7 @@ the new head, so nothing is lost and no invariant is bypassed by a race.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import random
@@ -261,7 +262,8 @@ class Ledger:
         app = self.open()
         if app.snapshots is not None:
             head.fresh = False
-            app.snapshots.put([take(head)])
+            with contextlib.suppress(IntegrityError):  # one is already there (maybe a racer's)
+                app.snapshots.put([take(head)])
 
     def _head(self) -> HeadState | None:
         """The state at the head from the latest snapshot and the events after it, or None
@@ -309,8 +311,20 @@ class Ledger:
             cls, payload = command.decide(head.state, head.version + 1)
             event = self._envelope_at(head.version, head.head_hash, cls, on, payload)
             head.state.apply(event)
-            return event, HeadState(LEDGER_ID, event.originator_version, head.state, event.hash)
+            # A long way from the last snapshot (or none yet): take one with this event.
+            fresh = head.folded >= SNAPSHOT_INTERVAL
+            return event, HeadState(
+                LEDGER_ID, event.originator_version, head.state, event.hash, fresh=fresh
+            )
         return self._decide_full(command, self.events())
+
+    def snapshot(self) -> None:
+        """Snapshot the state at the head now (after a bulk append such as an import), so the
+        next recording loads it instead of replaying the whole stream."""
+        events = self.events()
+        if events:
+            state = LedgerState().apply_all(timeline(events))
+            self._snapshot(HeadState(LEDGER_ID, len(events), state, events[-1].hash))
 
     def _decide_full(
         self, command: Command, events: Sequence[LedgerEvent]

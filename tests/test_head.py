@@ -99,3 +99,37 @@ def test_packed_state_round_trips_exactly(tmp_path: Path) -> None:
                               exercise_price=Decimal("2")))
     state = fold(book.events())
     assert expand(pack(state)) == state
+
+
+def test_a_recording_far_from_any_snapshot_takes_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ledger.service.SNAPSHOT_INTERVAL", 10_000)
+    book = Ledger(str(tmp_path / "l.db"), actor="t")
+    book.record(_designate(date(2003, 1, 1)))
+    for i in range(6):
+        book.record(IssueWarrants(effective_date=date(2003, 1, 2 + i), holder="H", shares=1,
+                                  exercise_price=Decimal("1")))
+    snapshots = book.open().snapshots
+    assert snapshots is not None
+    # Only the first recording (a full replay of an empty ledger) took one.
+    assert [s.originator_version for s in snapshots.get(book.events()[0].originator_id)] == [1]
+    monkeypatch.setattr("ledger.service.SNAPSHOT_INTERVAL", 5)
+    book.record(IssueWarrants(effective_date=date(2003, 2, 1), holder="H", shares=1,
+                              exercise_price=Decimal("1")))
+    taken = list(snapshots.get(book.events()[0].originator_id))
+    assert [s.originator_version for s in taken] == [1, 8]
+    head = book._head()
+    assert head is not None and head.folded == 0
+
+
+def test_snapshot_after_a_bulk_append(tmp_path: Path) -> None:
+    book = Ledger(str(tmp_path / "l.db"), actor="t")
+    book.record(_designate(date(2003, 1, 1)))
+    book.record(DesignateSeries(
+        effective_date=date(2003, 1, 2), series="B", stated_value=Decimal("1"),
+        conversion_price=Decimal("1"), dividend_rate=Decimal("1"), authorized=1))
+    book.snapshot()
+    book.snapshot()  # twice at the same position is harmless
+    head = book._head()
+    assert head is not None and head.folded == 0 and head.version == 2
