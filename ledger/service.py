@@ -196,11 +196,13 @@ class Ledger:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def events(self, *, after: int = 0) -> list[LedgerEvent]:
-        """Every recorded event after position `after`, in recording order."""
+    def events(self, *, after: int = 0, limit: int | None = None) -> list[LedgerEvent]:
+        """The recorded events after position `after` (at most `limit`), in recording order."""
         app = self.open()
         try:
-            return list(app.events.get(LEDGER_ID, gt=after or None))  # type: ignore[arg-type]
+            return list(
+                app.events.get(LEDGER_ID, gt=after or None, limit=limit)  # type: ignore[arg-type]
+            )
         except PersistenceError as exc:
             raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
         except Exception as exc:
@@ -211,8 +213,11 @@ class Ledger:
                 ) from None
             raise
 
-    def iter_events(self) -> Iterator[LedgerEvent]:
-        yield from self.events()
+    def iter_events(self, *, after: int = 0, page: int = 5000) -> Iterator[LedgerEvent]:
+        """Every event after `after`, read a page at a time so memory stays bounded."""
+        while batch := self.events(after=after, limit=page):
+            yield from batch
+            after = batch[-1].originator_version
 
     def meta(self) -> dict[str, str]:
         return self.recorder.read_meta()

@@ -363,12 +363,16 @@ def _open(ledger: Ledger) -> ReadModel:
     return ReadModel(sqlite_utils.Database(conn))
 
 
+# Events read per page while catching up, so memory stays bounded at any ledger size.
+FETCH_PAGE = 5000
+
+
 def _fetch(ledger: Ledger) -> Callable[[int], Sequence[LedgerEvent]]:
     def fetch(after: int) -> Sequence[LedgerEvent]:
         head, _ = ledger.head()
         if after > head:
             raise _Behind(after)
-        return ledger.events(after=after)
+        return ledger.events(after=after, limit=FETCH_PAGE)
 
     return fetch
 
