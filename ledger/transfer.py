@@ -454,7 +454,10 @@ def import_lines(
     last = new[-1]
     try:
         with paused_gc():
-            app.save(*new, head=(last.originator_version, last.hash))
+            # What app.save does for plain events (no aggregates, snapshots or listeners
+            # here), without its per-event protocol checks: encode, then one transaction.
+            stored = [app.mapper.to_stored_event(event) for event in new]
+            app.recorder.insert_events(stored, head=(last.originator_version, last.hash))
     except IntegrityError:
         raise ConcurrencyConflict("another writer recorded while this import ran; nothing "
                                   "was imported; run the import again") from None
