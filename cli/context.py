@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a command needs them
+    from collections.abc import Sequence
+
+    from events import LedgerEvent
     from ledger.service import Ledger
 
 
@@ -33,9 +36,9 @@ def ledger(ctx: typer.Context, *, create: bool = False) -> Ledger:
     return Ledger(s.db, actor=s.actor, key=os.environ.get("FINLEDGER_KEY") or None, create=create)
 
 
-def after_write(book: Ledger) -> None:
+def after_write(book: Ledger, recorded: Sequence[LedgerEvent] = ()) -> None:
     """Bring the materialized reports up to the event just recorded (a busy table is caught
     up by the next read instead; the event itself is already durable)."""
     from projections.readmodel import catch_up
 
-    catch_up(book)
+    catch_up(book, recorded)

@@ -95,8 +95,7 @@ def import_(
     with ledger(ctx, create=True) as book, _progress() as progress:
         new = transfer.import_lines(book, text.splitlines(), progress=progress)
         if new:
-            book.snapshot()
-            after_write(book)
+            after_write(book, new)
     if new:
         out().print(f"Imported {len(new)} events at positions {new[0].originator_version} to "
                     f"{new[-1].originator_version}", markup=False)

@@ -323,13 +323,16 @@ class Ledger:
             )
         return self._decide_full(command, self.events())
 
-    def snapshot(self) -> None:
+    def snapshot(self, state: LedgerState | None = None, last: LedgerEvent | None = None) -> None:
         """Snapshot the state at the head now (after a bulk append such as an import), so the
-        next recording loads it instead of replaying the whole stream."""
-        events = self.events()
-        if events:
-            state = LedgerState().apply_all(timeline(events))
-            self._snapshot(HeadState(LEDGER_ID, len(events), state, events[-1].hash))
+        next recording loads it instead of replaying the whole stream. A caller that already
+        holds the exact state after `last` (the head) passes both; else it is replayed."""
+        if state is None or last is None:
+            events = self.events()
+            if not events:
+                return
+            state, last = LedgerState().apply_all(timeline(events)), events[-1]
+        self._snapshot(HeadState(LEDGER_ID, last.originator_version, state, last.hash))
 
     def _decide_full(
         self, command: Command, events: Sequence[LedgerEvent]

@@ -416,6 +416,17 @@ def check_lines(
     progress: Progress | None = None,
 ) -> list[LedgerEvent]:
     """Every line decided and checked; the first refused one raises, naming its line."""
+    return _checked(lines, existing, ledger_id=ledger_id, actor=actor, progress=progress).new
+
+
+def _checked(
+    lines: Sequence[str],
+    existing: Sequence[LedgerEvent],
+    *,
+    ledger_id: UUID,
+    actor: str,
+    progress: Progress | None = None,
+) -> Importer:
     with paused_gc():
         importer = Importer(existing, ledger_id=ledger_id, actor=actor)
         index = 0
@@ -431,7 +442,7 @@ def check_lines(
                 raise type(exc)(f"line {number}: {exc}") from None
     if progress is not None:
         progress("Checking", len(lines), len(lines))
-    return importer.new
+    return importer
 
 
 def import_lines(
@@ -445,8 +456,9 @@ def import_lines(
 
     lines = list(lines)
     app = book.open(create=True)
-    new = check_lines(lines, book.events(), ledger_id=LEDGER_ID, actor=book.actor,
-                      progress=progress)
+    importer = _checked(lines, book.events(), ledger_id=LEDGER_ID, actor=book.actor,
+                        progress=progress)
+    new = importer.new
     if not new:
         return new
     if progress is not None:
@@ -464,6 +476,9 @@ def import_lines(
     except (OperationalError, PersistenceError) as exc:
         raise StoreError(f"cannot write to the ledger; nothing was imported: "
                          f"{redact(str(exc))}") from None
+    # The checker already holds the exact state at the new head: snapshot it, so the next
+    # recording need not replay what was just imported.
+    book.snapshot(importer.state, last)
     if progress is not None:
         progress("Writing", 1, 1)
     return new

@@ -367,11 +367,20 @@ def _open(ledger: Ledger) -> ReadModel:
 FETCH_PAGE = 5000
 
 
-def _fetch(ledger: Ledger) -> Callable[[int], Sequence[LedgerEvent]]:
+def _fetch(
+    ledger: Ledger, recorded: Sequence[LedgerEvent] = ()
+) -> Callable[[int], Sequence[LedgerEvent]]:
+    """Pages of events after a position: from `recorded` (consecutive events the caller just
+    appended and still holds) when they cover it, else read from the ledger."""
+    first = recorded[0].originator_version if recorded else 0
+
     def fetch(after: int) -> Sequence[LedgerEvent]:
         head, _ = ledger.head()
         if after > head:
             raise _Behind(after)
+        if recorded and first <= after + 1 <= first + len(recorded) - 1:
+            start = after + 1 - first
+            return recorded[start:start + FETCH_PAGE]
         return ledger.events(after=after, limit=FETCH_PAGE)
 
     return fetch
@@ -381,7 +390,7 @@ class _Behind(Exception):
     """The tables claim a position the ledger does not have: they belong to other history."""
 
 
-def catch_up(ledger: Ledger) -> bool:
+def catch_up(ledger: Ledger, recorded: Sequence[LedgerEvent] = ()) -> bool:
     """Bring the ledger's read-model tables up to its last event. Call after every write.
 
     Returns False (and changes nothing) when the ledger is not materialized or the tables
@@ -393,7 +402,7 @@ def catch_up(ledger: Ledger) -> bool:
     model = _open(ledger)
     try:
         try:
-            model.catch_up(_fetch(ledger))
+            model.catch_up(_fetch(ledger, recorded))
         except _Behind:
             model.rebuild(_fetch(ledger))
         return True
