@@ -24,8 +24,10 @@ if TYPE_CHECKING:  # loaded by the commands that use them, to keep start-up quic
     from ledger.service import Ledger
 
 app = typer.Typer(
-    rich_markup_mode=None,help="Prove the ledger: verify its hash chain, replay it step by step.",
-                  no_args_is_help=True)
+    help="Prove the ledger: verify its hash chain, replay it step by step.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain click help: no markdown parser at start-up
+)
 
 PROGRESS_THRESHOLD = 5000
 

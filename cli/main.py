@@ -22,7 +22,7 @@ from cli.params import parse_date
 from ledger.errors import LedgerError
 
 app = typer.Typer(
-    rich_markup_mode=None,
+    rich_markup_mode=None,  # plain click help: no markdown parser at start-up
     name="finledger",
     help="An event-sourced ledger for convertible preferred stock, warrants and the capital "
     "they raise.",

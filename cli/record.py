@@ -18,8 +18,10 @@ if TYPE_CHECKING:  # the ledger loads when a command runs, not for --help
     from ledger.commands import Command
 
 app = typer.Typer(
-    rich_markup_mode=None,help="Record an event. Each command appends exactly one event, or nothing.",
-                  no_args_is_help=True)
+    help="Record an event. Each command appends exactly one event, or nothing.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain click help: no markdown parser at start-up
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the recorded event as JSON.")]
 DateOpt = Annotated[date, typer.Option(

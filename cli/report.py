@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,13 +18,15 @@ from cli.console import out, print_json
 from cli.context import ledger
 from cli.params import parse_date, parse_decimal, parse_shares
 from ledger.errors import NotFound
-from projections import reports
-from projections.books import Books, replay
-from projections.readmodel import current_books, rebuild
+
+if TYPE_CHECKING:  # the projections load when a report runs, not for --help
+    from projections.books import Books
 
 app = typer.Typer(
-    rich_markup_mode=None,help="Replay the ledger into reports: preferred, warrants, capital, summary.",
-                  no_args_is_help=True)
+    help="Replay the ledger into reports: preferred, warrants, capital, summary.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain click help: no markdown parser at start-up
+)
 
 
 class Period(StrEnum):
@@ -51,6 +53,9 @@ def judge_date(latest: date | None) -> date:
 def books_for(
     ctx: typer.Context, as_of: date | None, as_recorded: int | None
 ) -> tuple[Books, date]:
+    from projections.books import replay
+    from projections.readmodel import current_books
+
     with ledger(ctx) as book:
         if as_of is None and as_recorded is None:
             books, latest = current_books(book)
@@ -69,6 +74,8 @@ def books_for(
 
 def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any]) -> None:
     if as_json:
+        from projections import reports
+
         print_json(reports.to_json(report))
     else:
         out().print(table(report))
@@ -86,6 +93,8 @@ def preferred(
     from cli.render import preferred_table
 
     books, on = books_for(ctx, as_of, as_recorded)
+    from projections import reports
+
     show(reports.preferred(books, on), as_json, preferred_table)
 
 
@@ -116,6 +125,8 @@ def warrants(
 
     price = _market_price(market_price)
     books, on = books_for(ctx, as_of, as_recorded)
+    from projections import reports
+
     show(reports.warrants(books, on, price), as_json, warrants_tables)
 
 
@@ -141,6 +152,8 @@ def capital(
     from cli.render import capital_tables
 
     books, on = books_for(ctx, as_of, as_recorded)
+    from projections import reports
+
     show(reports.capital(books, on, since, by.value), as_json, capital_tables)
 
 
@@ -160,6 +173,8 @@ def summary(
         with ledger(ctx) as book:
             report = current_summary(book, judge_date)
     else:
+        from projections import reports
+
         books, on = books_for(ctx, as_of, as_recorded)
         report = reports.summary(books, on)
     show(report, as_json, summary_table)
@@ -172,6 +187,8 @@ def rebuild_read_model(ctx: typer.Context) -> None:
 
     Example: finledger report rebuild
     """
+    from projections.readmodel import rebuild
+
     with ledger(ctx) as book:
         applied = rebuild(book)
     out().print(f"Read model rebuilt: {applied} events applied", markup=False)
