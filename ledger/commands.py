@@ -241,6 +241,11 @@ class RecordClosing(Command):
         total = sum(a.shares for a in allocations)
         gross = cents(mul(total, price))
         fees = cents(self.fees)
+        if fees != self.fees:
+            raise InvalidInput(
+                f"--fees {self.fees} has fractions of a cent; fees are paid money, give cents "
+                f"such as {fees}"
+            )
         if fees > gross:
             raise InvalidInput(f"fees {fees} exceed the gross proceeds {gross}")
         ref = clean_name(self.ref, "--ref") if self.ref is not None else None

@@ -76,3 +76,17 @@ def test_reversal_refused_while_a_later_dividend_was_computed_with_it(tmp_path: 
     book.reverse(4, "declared on the wrong holders")
     book.reverse(3, "wrong investor")
     assert len(book.events()) == 6
+
+
+def test_fees_in_fractions_of_a_cent_are_refused(tmp_path: Path) -> None:
+    from ledger.commands import RecordClosing
+    from ledger.errors import InvalidInput
+
+    book = Ledger(str(tmp_path / "l.db"))
+    book.record(_series())
+    with pytest.raises(InvalidInput, match="fractions of a cent"):
+        book.record(RecordClosing(effective_date=date(2003, 5, 8), security="Series D",
+                                  investors=(("SCO", 1),), fees=Decimal("10.005")))
+    event = book.record(RecordClosing(effective_date=date(2003, 5, 8), security="Series D",
+                                      investors=(("SCO", 1),), fees=Decimal("10.5")))
+    assert event.fees == Decimal("10.50")  # type: ignore[attr-defined]
