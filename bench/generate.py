@@ -329,7 +329,7 @@ class History:
                 del state.closings[ref]
         elif isinstance(command, IssueWarrants):
             ref = next(reversed(state.warrants))
-            issued = state.warrants[ref].issued
+            issued = state.warrants[ref]
             self.live_warrants.append(
                 LiveWarrant(ref, issued.shares, 0, issued.exercise_price, issued.expires)
             )
@@ -339,12 +339,6 @@ class History:
                     w.exercised += command.shares
             if state.warrants[command.warrant].outstanding == 0:
                 del state.warrants[command.warrant]
-        elif isinstance(command, RequestConversion):
-            series = state.series[command.series]
-            for lot_id in [k for k, lot in series.lots.items() if lot.shares == 0]:
-                del series.lots[lot_id]
-        if len(state.baselines) > 8:
-            del state.baselines[:-8]
 
 
 @dataclass(frozen=True)

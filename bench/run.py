@@ -134,6 +134,42 @@ def measure(
     return Figure("ok", statistics.median(runs), runs, rss), last
 
 
+def measure_pair(
+    cmd: list[str], ref_cmd: list[str], repeats: int, timeout: float, *,
+    prepare: Any = None, ref_prepare: Any = None,
+) -> tuple[Figure, Figure]:
+    """`cmd` and its reference `ref_cmd` run alternately, so that both see the same load.
+
+    A shared machine's load drifts over minutes; timing the 10-event reference once at the
+    start and the 100,000-event figure minutes later would put that drift into the ratio.
+    """
+    runs: dict[str, list[float]] = {"fig": [], "ref": []}
+    rss = {"fig": 0.0, "ref": 0.0}
+    failed: dict[str, Figure] = {}
+    for _ in range(repeats):
+        for which, command, prep in (("ref", ref_cmd, ref_prepare), ("fig", cmd, prepare)):
+            if which in failed:
+                continue
+            if prep is not None:
+                prep()
+            proc = run_process(command, timeout, keep_stdout=False)
+            if proc.timed_out:
+                failed[which] = Figure("timeout", detail=f"> {timeout:.0f} s")
+            elif proc.rc != 0:
+                line = (proc.stderr.strip().splitlines() or [f"exit {proc.rc}"])[-1][:120]
+                failed[which] = Figure("failed", detail=f"exit {proc.rc}: {line}")
+            else:
+                runs[which].append(proc.seconds)
+                rss[which] = max(rss[which], proc.maxrss_mb)
+
+    def figure(which: str) -> Figure:
+        if which in failed:
+            return failed[which]
+        return Figure("ok", statistics.median(runs[which]), runs[which], rss[which])
+
+    return figure("fig"), figure("ref")
+
+
 _AVAILABLE: dict[tuple[str, ...], bool] = {}
 
 
@@ -244,7 +280,16 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             fig[f"{key}_first"], _ = measure([*base, *words], 1, timeout)
         fig[key], _ = measure([*base, *words], repeats, timeout)
 
-    read_only("summary", ["report", "summary"], args.repeat, first=True)
+    small_db = work / f"ledger-{SMALL}.db"
+    paired = n != SMALL and small_db.exists()
+    if paired and available("report", "summary"):
+        # steady state, each run beside a run on the 10-event ledger (same load)
+        fig["summary_first"], _ = measure([*base, "report", "summary"], 1, timeout)
+        fig["summary"], fig["summary_small"] = measure_pair(
+            [*base, "report", "summary"], [FINLEDGER, "--db", str(small_db), "report", "summary"],
+            args.repeat, timeout)
+    else:
+        read_only("summary", ["report", "summary"], args.repeat, first=True)
     past = facts.get("middle_date") or facts["last_date"]
     read_only("preferred_as_of", ["report", "preferred", "--as-of", past], args.repeat,
               first=True)
@@ -261,9 +306,21 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     day = (date.fromisoformat(facts["last_date"]) + timedelta(days=1)).isoformat()
     record = [FINLEDGER, "--db", str(copy), "record", "warrants", "--holder", "Bench Holder",
               "--shares", "1000", "--exercise-price", "3.00", "--date", day]
-    fig["record"], _ = measure(record, args.repeat, timeout, prepare=lambda: copy_db(db, copy))
+    if paired:
+        # the same command on a fresh copy of the 10-event ledger, alternating with this one;
+        # its date is this history's, after every event of both
+        small_copy = work / f"ledger-{SMALL}-copy.db"
+        small_record = [*record[:2], str(small_copy), *record[3:]]
+        fig["record"], fig["record_small"] = measure_pair(
+            record, small_record, args.repeat, timeout,
+            prepare=lambda: copy_db(db, copy), ref_prepare=lambda: copy_db(small_db, small_copy))
+        remove_db(small_copy)
+    else:
+        fig["record"], _ = measure(record, args.repeat, timeout,
+                                   prepare=lambda: copy_db(db, copy))
     remove_db(copy)
-    remove_db(db)
+    if n != SMALL:
+        remove_db(db)
 
     result["figures"] = {k: asdict(v) for k, v in fig.items()}
     return result
@@ -333,11 +390,13 @@ def rows(results: dict[int, dict[str, Any]], startup: dict[str, Any]) -> list[di
                 ref, f"{raw_ins.seconds / store.seconds:.1%}" if raw_ins and raw_ins.ok else "")
 
     def latency(key: str, name: str, target: str | None) -> None:
-        ref_fig = get(small, key)
         for n in sizes:
             f = get(results[n], key)
             if f is None:
                 continue
+            # the reference timed alternately with this figure if there is one, else the
+            # 10-event ledger's own figure
+            ref_fig = get(results[n], f"{key}_small") or get(small, key)
             ref = f"{fmt_s(ref_fig.seconds)} @ {SMALL} events" if ref_fig and ref_fig.ok else ""
             if f.ok and ref_fig and ref_fig.ok:
                 ratio = f.seconds / ref_fig.seconds
@@ -382,6 +441,7 @@ def rows(results: dict[int, dict[str, Any]], startup: dict[str, Any]) -> list[di
         peaks = {
             k: v["maxrss_mb"] for k, v in r.get("figures", {}).items()
             if v.get("maxrss_mb") is not None and not k.startswith("raw") and k != "store_append"
+            and not k.endswith("_small")
         }
         raw_ins = get(r, "raw_insert")
         if peaks:
@@ -479,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[int, dict[str, Any]] = {}
     for n in [SMALL, *[s for s in sizes if s != SMALL]]:
         results[n] = bench_size(n, args, args.work)
+    remove_db(args.work / f"ledger-{SMALL}.db")
 
     info = machine()
     table = rows(results, startup)
