@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -31,7 +30,6 @@ from ledger.chain import GENESIS_HASH, event_hash
 from ledger.commands import Command, clean_name
 from ledger.errors import (
     ConcurrencyConflict,
-    InvalidInput,
     InvariantViolation,
     NotFound,
     StoreError,
@@ -212,12 +210,6 @@ class Ledger:
                     "was damaged); run `finledger audit verify` with the right key"
                 ) from None
             raise
-
-    def iter_events(self, *, after: int = 0, page: int = 5000) -> Iterator[LedgerEvent]:
-        """Every event after `after`, read a page at a time so memory stays bounded."""
-        while batch := self.events(after=after, limit=page):
-            yield from batch
-            after = batch[-1].originator_version
 
     def meta(self) -> dict[str, str]:
         return self.recorder.read_meta()
@@ -427,8 +419,4 @@ def computed_with(target: LedgerEvent, ordered: Sequence[LedgerEvent]) -> Ledger
     return None
 
 
-def open_ledger(target: str | None = None, **kwargs: Any) -> Ledger:
-    return Ledger(target or os.environ.get("FINLEDGER_DB") or "finledger.db", **kwargs)
-
-
-__all__ = ["InvalidInput", "Ledger", "new_key", "open_ledger"]
+__all__ = ["Ledger", "new_key"]
