@@ -89,7 +89,6 @@ class Ledger:
         self.key = key or None
         self._create = create
         self._app: LedgerApplication | None = None
-        self._events: list[LedgerEvent] | None = None
 
     # --- opening ---------------------------------------------------------------------------
 
