@@ -122,8 +122,8 @@ def demo(ctx: typer.Context) -> None:
             if held:
                 raise InvalidInput(
                     f"the ledger at {book.target.display()} already holds {held} events; the "
-                    "demo records only into an empty ledger: give a new one with --db demo.db "
-                    "(or FINLEDGER_DB)"
+                    "demo records only into an empty ledger: point --db (or FINLEDGER_DB) at a "
+                    "new file, e.g. --db demo-2.db, or remove this one first"
                 )
         console = out()
         console.print(Text("Spectrum Pharmaceuticals, Series D 8% Cumulative Convertible "
