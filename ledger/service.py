@@ -134,7 +134,7 @@ class Ledger:
                 f"cannot open the ledger at {self.target.display()}: {redact(str(exc))}"
             ) from None
         self._app = app
-        self._check_meta(create=create)
+        self._check_meta()
         return app
 
     @property
@@ -142,7 +142,7 @@ class Ledger:
         app = self.open()
         return app.recorder  # type: ignore[return-value]
 
-    def _check_meta(self, *, create: bool) -> None:
+    def _check_meta(self) -> None:
         meta = self.recorder.read_meta()
         cipher = self.open().mapper.cipher
         if not meta:
