@@ -37,15 +37,13 @@ from ledger.errors import (
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, describe, reversed_positions, timeline
-from ledger.store import (
+from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
+from ledger.target import (
     FORMAT_VERSION,
-    LEDGER_ID,
-    LedgerApplication,
     Target,
     check_sqlite_file,
     create_private_file,
     redact,
-    sqlite_env,
 )
 
 MAX_ATTEMPTS = 200

@@ -27,12 +27,13 @@ from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from events import LedgerEvent
-from ledger.service import Ledger
+from ledger.target import is_sqlite_ledger_file, plain_head
 from projections import reports
 from projections.books import (
     TOTALS,
@@ -49,6 +50,9 @@ from projections.books import (
     replay,
     touches,
 )
+
+if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must be read
+    from ledger.service import Ledger
 
 # Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
 # applies the ledger again from position zero.
@@ -459,3 +463,31 @@ def current_summary(ledger: Ledger, judge: Callable[[date | None], date]) -> rep
     events = ledger.events()
     on = judge(max((e.effective_date for e in events), default=None))
     return reports.summary(replay(events), on)
+
+
+def plain_summary(path: str, judge: Callable[[date | None], date]) -> reports.Report | None:
+    """The current summary read straight from a plain SQLite ledger's tables, without opening
+    the event store, when they are caught up with its head: what `current_summary` returns
+    then, in a fraction of its start-up. None when the store must be opened (no such file,
+    encrypted, another format, tables behind or of another layout): the caller goes the full
+    way, which catches up or replays and reports any problem with the file."""
+    if not Path(path).is_file() or not is_sqlite_ledger_file(path):
+        return None
+    try:
+        conn = sqlite3.connect(path, timeout=30)
+    except sqlite3.Error:
+        return None
+    try:
+        model = ReadModel(sqlite_utils.Database(conn))
+        conn.execute("BEGIN")  # the head and every table read in one snapshot
+        head = plain_head(conn)
+        if head is None or not model._current_schema() or model.position() != head:
+            return None
+        on = judge(model.latest_effective())
+        report = reports.current_summary(model.live(on), on)
+        conn.execute("COMMIT")
+        return report
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
