@@ -227,12 +227,12 @@ def test_current_summary_reads_a_caught_up_ledger_without_the_store(db: str, fl:
     assert to_json(plain_summary(db, lambda _latest: on)) == to_json(full)
 
 
-def test_summary_without_the_store_loads_no_eventsourcing(db: str, fl: Any) -> None:
+def test_summary_without_the_store_loads_no_eventsourcing_nor_sqlite_utils(db: str, fl: Any) -> None:
     plain_sqlite(db)
     setup_ledger(fl)
     code = ("import sys\nfrom cli.main import run\ntry:\n    run(['--db', sys.argv[1], 'report', "
             "'summary', '--json'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m.startswith('eventsourcing')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('eventsourcing', 'sqlite_utils')))")
     out = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
                          check=True).stdout
     assert out.splitlines()[-1] == "[]"
