@@ -412,6 +412,42 @@ def catch_up(ledger: Ledger, recorded: Sequence[LedgerEvent] = ()) -> bool:
         model.db.close()
 
 
+def import_sink(
+    ledger: Ledger,
+) -> Callable[[Sequence[LedgerEvent], sqlite3.Connection], None] | None:
+    """What an import calls with each batch of events it appends, inside its transaction:
+    the tables are caught up by that same transaction (committed or rolled back with the
+    events), from the events in hand instead of read back afterwards.
+
+    None when the ledger is not materialized or its tables are not at its head now (they
+    are caught up after the import then, as after any write). A batch the tables are not
+    exactly before (another process moved them meanwhile) is left to that catch-up too."""
+    if not materialized(ledger) or not ledger.target.exists():
+        return None
+    ledger.open()
+    model = _open(ledger)
+    try:
+        model.ensure_schema()
+        if model.position() != ledger.head()[0]:
+            return None
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        model.db.close()
+    models: dict[int, ReadModel] = {}
+
+    def sink(events: Sequence[LedgerEvent], conn: sqlite3.Connection) -> None:
+        if not events:
+            return
+        model = models.get(id(conn))
+        if model is None:
+            model = models[id(conn)] = ReadModel(sqlite_utils.Database(conn))
+        if model.position() == events[0].originator_version - 1:
+            model._apply(list(events))
+
+    return sink
+
+
 def rebuild(ledger: Ledger) -> int:
     """Drop the ledger's read-model tables and apply every event again from position zero."""
     if not materialized(ledger):
