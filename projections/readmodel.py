@@ -106,16 +106,29 @@ def _readers(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
 
 def to_row(obj: Any) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if isinstance(value, bool):
+    cls: type = type(obj)
+    for name in _field_names(cls):
+        value = getattr(obj, name)
+        kind = type(value)
+        if kind is str or kind is int or value is None:
+            pass
+        elif kind is Decimal:
+            value = str(value)
+        elif kind is date:
+            value = value.isoformat()
+        elif isinstance(value, bool):
             value = int(value)
         elif isinstance(value, Decimal):
             value = str(value)
         elif isinstance(value, date):
             value = value.isoformat()
-        row[f.name] = value
+        row[name] = value
     return row
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def from_row(cls: type, row: dict[str, Any]) -> Any:
@@ -422,9 +435,9 @@ def import_sink(
     None when the ledger is not materialized or its tables are not at its head now (they
     are caught up after the import then, as after any write). A batch the tables are not
     exactly before (another process moved them meanwhile) is left to that catch-up too."""
-    if not materialized(ledger) or not ledger.target.exists():
+    if not materialized(ledger):
         return None
-    ledger.open()
+    ledger.open()  # an import creates the ledger it is given
     model = _open(ledger)
     try:
         model.ensure_schema()
