@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,102 +33,147 @@ class EventSealer:
 
     def __init__(self, mapper: Mapper[UUID] | None = None) -> None:
         self.mapper = mapper
-        self.canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
-                                          ensure_ascii=False)
-        self.encoder: json.JSONEncoder | None = None
+        # The stored form is written only for eventsourcing's JSON transcoder set up as the
+        # store sets it up (compact separators, no ASCII escaping, these transcodings).
+        self.stored = False
         self.names: dict[type, str] = {}
         if mapper is not None:
             transcoder = mapper.transcoder
             types = getattr(transcoder, "types", None)
             encoder = getattr(transcoder, "encoder", None)
-            if isinstance(types, dict) and isinstance(encoder, json.JSONEncoder) and all(
+            if isinstance(types, dict) and isinstance(encoder, json.JSONEncoder) and (
+                encoder.item_separator, encoder.key_separator, encoder.ensure_ascii,
+                encoder.sort_keys) == (",", ":", False, False) and encoder.indent is None and all(
                 isinstance(types.get(kind), expected) for kind, expected in _EXPECTED.items()
             ):
-                self.encoder = encoder
+                self.stored = True
                 self.names = {kind: types[kind].name for kind in _EXPECTED}
+        names = self.names or dict.fromkeys(_EXPECTED, "")
+        # '{"_type_":NAME,"_data_":' for each kind the stored form wraps
+        self.wraps = {kind: '{"_type_":' + _text(name) + ',"_data_":'
+                      for kind, name in names.items()}
 
     def seal(
         self, cls: type[LedgerEvent], payload: dict[str, Any], *, originator_id: UUID,
         position: int, on: date, recorded_at: datetime, actor: str, prev_hash: str,
     ) -> tuple[LedgerEvent, dict[str, Any], StoredEvent | None] | None:
-        """(event, its data in JSON form, its stored form if there is a mapper), or None."""
-        names = data_field_names(cls)
-        if len(payload) != len(names) or getattr(cls, "class_version", 1) != 1:
+        """(event, its data in JSON form, its stored form if there is a mapper), or None.
+
+        Both JSON texts are written here piece by piece, each value's JSON text made once:
+        what `json.dumps(..., separators=(",", ":"), ensure_ascii=False)` writes (sorted
+        keys for the hash), strings escaped by the json module's own function."""
+        plan = _plan(cls)
+        if len(payload) != len(plan.names) or plan.class_version != 1:
             return None
-        stored = self.encoder is not None
-        type_names = self.names
+        wraps = self.wraps
         attrs: dict[str, Any] = {
             "originator_id": originator_id, "originator_version": position,
             "effective_date": on, "recorded_at": recorded_at, "actor": actor,
             "prev_hash": prev_hash, "hash": "",
         }
         data: dict[str, Any] = {}
-        state: dict[str, Any] = {}
-        for name in names:
+        texts: dict[str, str] = {}  # name -> JSON text in the hash's form
+        stored: list[str] = []  # '"name":JSON' in the store's form, in field order
+        for name, key in zip(plan.names, plan.keys, strict=True):
             try:
                 value = payload[name]
             except KeyError:
                 return None
             attrs[name] = value
             kind = type(value)
-            if kind is str or kind is int or kind is bool or value is None:
+            if kind is str:
                 data[name] = value
-                if stored:
-                    state[name] = value
+                text = texts[name] = _text(value)
+                stored.append(key + text)
             elif kind is Decimal or kind is date:
-                text = str(value) if kind is Decimal else value.isoformat()
-                data[name] = text
-                if stored:
-                    state[name] = {"_type_": type_names[kind], "_data_": text}
+                plain = str(value) if kind is Decimal else value.isoformat()
+                data[name] = plain
+                text = texts[name] = '"' + plain + '"'
+                stored.append(key + wraps[kind] + text + "}")
+            elif kind is int:
+                data[name] = value
+                text = texts[name] = int.__repr__(value)
+                stored.append(key + text)
+            elif value is None or kind is bool:
+                data[name] = value
+                text = texts[name] = "null" if value is None else "true" if value else "false"
+                stored.append(key + text)
             elif kind is tuple:
-                items = _items(value, type_names if stored else None)
+                items = _items(value, wraps)
                 if items is None:
                     return None
-                data[name], state[name] = items
+                data[name], texts[name], text = items
+                stored.append(key + text)
             else:
                 return None
         on_text = on.isoformat()
         at_text = recorded_at.isoformat()
-        body = {"position": position, "type": cls.__name__, "effective_date": on_text,
-                "recorded_at": at_text, "actor": actor, "data": data, "prev_hash": prev_hash}
-        digest = hashlib.sha256(self.canonical.encode(body).encode()).hexdigest()
+        actor_text = _text(actor)
+        prev_text = _text(prev_hash)
+        canonical = "".join([
+            '{"actor":', actor_text, ',"data":{',
+            ",".join([key + texts[name] for name, key in plan.sorted]),
+            '},"effective_date":"', on_text, '","position":', int.__repr__(position),
+            ',"prev_hash":', prev_text, ',"recorded_at":"', at_text, '","type":',
+            plan.type_text, "}",
+        ])
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
         attrs["hash"] = digest
         event: LedgerEvent = object.__new__(cls)
         event.__dict__.update(attrs)
-        if not stored or self.mapper is None or self.encoder is None:
+        if not self.stored or self.mapper is None:
             return event, data, None
-        state = {"effective_date": {"_type_": type_names[date], "_data_": on_text},
-                 "recorded_at": {"_type_": type_names[datetime], "_data_": at_text},
-                 "actor": actor, "prev_hash": prev_hash, "hash": digest, **state}
-        encoded = self.encoder.encode(state).encode("utf8")
+        text = "".join([
+            '{"effective_date":', wraps[date], '"', on_text, '"},"recorded_at":',
+            wraps[datetime], '"', at_text, '"},"actor":', actor_text, ',"prev_hash":',
+            prev_text, ',"hash":"', digest, '"', *["," + part for part in stored], "}",
+        ])
+        encoded = text.encode("utf8")
         if self.mapper.compressor:
             encoded = self.mapper.compressor.compress(encoded)
         if self.mapper.cipher:
             encoded = self.mapper.cipher.encrypt(encoded)
         return event, data, StoredEvent(originator_id=originator_id, originator_version=position,
-                                        topic=_topic(cls), state=encoded)
+                                        topic=plan.topic, state=encoded)
 
 
-_TOPICS: dict[type, str] = {}
+_text: Callable[[str], str] = json.encoder.encode_basestring
+"""A string's JSON text as the json module writes it with ensure_ascii=False."""
 
 
-def _topic(cls: type) -> str:
-    topic = _TOPICS.get(cls)
-    if topic is None:
-        topic = _TOPICS[cls] = get_topic(cls)
-    return topic
+class _Plan:
+    """What sealing needs of an event class, worked out once."""
+
+    def __init__(self, cls: type[LedgerEvent]) -> None:
+        self.names = data_field_names(cls)
+        self.keys = tuple(_text(name) + ":" for name in self.names)
+        self.sorted = tuple(sorted(zip(self.names, self.keys, strict=True)))
+        self.type_text = _text(cls.__name__)
+        self.topic = get_topic(cls)
+        self.class_version = getattr(cls, "class_version", 1)
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type[LedgerEvent]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _Plan(cls)
+    return plan
 
 
 _VALUE_TYPES = frozenset(VALUE_TYPES)
 
 
 def _items(
-    values: tuple[Any, ...], type_names: dict[type, str] | None
-) -> tuple[list[Any], list[Any]] | None:
-    """A tuple of value objects as (JSON data, stored form), or None if it holds another
-    kind of value."""
+    values: tuple[Any, ...], wraps: dict[type, str]
+) -> tuple[list[Any], str, str] | None:
+    """A tuple of value objects as (JSON data, its JSON text in the hash's form, in the
+    store's form), or None if it holds another kind of value."""
     data: list[Any] = []
-    state: list[Any] = []
+    texts: list[str] = []
+    stored: list[str] = []
     for item in values:
         kind = type(item)
         if kind not in _VALUE_TYPES:
@@ -136,22 +182,29 @@ def _items(
         if tuple(fields) != field_names(kind):
             return None
         item_data: dict[str, Any] = {}
-        item_state: dict[str, Any] = {}
+        item_texts: dict[str, str] = {}
+        item_stored: list[str] = []
         for name, value in fields.items():
             vkind = type(value)
-            if vkind is str or vkind is int or vkind is bool or value is None:
-                item_data[name] = item_state[name] = value
+            if vkind is str:
+                item_data[name] = value
+                text = item_texts[name] = _text(value)
+                item_stored.append(_text(name) + ":" + text)
             elif vkind is Decimal:
-                text = str(value)
-                item_data[name] = text
-                if type_names is not None:
-                    item_state[name] = {"_type_": type_names[Decimal], "_data_": text}
+                plain = item_data[name] = str(value)
+                text = item_texts[name] = '"' + plain + '"'
+                item_stored.append(_text(name) + ":" + wraps[Decimal] + text + "}")
+            elif vkind is int:
+                item_data[name] = value
+                text = item_texts[name] = int.__repr__(value)
+                item_stored.append(_text(name) + ":" + text)
             else:
                 return None
         data.append(item_data)
-        if type_names is not None:
-            state.append({"_type_": type_names[kind], "_data_": item_state})
-    return data, state
+        texts.append("{" + ",".join([_text(name) + ":" + item_texts[name]
+                                     for name in sorted(item_texts)]) + "}")
+        stored.append(wraps[kind] + "{" + ",".join(item_stored) + "}}")
+    return data, "[" + ",".join(texts) + "]", "[" + ",".join(stored) + "]"
 
 
 _EXPECTED: dict[type, type] = {
