@@ -163,9 +163,6 @@ def _plan(cls: type[LedgerEvent]) -> _Plan:
     return plan
 
 
-_VALUE_TYPES = frozenset(VALUE_TYPES)
-
-
 def _items(
     values: tuple[Any, ...], wraps: dict[type, str]
 ) -> tuple[list[Any], str, str] | None:
@@ -176,35 +173,47 @@ def _items(
     stored: list[str] = []
     for item in values:
         kind = type(item)
-        if kind not in _VALUE_TYPES:
+        keys = _VALUE_KEYS.get(kind)
+        if keys is None:
             return None
-        fields = vars(item)
-        if tuple(fields) != field_names(kind):
+        fields = vars(item)  # the store writes them in this order, the hash sorted
+        if len(fields) != len(keys):
             return None
         item_data: dict[str, Any] = {}
         item_texts: dict[str, str] = {}
         item_stored: list[str] = []
         for name, value in fields.items():
+            key = keys.get(name)
+            if key is None:
+                return None
             vkind = type(value)
             if vkind is str:
-                item_data[name] = value
-                text = item_texts[name] = _text(value)
-                item_stored.append(_text(name) + ":" + text)
+                text = _text(value)
             elif vkind is Decimal:
-                plain = item_data[name] = str(value)
+                plain = str(value)
+                item_data[name] = plain
                 text = item_texts[name] = '"' + plain + '"'
-                item_stored.append(_text(name) + ":" + wraps[Decimal] + text + "}")
+                item_stored.append(key + wraps[Decimal] + text + "}")
+                continue
             elif vkind is int:
-                item_data[name] = value
-                text = item_texts[name] = int.__repr__(value)
-                item_stored.append(_text(name) + ":" + text)
+                text = int.__repr__(value)
             else:
                 return None
+            item_data[name] = value
+            item_texts[name] = text
+            item_stored.append(key + text)
         data.append(item_data)
-        texts.append("{" + ",".join([_text(name) + ":" + item_texts[name]
-                                     for name in sorted(item_texts)]) + "}")
+        texts.append("{" + ",".join([key + item_texts[name]
+                                     for name, key in _SORTED_VALUE_KEYS[kind]]) + "}")
         stored.append(wraps[kind] + "{" + ",".join(item_stored) + "}}")
     return data, "[" + ",".join(texts) + "]", "[" + ",".join(stored) + "]"
+
+
+# Each value type's fields with their JSON keys ('"name":'), and in the hash's order.
+_VALUE_KEYS: dict[type, dict[str, str]] = {
+    kind: {name: _text(name) + ":" for name in field_names(kind)} for kind in VALUE_TYPES
+}
+_SORTED_VALUE_KEYS = {kind: tuple(sorted(keys.items())) for kind, keys in _VALUE_KEYS.items()}
 
 
 _EXPECTED: dict[type, type] = {

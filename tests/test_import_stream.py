@@ -260,3 +260,20 @@ def test_a_refused_last_line_leaves_no_batch_behind(
     assert "line 13:" in r.err and len(r.err.strip().splitlines()) == 1, r.err
     assert _stored(target) == []
     assert _tables(target) == before
+
+
+def test_a_value_built_in_another_field_order_is_stored_in_that_order(tmp_path: Path) -> None:
+    """The store writes a value's fields in its __dict__ order, the hash sorts them: the
+    sealer follows both, whatever order the value was built in."""
+    from decimal import Decimal
+
+    odd: Any = object.__new__(Allocation)
+    odd.__dict__.update(gross=Decimal("20.00"), shares=2, investor="Z")
+    at = datetime(2003, 5, 8, tzinfo=UTC)
+    closing = ClosingCompleted(
+        originator_id=LEDGER_ID, originator_version=1, effective_date=at.date(),
+        recorded_at=at, actor="t", prev_hash="0" * 64, hash="", ref="C", security="common",
+        price_per_share=Decimal(10), allocations=(odd,), shares=2, gross=Decimal("20.00"),
+        fees=Decimal("0.00"), net=Decimal("20.00"))
+    with Ledger(str(tmp_path / "odd.db"), actor="t", create=True) as book:
+        _assert_sealed_like_the_slow_path(book, closing, "0" * 64)
