@@ -533,7 +533,7 @@ def _check(
             number += 1
             if progress is not None and number % 1000 == 0:
                 progress("Checking", number, max(total or 0, number))
-            if not text.strip():
+            if not text or text.isspace():  # `not text.strip()`, without the copy
                 continue
             index += 1
             try:
