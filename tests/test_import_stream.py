@@ -277,3 +277,38 @@ def test_a_value_built_in_another_field_order_is_stored_in_that_order(tmp_path: 
         fees=Decimal("0.00"), net=Decimal("20.00"))
     with Ledger(str(tmp_path / "odd.db"), actor="t", create=True) as book:
         _assert_sealed_like_the_slow_path(book, closing, "0" * 64)
+
+
+def test_the_file_is_read_as_the_events_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines are consumed one by one and batches written as they fill: the import never
+    needs the whole file (nor all its events) at once."""
+    from ledger.store import SQLiteBulkInsert
+
+    source = str(tmp_path / "source.db")
+    record_all(source, SPECTRUM[:13])
+    with Ledger(source) as book:
+        text = list(export_lines(book.events()))
+    consumed = 0
+    seen_at_insert: list[int] = []
+
+    def lines() -> Any:
+        nonlocal consumed
+        for line in text:
+            consumed += 1
+            yield line
+
+    insert = SQLiteBulkInsert.insert
+
+    def recording_insert(self: SQLiteBulkInsert, stored: Any) -> None:
+        seen_at_insert.append(consumed)
+        insert(self, stored)
+
+    monkeypatch.setattr(SQLiteBulkInsert, "insert", recording_insert)
+    monkeypatch.setattr(transfer, "BATCH", 3)
+    with Ledger(str(tmp_path / "target.db"), actor="t", create=True) as book:
+        imported = transfer.import_lines(book, lines(), sink=readmodel.import_sink(book))
+        assert (imported.count, imported.first, imported.last) == (13, 1, 13)
+        assert book.head()[0] == 13
+    assert seen_at_insert == [3, 6, 9, 12, 13]
