@@ -312,3 +312,30 @@ def test_the_file_is_read_as_the_events_are_written(
         assert (imported.count, imported.first, imported.last) == (13, 1, 13)
         assert book.head()[0] == 13
     assert seen_at_insert == [3, 6, 9, 12, 13]
+
+
+def test_batches_on_either_backend_append_all_or_nothing(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many batches in one transaction, a back-dated line and a reversal (both read the new
+    events back from that transaction), then a refused line: nothing; without it: all."""
+    source = str(tmp_path / "source.db")
+    record_all(source, SPECTRUM)
+    export = tmp_path / "spectrum.jsonl"
+    assert invoke("--db", source, "export", "-o", str(export)).code == 0
+    text = export.read_text()
+    bad = json.loads(text.splitlines()[8])
+    bad["data"]["common_shares"] += 1
+    refused = tmp_path / "refused.jsonl"
+    refused.write_text(text + json.dumps({**bad, "position": 99}) + "\n")
+    monkeypatch.setattr(transfer, "BATCH", 2)
+    r = invoke("--db", db, "import", str(refused))
+    assert r.code != 0 and "line 16:" in r.err, r.err
+    assert invoke("--db", db, "log", "--json").out.strip() in ("[]", "")
+    r = invoke("--db", db, "import", str(export))
+    assert r.code == 0, r.err
+    assert r.out.strip() == "Imported 15 events at positions 1 to 15"
+    verify = invoke("--db", db, "audit", "verify", "--json")
+    assert verify.code == 0 and json.loads(verify.out)["events"] == 15
+    for args in (["report", "summary", "--json"], ["report", "preferred", "--json"]):
+        assert invoke("--db", db, *args).out == invoke("--db", source, *args).out
