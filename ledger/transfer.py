@@ -119,7 +119,7 @@ def parse_line(line: int, index: int, text: str) -> Entry:
         raise InvalidInput(f"{obj['type']!r} is not an event type; use one of "
                            f"{', '.join(EVENTS_BY_NAME)}")
     try:
-        effective = date.fromisoformat(obj["effective_date"])
+        effective = _date(obj["effective_date"])
     except (TypeError, ValueError):
         raise InvalidInput(f"effective_date {obj['effective_date']!r} is not a date "
                            "YYYY-MM-DD") from None
@@ -131,6 +131,30 @@ def parse_line(line: int, index: int, text: str) -> Entry:
     return Entry(line, index, position, cls, effective, obj["data"])
 
 
+# Dates and decimals read from the file, by their text: equal texts give one shared object
+# (they never change), so the many dates and prices the checked state keeps (a warrant's
+# issue date, expiry and price...) cost one object each, not one per line. Bounded: cleared
+# when full.
+_INTERNED: dict[Any, Any] = {}
+_MAX_INTERNED = 1 << 16
+
+
+def _date(text: Any) -> date:
+    found = _INTERNED.get((date, text)) if type(text) is str else None
+    if found is None:
+        found = date.fromisoformat(text)
+        _intern((date, text), found)
+    return found
+
+
+def _intern(key: Any, value: Any) -> None:
+    if len(_INTERNED) >= _MAX_INTERNED:
+        _INTERNED.clear()
+    _INTERNED[key] = value
+
+
+# The field types whose values are shared by text (see _INTERNED).
+_PLAIN_HINTS = frozenset({Decimal, date, Decimal | None, date | None})
 _HINTS: dict[type, dict[str, Any]] = {}
 
 
@@ -164,10 +188,17 @@ class _Fields:
     def typed_value(self, name: str, hint: Any = None) -> Any:
         if name not in self.typed:
             raw = self.entry.data[name]
+            kind = hint or self.hints[name]
+            key = (kind, raw) if type(raw) is str and kind in _PLAIN_HINTS else None
+            if key is not None and key in _INTERNED:
+                self.typed[name] = _INTERNED[key]
+                return self.typed[name]
             try:
-                self.typed[name] = from_json_value(hint or self.hints[name], raw)
+                value = self.typed[name] = from_json_value(kind, raw)
             except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError):
                 raise InvalidInput(f"{name} {raw!r} is not a valid value") from None
+            if key is not None:
+                _intern(key, value)
         return self.typed[name]
 
 

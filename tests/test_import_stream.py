@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from datetime import date as date_
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -339,3 +340,21 @@ def test_batches_on_either_backend_append_all_or_nothing(
     assert verify.code == 0 and json.loads(verify.out)["events"] == 15
     for args in (["report", "summary", "--json"], ["report", "preferred", "--json"]):
         assert invoke("--db", db, *args).out == invoke("--db", source, *args).out
+
+
+def test_dates_and_prices_are_shared_by_their_exact_text() -> None:
+    """Equal texts give one object; texts of equal value but another form stay apart (the
+    exponent of a decimal is part of what was recorded)."""
+    def entry(price: str, on: str) -> Any:
+        return parse_line(1, 1, json.dumps({"type": "WarrantsIssued", "effective_date": on,
+                                            "data": {"holder": "H", "shares": 1,
+                                                     "exercise_price": price}}))
+
+    one, two, other = entry("3.00", "2003-05-08"), entry("3.00", "2003-05-08"), entry(
+        "3.0", "2003-05-09")
+    assert one.effective_date is two.effective_date
+    assert other.effective_date == date_(2003, 5, 9)
+    price = transfer._Fields(one).value("exercise_price")
+    assert price is transfer._Fields(two).value("exercise_price")
+    different = transfer._Fields(other).value("exercise_price")
+    assert different == price and str(different) == "3.0" and str(price) == "3.00"
