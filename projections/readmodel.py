@@ -347,7 +347,8 @@ class ReadModel:
         for table, (attr, _, pk) in TABLES.items():
             old: dict[Any, Any] = getattr(before, attr)
             new: dict[Any, Any] = getattr(after, attr)
-            changed = [to_row(row) for key, row in new.items() if old.get(key) != row]
+            changed = [to_row(row) for key, row in new.items()
+                       if (was := old.get(key)) is None or was != row]
             gone = [(key,) for key in old if key not in new]
             if gone:
                 self.db.conn.executemany(f"DELETE FROM [{table}] WHERE [{pk}] = ?", gone)
