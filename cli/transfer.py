@@ -85,19 +85,37 @@ def import_(
     Example: finledger --db copy.db import spectrum.jsonl
     """
     from ledger import transfer
+    from projections.readmodel import import_sink
 
     try:
-        text = file.read_text(encoding="utf-8")
+        fh = file.open(encoding="utf-8")
     except FileNotFoundError:
         raise NotFound(f"no file {str(file)!r} to import") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
-    with ledger(ctx, create=True) as book, _progress() as progress:
-        new = transfer.import_lines(book, text.splitlines(), progress=progress)
-        if new:
-            after_write(book, new)
-    if new:
-        out().print(f"Imported {len(new)} events at positions {new[0].originator_version} to "
-                    f"{new[-1].originator_version}", markup=False)
+    # The file is read line by line while it is checked (a long export is never held whole).
+    with fh, ledger(ctx, create=True) as book, _progress() as progress:
+        try:
+            total = _count_lines(file) if progress is not None else None
+            imported = transfer.import_lines(book, fh, progress=progress, total=total,
+                                             sink=import_sink(book))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
+        if imported.count:
+            after_write(book)
+    if imported.count:
+        out().print(f"Imported {imported.count} events at positions {imported.first} to "
+                    f"{imported.last}", markup=False)
     else:
         out().print("Imported 0 events (the file holds none)", markup=False)
+
+
+def _count_lines(file: Path) -> int:
+    """How many lines the file has (for the progress bar), read in large binary blocks."""
+    count = 0
+    last = b"\n"
+    with file.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")

@@ -16,14 +16,16 @@ ledger), so one database can hold several ledgers side by side.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -170,6 +172,17 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.executemany(self._upsert_meta, rows)
         return ids
 
+    @contextmanager
+    def bulk_insert(self) -> Iterator[PostgresBulkInsert]:
+        """One transaction for many batches of events (an import), holding the events
+        table's lock as every insert does: committed when the block ends, rolled back when
+        it raises."""
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            yield PostgresBulkInsert(self, conn, curs)
+
     def read_meta(self) -> dict[str, str]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_meta)
@@ -178,3 +191,36 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     def write_meta(self, rows: Sequence[tuple[str, str]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.executemany(self._upsert_meta, list(rows))
+
+
+class PostgresBulkInsert:
+    """Batches of stored events inserted by one open transaction (see `bulk_insert`)."""
+
+    def __init__(self, recorder: LedgerPostgresRecorder, connection: Connection[DictRow],
+                 cursor: Cursor[DictRow]) -> None:
+        self.recorder = recorder
+        self.connection = connection
+        self.cursor = cursor
+
+    def insert(self, stored_events: Sequence[StoredEvent]) -> None:
+        if not stored_events:
+            return
+        construct = self.recorder.construct_pg_stored_event
+        self.cursor.execute(self.recorder.insert_events_statement, ([
+            construct(s.originator_id, s.originator_version, s.topic, s.state)
+            for s in stored_events],))
+
+    def select(self, originator_id: UUID, after: int) -> list[StoredEvent]:
+        """The events after a position as this transaction sees them (its own included)."""
+        self.cursor.execute(SQL(
+            "SELECT originator_version, topic, state FROM {}.{} WHERE originator_id = %s "
+            "AND originator_version > %s ORDER BY originator_version").format(
+                Identifier(self.recorder.datastore.schema),
+                Identifier(self.recorder.events_table_name)), (originator_id, after))
+        return [StoredEvent(originator_id=originator_id,
+                            originator_version=row["originator_version"],
+                            topic=row["topic"], state=bytes(row["state"]))
+                for row in self.cursor.fetchall()]
+
+    def set_head(self, head: tuple[int, str]) -> None:
+        self.cursor.executemany(self.recorder._upsert_meta, head_rows(head))

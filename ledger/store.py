@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -177,6 +179,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT key, value FROM {META_TABLE}")
             return {row["key"]: row["value"] for row in c.fetchall()}
 
+    @contextmanager
+    def bulk_insert(self) -> Iterator[SQLiteBulkInsert]:
+        """One transaction for many batches of events (an import): committed when the block
+        ends, rolled back, with everything inserted so far, when it raises."""
+        with self.datastore.transaction(commit=True) as c:
+            yield SQLiteBulkInsert(self, c)
+
     def write_meta(self, rows: Sequence[tuple[str, str]]) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.executemany(
@@ -184,6 +193,40 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 list(rows),
             )
+
+
+class SQLiteBulkInsert:
+    """Batches of stored events inserted by one open transaction (see `bulk_insert`)."""
+
+    def __init__(self, recorder: LedgerSQLiteRecorder, cursor: SQLiteCursor) -> None:
+        self.recorder = recorder
+        self.cursor = cursor
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The transaction's connection (the read model's tables are written by it too)."""
+        return self.cursor.sqlite_cursor.connection
+
+    def insert(self, stored_events: Sequence[StoredEvent]) -> None:
+        self.cursor.executemany(self.recorder.insert_events_statement, [
+            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+             s.originator_version, s.topic, s.state) for s in stored_events])
+
+    def select(self, originator_id: UUID, after: int) -> list[StoredEvent]:
+        """The events after a position as this transaction sees them (its own included)."""
+        cursor = self.connection.execute(
+            f"SELECT originator_version, topic, state FROM {self.recorder.events_table_name} "
+            "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
+            (originator_id.hex, after))
+        return [StoredEvent(originator_id=originator_id, originator_version=version,
+                            topic=topic, state=state) for version, topic, state in cursor]
+
+    def set_head(self, head: tuple[int, str]) -> None:
+        self.cursor.executemany(
+            f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            head_rows(head),
+        )
 
 
 class LedgerApplication(Application[UUID]):

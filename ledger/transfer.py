@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import sys
 import typing
-from bisect import bisect_right
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,7 +26,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 
 import events as events_module
 from events import (
@@ -64,6 +70,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.seal import EventSealer
 from ledger.state import ORDER_FREE, LedgerState, describe, reversed_positions, timeline
 from ledger.target import redact
 
@@ -112,7 +119,7 @@ def parse_line(line: int, index: int, text: str) -> Entry:
         raise InvalidInput(f"{obj['type']!r} is not an event type; use one of "
                            f"{', '.join(EVENTS_BY_NAME)}")
     try:
-        effective = date.fromisoformat(obj["effective_date"])
+        effective = _date(obj["effective_date"])
     except (TypeError, ValueError):
         raise InvalidInput(f"effective_date {obj['effective_date']!r} is not a date "
                            "YYYY-MM-DD") from None
@@ -124,6 +131,30 @@ def parse_line(line: int, index: int, text: str) -> Entry:
     return Entry(line, index, position, cls, effective, obj["data"])
 
 
+# Dates and decimals read from the file, by their text: equal texts give one shared object
+# (they never change), so the many dates and prices the checked state keeps (a warrant's
+# issue date, expiry and price...) cost one object each, not one per line. Bounded: cleared
+# when full.
+_INTERNED: dict[Any, Any] = {}
+_MAX_INTERNED = 1 << 16
+
+
+def _date(text: Any) -> date:
+    found = _INTERNED.get((date, text)) if type(text) is str else None
+    if found is None:
+        found = date.fromisoformat(text)
+        _intern((date, text), found)
+    return found
+
+
+def _intern(key: Any, value: Any) -> None:
+    if len(_INTERNED) >= _MAX_INTERNED:
+        _INTERNED.clear()
+    _INTERNED[key] = value
+
+
+# The field types whose values are shared by text (see _INTERNED).
+_PLAIN_HINTS = frozenset({Decimal, date, Decimal | None, date | None})
 _HINTS: dict[type, dict[str, Any]] = {}
 
 
@@ -140,8 +171,8 @@ class _Fields:
     def __init__(self, entry: Entry) -> None:
         self.entry = entry
         self.hints = _hints(entry.cls)
-        unknown = sorted(set(entry.data) - set(self.hints))
-        if unknown:
+        if not entry.data.keys() <= self.hints.keys():
+            unknown = sorted(set(entry.data) - set(self.hints))
             raise InvalidInput(f"{entry.cls.__name__} has no field {unknown[0]!r}")
 
         self.typed: dict[str, Any] = {}
@@ -157,10 +188,17 @@ class _Fields:
     def typed_value(self, name: str, hint: Any = None) -> Any:
         if name not in self.typed:
             raw = self.entry.data[name]
+            kind = hint or self.hints[name]
+            key = (kind, raw) if type(raw) is str and kind in _PLAIN_HINTS else None
+            if key is not None and key in _INTERNED:
+                self.typed[name] = _INTERNED[key]
+                return self.typed[name]
             try:
-                self.typed[name] = from_json_value(hint or self.hints[name], raw)
+                value = self.typed[name] = from_json_value(kind, raw)
             except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError):
                 raise InvalidInput(f"{name} {raw!r} is not a valid value") from None
+            if key is not None:
+                _intern(key, value)
         return self.typed[name]
 
 
@@ -217,42 +255,86 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
 
 
 class Importer:
-    """Decides and checks import lines one by one against the ledger they extend."""
+    """Decides and checks import lines one by one against the ledger they extend.
 
-    def __init__(self, existing: Sequence[LedgerEvent], *, ledger_id: UUID, actor: str) -> None:
+    With `keep` (the default) every new event stays in `new`. An import that streams its
+    file passes `keep=False` and `read_new`, which reads the new events back from the open
+    transaction: the usual line needs only the state carried along and the head, and only a
+    back-dated line or a reversal reads the whole timeline."""
+
+    def __init__(
+        self,
+        existing: Sequence[LedgerEvent],
+        *,
+        ledger_id: UUID,
+        actor: str,
+        keep: bool = True,
+        sealer: EventSealer | None = None,
+    ) -> None:
         self.ledger_id = ledger_id
         self.actor = actor
-        self.offset = len(existing)
-        self.events: list[LedgerEvent] = list(existing)
+        self.existing: list[LedgerEvent] = list(existing)
+        self.offset = len(self.existing)
+        self.keep = keep
         self.new: list[LedgerEvent] = []
-        self.state = LedgerState().apply_all(timeline(existing))
-        self.positions: dict[int, int] = {}
+        self.count = 0
+        self.read_new: Callable[[], list[LedgerEvent]] | None = None
+        self.sealer = sealer or EventSealer()
+        last = self.existing[-1] if self.existing else None
+        self._head = (last.originator_version, last.hash) if last else (0, GENESIS_HASH)
+        self.last: LedgerEvent | None = last
+        self.reversed = reversed_positions(self.existing)
+        self.state = LedgerState().apply_all(timeline(self.existing))
+        self.positions = _Positions()
+        # The stored form of the event just added (None when it must be encoded the slow way).
+        self.stored: StoredEvent | None = None
+        self._data: dict[str, Any] | None = None
         # The timeline in order with state checkpoints, built at the first back-dated line.
         self.trail: _Trail | None = None
 
     @property
     def head(self) -> tuple[int, str]:
-        last = self.events[-1] if self.events else None
-        return (last.originator_version, last.hash) if last else (0, GENESIS_HASH)
+        return self._head
+
+    @property
+    def events(self) -> list[LedgerEvent]:
+        """Every event: those the ledger had, then the new ones."""
+        if self.keep:
+            return [*self.existing, *self.new]
+        if self.read_new is None:
+            raise RuntimeError("the new events are neither kept nor readable")
+        return [*self.existing, *self.read_new()]
 
     def _envelope(self, cls: type[LedgerEvent], on: date, payload: dict[str, Any]) -> LedgerEvent:
-        position, prev = self.head
-        event = cls(
-            originator_id=self.ledger_id, originator_version=position + 1, effective_date=on,
-            recorded_at=datetime.now(UTC), actor=self.actor, prev_hash=prev, hash="", **payload,
-        )
-        # The hash covers everything but itself: seal the event just built (no one else has
-        # seen it yet) rather than building it a second time with `replace`.
-        object.__setattr__(event, "hash", event_hash(event, prev))
+        position, prev = self._head
+        recorded_at = datetime.now(UTC)
+        sealed = self.sealer.seal(cls, payload, originator_id=self.ledger_id,
+                                  position=position + 1, on=on, recorded_at=recorded_at,
+                                  actor=self.actor, prev_hash=prev)
+        if sealed is not None:
+            event, self._data, self.stored = sealed
+        else:
+            event = cls(
+                originator_id=self.ledger_id, originator_version=position + 1,
+                effective_date=on, recorded_at=recorded_at, actor=self.actor, prev_hash=prev,
+                hash="", **payload,
+            )
+            # The hash covers everything but itself: seal the event just built (no one else
+            # has seen it yet) rather than building it a second time with `replace`.
+            object.__setattr__(event, "hash", event_hash(event, prev))
+            self._data, self.stored = None, None
         return event
 
     def add(self, entry: Entry) -> LedgerEvent:
         if entry.position in self.positions:
             raise InvalidInput(f"position {entry.position} appears twice in the file")
         event = self._reversal(entry) if entry.cls is EventReversed else self._record(entry)
-        self.events.append(event)
-        self.new.append(event)
-        self.positions[entry.position] = event.originator_version
+        self._head = (event.originator_version, event.hash)
+        self.last = event
+        self.count += 1
+        if self.keep:
+            self.new.append(event)
+        self.positions.add(entry.position, event.originator_version)
         return event
 
     def _record(self, entry: Entry) -> LedgerEvent:
@@ -265,10 +347,10 @@ class Importer:
             # state as of `on`, and no later event can be invalidated. An order-free event
             # (its rule neither reads nor changes the state) may be folded in at the end
             # even when back-dated: the state comes out as a full replay would leave it.
-            cls, payload = command.decide(self.state, self.head[0] + 1)
+            cls, payload = command.decide(self.state, self._head[0] + 1)
             event = self._envelope(cls, on, payload)
             self.state.apply(event)
-            _same_outcome(fields, event)
+            _same_outcome(fields, event, self._data)
             if self.trail is not None:
                 self.trail.add(event)
             return event
@@ -276,7 +358,7 @@ class Importer:
         # then fold every later event again after it, exactly as a full replay would.
         trail = self._trail()
         state, index, taken = trail.state_at(on)
-        cls, payload = command.decide(state, self.head[0] + 1)
+        cls, payload = command.decide(state, self._head[0] + 1)
         event = self._envelope(cls, on, payload)
         state.apply(event)
         for offset, later in enumerate(trail.ordered[index:]):
@@ -288,7 +370,7 @@ class Importer:
                     f"({later.effective_date}): {exc}", later.originator_version,
                 ) from None
             trail.maybe_keep(taken, index + offset + 2, state)
-        _same_outcome(fields, event)
+        _same_outcome(fields, event, self._data)
         trail.insert(index, event, taken)
         self.state = state
         return event
@@ -308,12 +390,12 @@ class Importer:
         if position is None:
             raise NotFound(f"it reverses position {file_position}, which is not an earlier "
                            "line of this file")
-        target = self.events[position - 1]
+        events = self.events
+        target = events[position - 1]
         if isinstance(target, EventReversed):
             raise InvariantViolation(f"position {file_position} is itself a reversal; a "
                                      "reversal is never reversed")
-        already = reversed_positions(self.events)
-        if position in already:
+        if position in self.reversed:
             raise InvariantViolation(f"position {file_position} was already reversed")
         stated = entry.data.get("reversed")
         if isinstance(stated, dict) and stated.get("type") != type(target).__name__:
@@ -322,7 +404,7 @@ class Importer:
         event = self._envelope(EventReversed, entry.effective_date, {
             "reversed_position": position, "reason": reason, "reversed": target})
         state = LedgerState()
-        for later in timeline([*self.events, event]):
+        for later in timeline([*events, event]):
             try:
                 state.apply(later)
             except InvariantViolation as exc:
@@ -331,8 +413,42 @@ class Importer:
                     f"on it ({exc})", later.originator_version,
                 ) from None
         self.state = state
+        self.reversed[position] = event.originator_version
         self.trail = None  # the timeline lost an event: rebuilt at the next back-dated line
         return event
+
+
+class _Positions:
+    """File position -> ledger position of the lines added so far: two arrays of integers
+    while the file's positions ascend (an export's always do), a dict once they do not."""
+
+    def __init__(self) -> None:
+        self.file = array("q")
+        self.ledger = array("q")
+        self.other: dict[int, int] | None = None
+
+    def __contains__(self, position: int) -> bool:
+        if self.other is None and (not self.file or position > self.file[-1]):
+            return False  # past every position so far (the usual next line)
+        return self.get(position) is not None
+
+    def get(self, position: int) -> int | None:
+        if self.other is not None:
+            return self.other.get(position)
+        index = bisect_left(self.file, position)
+        if index < len(self.file) and self.file[index] == position:
+            return self.ledger[index]
+        return None
+
+    def add(self, position: int, ledger_position: int) -> None:
+        if self.other is None:
+            if (not self.file or position > self.file[-1]) and -2**63 <= position < 2**63:
+                self.file.append(position)
+                self.ledger.append(ledger_position)
+                return
+            self.other = dict(zip(self.file, self.ledger, strict=True))
+            self.file, self.ledger = array("q"), array("q")
+        self.other[position] = ledger_position
 
 
 class _Trail:
@@ -396,11 +512,18 @@ class _Trail:
             self.checkpoints = self.checkpoints[1::2]
 
 
-def _same_outcome(fields: _Fields, event: LedgerEvent) -> None:
-    """Refuse a line whose stated outcome is not what recording it computes."""
+def _same_outcome(fields: _Fields, event: LedgerEvent,
+                  data: dict[str, Any] | None = None) -> None:
+    """Refuse a line whose stated outcome is not what recording it computes.
+
+    `data` is the event's data in JSON form when the caller has it: a line stating exactly
+    that (an export's line does) states the computed outcome, value for value, so the
+    typed comparison is needed only when the two differ in form."""
+    if data is not None and data == fields.entry.data:
+        return
     for name, raw in fields.entry.data.items():
         if fields.typed_value(name) != getattr(event, name):
-            computed = event_data(event)[name]
+            computed = (event_data(event) if data is None else data)[name]
             raise InvariantViolation(
                 f"the file says {name} = {json.dumps(raw)}, but recording it computes "
                 f"{json.dumps(computed)}; an import never changes history", None,
@@ -416,33 +539,60 @@ def check_lines(
     progress: Progress | None = None,
 ) -> list[LedgerEvent]:
     """Every line decided and checked; the first refused one raises, naming its line."""
-    return _checked(lines, existing, ledger_id=ledger_id, actor=actor, progress=progress).new
-
-
-def _checked(
-    lines: Sequence[str],
-    existing: Sequence[LedgerEvent],
-    *,
-    ledger_id: UUID,
-    actor: str,
-    progress: Progress | None = None,
-) -> Importer:
+    importer = Importer(existing, ledger_id=ledger_id, actor=actor)
     with paused_gc():
-        importer = Importer(existing, ledger_id=ledger_id, actor=actor)
-        index = 0
-        for number, text in enumerate(lines, start=1):
+        _check(importer, lines, progress=progress, total=len(lines))
+    return importer.new
+
+
+def _check(
+    importer: Importer,
+    lines: Iterable[str],
+    *,
+    progress: Progress | None,
+    total: int | None,
+    each: Callable[[LedgerEvent], None] | None = None,
+) -> None:
+    """Add every line to `importer` (a file's lines one by one: they need not all be held),
+    calling `each` with every event; the first refused line raises, naming its number."""
+    index = 0
+    number = 0
+    for raw in lines:
+        # The lines as `str.splitlines` splits a whole text (a line read from a file ends at
+        # a newline only; the rarer separators split it further, as they always have).
+        for text in raw.splitlines() or [raw]:
+            number += 1
             if progress is not None and number % 1000 == 0:
-                progress("Checking", number, len(lines))
-            if not text.strip():
+                progress("Checking", number, max(total or 0, number))
+            if not text or text.isspace():  # `not text.strip()`, without the copy
                 continue
             index += 1
             try:
-                importer.add(parse_line(number, index, text))
+                event = importer.add(parse_line(number, index, text))
             except LedgerError as exc:
                 raise type(exc)(f"line {number}: {exc}") from None
+            if each is not None:
+                each(event)
     if progress is not None:
-        progress("Checking", len(lines), len(lines))
-    return importer
+        progress("Checking", number, max(total or 0, number))
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import appended: how many events, at which positions."""
+
+    count: int
+    first: int
+    last: int
+
+
+Sink = Callable[[Sequence[LedgerEvent], Any], None]
+"""Called with each batch of appended events and the import's open transaction's connection
+(a sqlite3 connection for a SQLite ledger): the read model is caught up by the very
+transaction that appends the events, and rolled back with it."""
+
+# Events encoded and inserted at a time: what the import holds besides its state.
+BATCH = 5000
 
 
 def import_lines(
@@ -450,35 +600,62 @@ def import_lines(
     lines: Iterable[str],
     *,
     progress: Progress | None = None,
-) -> list[LedgerEvent]:
-    """Check every line, then append all of its events in one transaction (or none)."""
+    total: int | None = None,
+    sink: Sink | None = None,
+) -> Imported:
+    """Check every line and append its event, all in one transaction (or none).
+
+    The lines are read one at a time and the events encoded and inserted in batches as they
+    are checked, inside that one transaction: memory holds the checked state and one batch,
+    not the file. A refused line raises (naming it) and the transaction appends nothing."""
     from ledger.store import LEDGER_ID
 
-    lines = list(lines)
     app = book.open(create=True)
-    importer = _checked(lines, book.events(), ledger_id=LEDGER_ID, actor=book.actor,
-                        progress=progress)
-    new = importer.new
-    if not new:
-        return new
-    if progress is not None:
-        progress("Writing", 0, 1)
-    last = new[-1]
+    mapper = app.mapper
+    importer = Importer(book.events(), ledger_id=LEDGER_ID, actor=book.actor, keep=False,
+                        sealer=EventSealer(mapper))
+    events: list[LedgerEvent] = []
+    stored: list[StoredEvent] = []
     try:
-        with paused_gc():
-            # What app.save does for plain events (no aggregates, snapshots or listeners
-            # here), without its per-event protocol checks: encode, then one transaction.
-            stored = [app.mapper.to_stored_event(event) for event in new]
-            app.recorder.insert_events(stored, head=(last.originator_version, last.hash))
+        with paused_gc(), app.recorder.bulk_insert() as writer:
+
+            def flush() -> None:
+                if stored:
+                    writer.insert(stored)
+                    if sink is not None:
+                        sink(events, writer.connection)
+                    events.clear()
+                    stored.clear()
+
+            def each(event: LedgerEvent) -> None:
+                events.append(event)
+                stored.append(importer.stored or mapper.to_stored_event(event))
+                if len(stored) >= BATCH:
+                    flush()
+
+            def read_new() -> list[LedgerEvent]:
+                flush()
+                return [mapper.to_domain_event(s)
+                        for s in writer.select(LEDGER_ID, importer.offset)]
+
+            importer.read_new = read_new
+            _check(importer, lines, progress=progress, total=total, each=each)
+            if progress is not None:
+                progress("Writing", 0, 1)
+            flush()
+            if importer.count:
+                writer.set_head(importer.head)
     except IntegrityError:
         raise ConcurrencyConflict("another writer recorded while this import ran; nothing "
                                   "was imported; run the import again") from None
     except (OperationalError, PersistenceError) as exc:
         raise StoreError(f"cannot write to the ledger; nothing was imported: "
                          f"{redact(str(exc))}") from None
+    if not importer.count or importer.last is None:
+        return Imported(0, 0, 0)
     # The checker already holds the exact state at the new head: snapshot it, so the next
     # recording need not replay what was just imported.
-    book.snapshot(importer.state, last)
+    book.snapshot(importer.state, importer.last)
     if progress is not None:
         progress("Writing", 1, 1)
-    return new
+    return Imported(importer.count, importer.offset + 1, importer.head[0])

@@ -110,16 +110,29 @@ def _readers(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
 
 def to_row(obj: Any) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if isinstance(value, bool):
+    cls: type = type(obj)
+    for name in _field_names(cls):
+        value = getattr(obj, name)
+        kind = type(value)
+        if kind is str or kind is int or value is None:
+            pass
+        elif kind is Decimal:
+            value = str(value)
+        elif kind is date:
+            value = value.isoformat()
+        elif isinstance(value, bool):
             value = int(value)
         elif isinstance(value, Decimal):
             value = str(value)
         elif isinstance(value, date):
             value = value.isoformat()
-        row[f.name] = value
+        row[name] = value
     return row
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def from_row(cls: type, row: dict[str, Any]) -> Any:
@@ -338,7 +351,8 @@ class ReadModel:
         for table, (attr, _, pk) in TABLES.items():
             old: dict[Any, Any] = getattr(before, attr)
             new: dict[Any, Any] = getattr(after, attr)
-            changed = [to_row(row) for key, row in new.items() if old.get(key) != row]
+            changed = [to_row(row) for key, row in new.items()
+                       if (was := old.get(key)) is None or was != row]
             gone = [(key,) for key in old if key not in new]
             if gone:
                 self.db.conn.executemany(f"DELETE FROM [{table}] WHERE [{pk}] = ?", gone)
@@ -427,6 +441,44 @@ def catch_up(ledger: Ledger, recorded: Sequence[LedgerEvent] = ()) -> bool:
         return False
     finally:
         model.db.close()
+
+
+def import_sink(
+    ledger: Ledger,
+) -> Callable[[Sequence[LedgerEvent], sqlite3.Connection], None] | None:
+    """What an import calls with each batch of events it appends, inside its transaction:
+    the tables are caught up by that same transaction (committed or rolled back with the
+    events), from the events in hand instead of read back afterwards.
+
+    None when the ledger is not materialized or its tables are not at its head now (they
+    are caught up after the import then, as after any write). A batch the tables are not
+    exactly before (another process moved them meanwhile) is left to that catch-up too."""
+    if not materialized(ledger):
+        return None
+    ledger.open()  # an import creates the ledger it is given
+    model = _open(ledger)
+    try:
+        model.ensure_schema()
+        if model.position() != ledger.head()[0]:
+            return None
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        model.db.close()
+    import sqlite_utils
+
+    models: dict[int, ReadModel] = {}
+
+    def sink(events: Sequence[LedgerEvent], conn: sqlite3.Connection) -> None:
+        if not events:
+            return
+        model = models.get(id(conn))
+        if model is None:
+            model = models[id(conn)] = ReadModel(sqlite_utils.Database(conn))
+        if model.position() == events[0].originator_version - 1:
+            model._apply(list(events))
+
+    return sink
 
 
 def rebuild(ledger: Ledger) -> int:
