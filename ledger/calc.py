@@ -7,7 +7,7 @@ division are rounded down and the fraction is paid as cash in lieu.
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, DefaultContext
 
 CENT = Decimal("0.01")
 ACTUAL_365 = "actual/365"
@@ -21,20 +21,21 @@ MAX_MONEY = Decimal("1e15")
 MAX_PLACES = 10
 # Enough digits that no intermediate quotient in this ledger is ever rounded.
 PRECISION = 60
+# The context every computation here runs in, passed explicitly: the default context with
+# PRECISION digits (what `localcontext()` gave each call, without entering and leaving a
+# context a dozen times per event), whatever context the calling thread has set.
+EXACT = DefaultContext.copy()
+EXACT.prec = PRECISION
 
 
 def cents(amount: Decimal) -> Decimal:
     """Round half-up to cents (where money is settled or reported)."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP, context=EXACT)
 
 
 def floor_shares(value: Decimal, price: Decimal) -> int:
     """Whole shares that `value` buys at `price`, rounded down."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return int((value / price).to_integral_value(rounding=ROUND_DOWN))
+    return int(EXACT.divide(value, price).to_integral_value(rounding=ROUND_DOWN, context=EXACT))
 
 
 def days_between(start: date, end: date, day_count: str) -> int:
@@ -63,28 +64,22 @@ def accrual_numerator(  # noqa: PLR0917 (the formula's six terms, in its order)
     days = days_between(start, end, day_count)
     if days <= 0 or shares <= 0:
         return Decimal(0)
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return shares * stated_value * rate_percent * days
+    multiply = EXACT.multiply
+    return multiply(multiply(multiply(Decimal(shares), stated_value), rate_percent), Decimal(days))
 
 
 def accrual_amount(numerator: Decimal, day_count: str) -> Decimal:
     """The exact (unrounded) accrued amount for a summed numerator."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return numerator / (100 * BASIS[day_count])
+    return EXACT.divide(numerator, Decimal(100 * BASIS[day_count]))
 
 
 def cashless_shares(shares: int, exercise_price: Decimal, market_price: Decimal) -> int:
     """floor(N x (P - K) / P): net shares of a cashless exercise, or treasury-stock shares."""
     if market_price <= exercise_price:
         return 0
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return floor_shares(shares * (market_price - exercise_price), market_price)
+    spread = EXACT.subtract(market_price, exercise_price)
+    return floor_shares(EXACT.multiply(Decimal(shares), spread), market_price)
 
 
 def mul(a: Decimal | int, b: Decimal | int) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return Decimal(a) * Decimal(b)
+    return EXACT.multiply(Decimal(a), Decimal(b))

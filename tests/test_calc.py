@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger import calc
 from ledger.calc import (
     ACTUAL_365,
     THIRTY_360,
@@ -231,3 +232,33 @@ def test_large_values_stay_exact() -> None:
     )
     days = (date(9999, 12, 31) - date(1, 1, 1)).days
     assert exact(numerator) == Fraction(shares) * Fraction(price) * 100 * days
+
+
+@given(
+    shares=st.integers(min_value=0, max_value=calc.MAX_SHARES),
+    value=st.decimals(min_value=Decimal("0.0000000001"), max_value=calc.MAX_MONEY, places=10),
+    price=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("100000"), places=4),
+    rate=st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=4),
+    days=st.integers(min_value=1, max_value=20_000),
+)
+def test_the_explicit_context_computes_what_a_local_context_did(
+    shares: int, value: Decimal, price: Decimal, rate: Decimal, days: int
+) -> None:
+    """calc passes one 60-digit context to every operation instead of entering a
+    `localcontext()` per call: the figures are the same, digit for digit."""
+    from decimal import ROUND_DOWN, ROUND_HALF_UP, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = calc.PRECISION
+        assert calc.cents(value) == value.quantize(calc.CENT, rounding=ROUND_HALF_UP)
+        assert calc.floor_shares(value, price) == int(
+            (value / price).to_integral_value(rounding=ROUND_DOWN))
+        start = date(2000, 1, 1)
+        numerator = calc.accrual_numerator(shares, price, rate, start,
+                                           start + timedelta(days=days), calc.ACTUAL_365)
+        assert numerator == shares * price * rate * days
+        assert calc.accrual_amount(numerator, calc.ACTUAL_365) == numerator / 36500
+        assert calc.mul(shares, price) == Decimal(shares) * price
+        if price > value:
+            assert calc.cashless_shares(shares, value, price) == int(
+                (shares * (price - value) / price).to_integral_value(rounding=ROUND_DOWN))
