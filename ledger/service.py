@@ -47,6 +47,7 @@ from ledger.store import (
     redact,
     sqlite_env,
 )
+from ledger.stream import Stream
 
 MAX_ATTEMPTS = 200
 CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
@@ -209,6 +210,24 @@ class Ledger:
                     "was damaged); run `finledger audit verify` with the right key"
                 ) from None
             raise
+
+    def stream(self) -> Stream:
+        """The stream read through the store a page at a time (`ledger.stream.Stream`)."""
+        return Stream(self.open(), LEDGER_ID, self._decode)
+
+    def _decode(self, stored: Any) -> LedgerEvent:
+        try:
+            event = self.open().mapper.to_domain_event(stored)
+        except Exception as exc:
+            if type(exc).__name__ == "MapperDeserialisationError":
+                raise StoreError(
+                    "a stored event cannot be read (wrong FINLEDGER_KEY, or the ledger file "
+                    "was damaged); run `finledger audit verify` with the right key"
+                ) from None
+            raise
+        if not isinstance(event, LedgerEvent):
+            raise StoreError("a stored event is not a ledger event; run `finledger audit verify`")
+        return event
 
     def meta(self) -> dict[str, str]:
         return self.recorder.read_meta()
