@@ -133,6 +133,32 @@ class _Streamed:
             self.tables.close()
 
 
+def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None,
+                        total: int) -> tuple[audit.ChainResult, list[audit.Problem] | None]:
+    """The chain, with the history and the tables handed each event as the chain check
+    decodes it (each row is read and decoded once); `found` is None where the stream could
+    not be followed, and the caller checks them over the whole stream, as before."""
+    from ledger import audit
+    from ledger.store import LEDGER_ID
+
+    streamed: _Streamed | None
+    try:
+        streamed = _Streamed(book)
+    except Exception:  # a row only the full decoder reads: checked as before
+        streamed = None
+    try:
+        with progress_bar("Checking the ledger", total) as update:
+            chain = audit.check_store(book.open(), LEDGER_ID, meta, expect_head=expect_head,
+                                      progress=update,
+                                      sink=streamed.reorder.feed if streamed else None)
+        if chain.problems or streamed is None:
+            return chain, None
+        return chain, streamed.problems(chain)
+    finally:
+        if streamed is not None:
+            streamed.close()
+
+
 @app.command("verify")
 def verify(
     ctx: typer.Context,
@@ -159,29 +185,16 @@ def verify(
         meta = book.meta()
         total = int(meta.get("head_position", "0")) if meta.get(
             "head_position", "0").isdigit() else 0
-        streamed: _Streamed | None
-        try:
-            streamed = _Streamed(book)
-        except Exception:  # a row only the full decoder reads: checked as before
-            streamed = None
-        try:
-            with progress_bar("Checking the ledger", total) as update:
-                chain = audit.check_store(app_, LEDGER_ID, meta, expect_head=expect_head,
-                                          progress=update,
-                                          sink=streamed.reorder.feed if streamed else None)
-            problems = list(chain.problems)
-            if not problems:  # the history (and the tables) are judged on a proven stream
-                found = streamed.problems(chain) if streamed is not None else None
-                if found is None:  # the whole stream, as it always was
-                    rows = audit.read_rows(app_, LEDGER_ID)
-                    events = [e for _, e in rows if isinstance(e, LedgerEvent)]
-                    found = audit.check_history(events)
-                    if not found:
-                        found = _projection_problems(book, events)
-                problems = found
-        finally:
-            if streamed is not None:
-                streamed.close()
+        chain, found = _verify_streamed(book, meta, expect_head, total)
+        problems = list(chain.problems)
+        if not problems:  # the history (and the tables) are judged on a proven stream
+            if found is None:  # the whole stream, as it always was
+                rows = audit.read_rows(app_, LEDGER_ID)
+                events = [e for _, e in rows if isinstance(e, LedgerEvent)]
+                found = audit.check_history(events)
+                if not found:
+                    found = _projection_problems(book, events)
+            problems = found
         result = audit.verification(problems, chain.count, meta)
     listed = [{"position": p.position, "problem": p.problem} for p in result.problems]
     if as_json:

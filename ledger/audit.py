@@ -34,15 +34,7 @@ from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.errors import InvariantViolation
 from ledger.state import LedgerState, timeline
-from ledger.stream import (
-    KeyMismatch,
-    Keys,
-    Light,
-    build_event,
-    light,
-    light_read,
-    stored_batches,
-)
+from ledger.stream import KeyMismatch, Keys, stored_batches
 
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a long check runs."""
@@ -105,9 +97,8 @@ def _hash_positions(rows: Sequence[Row]) -> dict[str, int]:
     }
 
 
-Checked = LedgerEvent | Light | str
-"""A row as the chain check takes it: the decoded event, the light read of a row whose hash
-holds (`ledger.stream.light`), or why it could not be read."""
+Checked = LedgerEvent | str
+"""A row as the chain check takes it: the decoded event, or why it could not be read."""
 
 
 class ChainCheck:
@@ -150,12 +141,8 @@ class ChainCheck:
         self.last_is_event = True
         if self.ledger_id is not None and decoded.originator_id != self.ledger_id:
             problems.append(Problem(version, "belongs to another stream: inserted"))
-        if isinstance(decoded, Light):
-            stored_hash: Any = decoded.hash
-            stored_prev: Any = decoded.prev_hash
-        else:
-            stored_hash = getattr(decoded, "hash", None)
-            stored_prev = getattr(decoded, "prev_hash", None)
+        stored_hash = getattr(decoded, "hash", None)
+        stored_prev = getattr(decoded, "prev_hash", None)
         self.last_hash = stored_hash
         if self._wanted is not None and self.wanted_at is None and stored_hash == self._wanted:
             self.wanted_at = version
@@ -164,13 +151,7 @@ class ChainCheck:
             self._prev = None
             return
         flagged = len(problems)
-        if isinstance(decoded, Light) and decoded.computed == stored_hash:
-            matches = True
-        else:
-            matches = (not isinstance(decoded, Light)
-                       and _hash_of(decoded, stored_prev) == stored_hash)
-        if not matches:
-            assert isinstance(decoded, LedgerEvent), "a light row is read whole on a mismatch"
+        if _hash_of(decoded, stored_prev) != stored_hash:
             self._pending.append((len(problems), decoded))
             problems.append(Problem(version, ""))  # worded by `finish`
         elif self._prev is not None and stored_prev != self._prev and not gap:
@@ -179,6 +160,10 @@ class ChainCheck:
                                              "it was inserted, deleted or replaced"))
         # A row already reported explains the break after it; report it once, not twice.
         self._prev = stored_hash if len(problems) == flagged else None
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
 
     def needed_hashes(self) -> set[str]:
         """The hashes whose positions `finish` needs (those mismatched rows point back to)."""
@@ -493,8 +478,18 @@ class ChainResult:
 
     problems: list[Problem]
     count: int
-    keys: Keys | None  # the timeline keys, when every row was read lightly (else None)
-    streamed: bool = False  # every row was built and handed to the sink, in order
+    keys: Keys | None  # the timeline keys, when every event has plain ones (else None)
+    streamed: bool = False  # every event was handed to the sink, in order
+
+
+def _plain_key(event: LedgerEvent) -> tuple[int, int | None] | None:
+    """The event's timeline key (its date's ordinal, what it reverses), if both are plain."""
+    if type(event.effective_date) is not date:
+        return None
+    if isinstance(event, EventReversed):
+        target = event.reversed_position
+        return (event.effective_date.toordinal(), target) if type(target) is int else None
+    return event.effective_date.toordinal(), None
 
 
 def check_store(
@@ -506,15 +501,13 @@ def check_store(
     progress: Progress | None = None,
     sink: Callable[[LedgerEvent], None] | None = None,
 ) -> ChainResult:
-    """`check_chain` (and `check_expected_head`) over the stored rows, a page at a time.
+    """`check_chain` (and `check_expected_head`) over the stored rows, a page at a time:
+    each row is decoded, checked and let go; only the timeline keys (a few bytes an event)
+    are kept.
 
-    Each row is read lightly (`ledger.stream.light`); a row the light read refuses, or whose
-    content does not match its hash, is decoded whole as before, so every problem reads as
-    it always did. Nothing but the timeline keys (a few bytes an event) is kept.
-
-    `sink`, if given, is handed each event in recording order, built from the JSON the light
-    read parsed (`ledger.stream.build_event`, equal to the full decode); should it raise, or a
-    row need the full decode, it is handed nothing more and `streamed` is False."""
+    `sink`, if given, is handed each event in recording order; should it raise, or an event
+    have no plain timeline key, it is handed nothing more and `streamed` is False (the
+    caller then checks the history over the whole stream, as before)."""
     recorder, mapper = app.recorder, app.mapper
     last = recorder.select_events(ledger_id, desc=True, limit=1)
     total = last[0].originator_version if last else 0
@@ -526,35 +519,27 @@ def check_store(
                 if progress is not None and check.count % 1000 == 0:
                     progress(check.count, max(total, check.count))
                 version = row.originator_version
-                lightly = light_read(mapper, row)
-                read: Checked
-                if lightly is None or lightly[0].computed != lightly[0].hash:
-                    read = decode_row(mapper, row)
-                    keys, sink = None, None
-                else:
-                    read = lightly[0]
-                if keys is not None and isinstance(read, Light):
-                    if sink is not None:
-                        try:
-                            sink(build_event(row, lightly[1]))  # type: ignore[index]
-                        except Exception:  # the caller replays the history as before
-                            sink = None
-
-                    try:
-                        keys.add(version, read.ordinal, read.reversed_position)
-                    except KeyMismatch:
-                        keys = None
+                read = decode_row(mapper, row)
                 check.feed(version, read)
+                if keys is None:
+                    continue
+                key = _plain_key(read) if isinstance(read, LedgerEvent) else None
+                try:
+                    if key is None:
+                        raise KeyMismatch(f"position {version} has no plain key")
+                    keys.add(version, *key)
+                    if sink is not None:
+                        sink(read)  # type: ignore[arg-type]
+                except Exception:  # the caller replays the history as before
+                    keys, sink = None, None
         if progress is not None:
             progress(check.count, max(total, check.count))
         needed = check.needed_hashes()
-        if check._pending:
+        if needed or check.pending:
             positions: dict[str, int] = {}
             for rows in stored_batches(recorder, ledger_id):
                 for row in rows:
-                    again = light(mapper, row)
-                    found: Any = again.hash if again is not None else getattr(
-                        decode_row(mapper, row), "hash", None)
+                    found: Any = getattr(decode_row(mapper, row), "hash", None)
                     if isinstance(found, str) and found in needed:
                         positions[found] = row.originator_version
             check.finish(positions)

@@ -1,48 +1,33 @@
-"""Reading a ledger's stream in bounded memory: stored rows in batches, a strict light
-decode for the hash chain, and the timeline streamed in order without holding it whole.
+"""Reading a ledger's stream in bounded memory: stored rows in pages, and the timeline
+streamed in order without holding it whole.
 
 `stored_batches` pages through the stream in recording order; each page is let go before the
-next. `light` reads one stored row straight to what the chain needs (the hash its content
-implies, its stored hashes, its effective date and, for a reversal, what it reverses) without
-building the event: it is *strict*, refusing (returning None) anything the full decoder could
-read differently, so a caller falls back to the full decode and reports exactly as before.
-Where it answers, its hash equals `ledger.chain.event_hash` of the fully decoded event.
-
-`Timeline` is `ledger.state.timeline` over the store: the (effective date, position) keys
-are read first (a few bytes per event), then the events are fetched in timeline order, most
-of them in recording order and the few that were back-dated or forward-dated on demand, so
-that only a bounded window of decoded events is ever held.
+next. `Stream.timeline` is `ledger.state.timeline` over the store: the (effective date,
+position) keys are read first (from the head of each row's JSON, a few bytes an event; a
+reversal, or a row whose head is not the plain form, is decoded whole), then the events are
+fetched in timeline order, most of them in recording order and the few that were back-dated
+(or dated far ahead) on demand, so that only a bounded window of decoded events is held.
+`Reorder` does the same for events that arrive in recording order anyway (`audit verify`
+decodes each row once, for the chain, and hands it on). Whoever takes an event in timeline
+order checks its decoded date against its key, so a key misread can never reorder silently.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
-from uuid import UUID
 
-from events import EVENT_TYPES, VALUE_TYPES, EventReversed, LedgerEvent
-from events.codec import data_field_names, field_names
+from events import EventReversed, LedgerEvent
 from ledger.errors import StoreError
 
 READ_BATCH = 5000
 WINDOW = 20_000  # decoded events held ahead of the timeline at most (besides one batch)
 
-EVENT_TOPICS: dict[str, type[LedgerEvent]] = {
-    f"{cls.__module__}:{cls.__name__}": cls for cls in EVENT_TYPES}
-VALUE_TOPICS: dict[str, type] = {f"{cls.__module__}:{cls.__name__}": cls for cls in VALUE_TYPES}
 REVERSAL_TOPIC = f"{EventReversed.__module__}:{EventReversed.__name__}"
-_ENVELOPE_IN_COLUMNS = frozenset({"originator_id", "originator_version"})
-_STATE_KEYS: dict[type, frozenset[str]] = {
-    cls: frozenset(field_names(cls)) - _ENVELOPE_IN_COLUMNS for cls in EVENT_TYPES}
-_ALL_KEYS: dict[type, frozenset[str]] = {
-    cls: frozenset(field_names(cls)) for cls in (*EVENT_TYPES, *VALUE_TYPES)}
 
 
 def stored_batches(
@@ -69,216 +54,18 @@ def plain_state(mapper: Any, stored: Any) -> bytes:
     return bytes(raw)
 
 
-# --- the light decode ------------------------------------------------------------------------
+_CACHE_LIMIT = 100_000
+_ordinals: dict[bytes, int] = {}
 
 
-class _Refused(Exception):
-    """The light decode will not answer for this row: the full decoder decides."""
-
-
-@dataclass(frozen=True, slots=True)
-class Light:
-    """What the chain and the timeline need of one stored row, read without the event."""
-
-    originator_id: Any
-    version: int
-    computed: str  # the hash its content implies (`event_hash` of the decoded event)
-    hash: str
-    prev_hash: str
-    ordinal: int  # its effective date's ordinal
-    reversed_position: int | None  # what it reverses, for an EventReversed
-
-
-_CACHE_LIMIT = 200_000
-_decimals: dict[str, str] = {}
-_dates: dict[str, tuple[str, int]] = {}
-
-
-def _decimal(data: Any) -> str:
-    if type(data) is not str:
-        raise _Refused
-    text = _decimals.get(data)
-    if text is None:
-        if len(_decimals) >= _CACHE_LIMIT:
-            _decimals.clear()
-        text = _decimals[data] = str(Decimal(data))
-    return text
-
-
-def _date(data: Any) -> tuple[str, int]:
-    if type(data) is not str:
-        raise _Refused
-    found = _dates.get(data)
+def _ordinal(text: bytes) -> int:
+    """The ordinal of an ISO date (cached: a ledger has far fewer dates than events)."""
+    found = _ordinals.get(text)
     if found is None:
-        if len(_dates) >= _CACHE_LIMIT:
-            _dates.clear()
-        day = date.fromisoformat(data)
-        found = _dates[data] = (day.isoformat(), day.toordinal())
+        if len(_ordinals) >= _CACHE_LIMIT:
+            _ordinals.clear()
+        found = _ordinals[text] = date.fromisoformat(text.decode()).toordinal()
     return found
-
-
-def _wrapped(value: Any, name: str) -> Any:
-    """The `_data_` of a `{"_type_": name, "_data_": ...}` object, else refused."""
-    if type(value) is not dict or len(value) != 2 or value.get("_type_") != name \
-            or "_data_" not in value:
-        raise _Refused
-    return value["_data_"]
-
-
-def _value(value: Any) -> Any:
-    """The JSON form `events.codec.to_json_value` gives the value the full decoder reads."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is list:
-        return [_value(v) for v in value]
-    if kind is not dict or len(value) != 2 or "_data_" not in value:
-        raise _Refused  # a plain object (or a float): the full path decides
-    name = value.get("_type_")
-    data = value["_data_"]
-    if name == "decimal_str":
-        return _decimal(data)
-    if name == "date_iso":
-        return _date(data)[0]
-    if name == "datetime_iso":
-        if type(data) is not str:
-            raise _Refused
-        return datetime.fromisoformat(data).isoformat()
-    if name == "uuid_hex":
-        if type(data) is not str:
-            raise _Refused
-        return str(UUID(data))
-    if type(name) is not str or type(data) is not dict:
-        raise _Refused
-    value_cls = VALUE_TOPICS.get(name)
-    if value_cls is not None:
-        names = field_names(value_cls)
-        if data.keys() != _ALL_KEYS[value_cls]:
-            raise _Refused
-        return {n: _value(data[n]) for n in names}
-    event_cls = EVENT_TOPICS.get(name)
-    if event_cls is None or data.keys() != _ALL_KEYS[event_cls]:
-        raise _Refused
-    for n in field_names(event_cls):  # the full decoder reads (and may refuse) every field
-        if n not in ("effective_date", "originator_version"):
-            _value(data[n])
-    position = data["originator_version"]
-    if type(position) is not int:
-        raise _Refused
-    return {
-        "position": position,
-        "type": event_cls.__name__,
-        "effective_date": _date(_wrapped(data["effective_date"], "date_iso"))[0],
-        "data": {n: _value(data[n]) for n in data_field_names(event_cls)},
-    }
-
-
-def light_state(cls: type[LedgerEvent], version: int, originator_id: Any, state: Any) -> Light:
-    """`Light` from a decoded JSON state (raises `_Refused` where the full path decides)."""
-    if type(state) is not dict or state.keys() != _STATE_KEYS[cls]:
-        raise _Refused
-    effective, ordinal = _date(_wrapped(state["effective_date"], "date_iso"))
-    recorded = _wrapped(state["recorded_at"], "datetime_iso")
-    if type(recorded) is not str:
-        raise _Refused
-    actor, prev_hash, stored_hash = state["actor"], state["prev_hash"], state["hash"]
-    if type(actor) is not str or type(prev_hash) is not str or type(stored_hash) is not str:
-        raise _Refused
-    reversed_position: int | None = None
-    if cls is EventReversed:
-        reversed_position = state["reversed_position"]
-        if type(reversed_position) is not int:
-            raise _Refused
-    body = {
-        "position": version,
-        "type": cls.__name__,
-        "effective_date": effective,
-        "recorded_at": datetime.fromisoformat(recorded).isoformat(),
-        "actor": actor,
-        "data": {name: _value(state[name]) for name in data_field_names(cls)},
-        "prev_hash": prev_hash,
-    }
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return Light(originator_id, version, hashlib.sha256(canonical.encode()).hexdigest(),
-                 stored_hash, prev_hash, ordinal, reversed_position)
-
-
-def light(mapper: Any, stored: Any) -> Light | None:
-    """The row read lightly, or None where only the full decoder may judge it."""
-    found = light_read(mapper, stored)
-    return found[0] if found is not None else None
-
-
-def light_read(mapper: Any, stored: Any) -> tuple[Light, dict[str, Any]] | None:
-    """`light`, with the row's JSON state (to build the event from with `build_event`)."""
-    cls = EVENT_TOPICS.get(stored.topic)
-    if cls is None or type(stored.originator_version) is not int:
-        return None
-    try:
-        state = json.loads(plain_state(mapper, stored).decode("utf8"))
-        return light_state(cls, stored.originator_version, stored.originator_id, state), state
-    except Exception:  # refused, or damaged bytes: the full path says what it is
-        return None
-
-
-# --- building the event from a state the light read accepted ---------------------------------
-
-_decimal_objects: dict[str, Decimal] = {}
-_date_objects: dict[str, date] = {}
-
-
-def _build(value: Any) -> Any:
-    """What the transcoder's object hook makes of a value (its shape already accepted)."""
-    kind = type(value)
-    if kind is not dict and kind is not list:
-        return value
-    if kind is list:
-        return [_build(v) for v in value]
-    name = value["_type_"]
-    data = value["_data_"]
-    if name == "decimal_str":
-        found = _decimal_objects.get(data)
-        if found is None:
-            if len(_decimal_objects) >= _CACHE_LIMIT:
-                _decimal_objects.clear()
-            found = _decimal_objects[data] = Decimal(data)
-        return found
-    if name == "date_iso":
-        day = _date_objects.get(data)
-        if day is None:
-            if len(_date_objects) >= _CACHE_LIMIT:
-                _date_objects.clear()
-            day = _date_objects[data] = date.fromisoformat(data)
-        return day
-    if name == "datetime_iso":
-        return datetime.fromisoformat(data)
-    if name == "uuid_hex":
-        return UUID(data)
-    cls = VALUE_TOPICS.get(name) or EVENT_TOPICS[name]
-    values = {}
-    for key, item in data.items():  # as `ledger.store.DataclassAsDict.decode`
-        built = _build(item)
-        values[key] = tuple(built) if type(built) is list else built
-    if tuple(values) != field_names(cls):
-        return cls(**values)
-    obj: Any = object.__new__(cls)
-    obj.__dict__.update(values)
-    return obj
-
-
-def build_event(stored: Any, state: dict[str, Any]) -> LedgerEvent:
-    """The event the full decode (`LedgerMapper.to_domain_event`) makes of a row whose JSON
-    `state` the light read accepted: equal to it, field for field."""
-    cls = EVENT_TOPICS[stored.topic]
-    values = {}
-    for key, item in state.items():
-        built = _build(item)
-        values[key] = tuple(built) if type(built) is list else built
-    values["originator_id"] = stored.originator_id
-    values["originator_version"] = stored.originator_version
-    event: Any = object.__new__(cls)
-    object.__setattr__(event, "__dict__", values)
-    return event  # type: ignore[no-any-return]
 
 
 # --- the timeline over the store -------------------------------------------------------------
@@ -417,7 +204,7 @@ class Stream:
         for version, topic, head in self._heads():
             found = _HEAD.match(head) if topic != REVERSAL_TOPIC and head else None
             if found is not None:
-                keys.add(version, _date(found[1].decode())[1], None)
+                keys.add(version, _ordinal(found[1]), None)
                 continue
             event = self.at(version)
             keys.add(version, event.effective_date.toordinal(),

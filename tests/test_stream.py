@@ -1,9 +1,8 @@
-"""Streaming the ledger gives exactly what reading it whole gives.
+"""Streaming the ledger gives exactly what reading it whole gives (plain, encrypted and on
+PostgreSQL, with every event type and reversals).
 
-- The light read of a stored row (`ledger.stream.light_read`) implies the hash the full
-  decode implies and builds the very event the full decode builds, for every event type
-  (a reversal carries the event it reverses), plain, encrypted and on PostgreSQL; on any
-  damaged or odd state it either agrees with the full path or refuses (property test).
+- verify's chain check over the store, a page at a time, finds what `check_chain` over the
+  whole stream finds, and hands on every event; where it cannot, verify reads it whole.
 - The timeline streamed from the store (and re-ordered from recording order) is
   `ledger.state.timeline`, with back-dated events and tiny windows.
 - The read-model check in bounded memory finds what comparing two whole `Books` finds.
@@ -24,9 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import StoredEvent
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from cli.audit import _projection_problems, write_json_array
 from cli.console import print_json
@@ -34,7 +30,6 @@ from cli.report import _books_as_of
 from cli.transfer import _export_lines
 from events import EventReversed, LedgerEvent
 from ledger import audit, stream
-from ledger.chain import event_hash
 from ledger.service import Ledger, new_key
 from ledger.state import timeline
 from ledger.store import LEDGER_ID
@@ -85,144 +80,37 @@ def _rows(ledger: Ledger) -> list[Any]:
     return [row for rows in stream.stored_batches(app.recorder, LEDGER_ID) for row in rows]
 
 
-# --- the light read --------------------------------------------------------------------------
+# --- the chain, streamed ---------------------------------------------------------------------
 
 
-def test_the_light_read_equals_the_full_decode_on_every_row(book: Ledger) -> None:
-    mapper = book.open().mapper
-    kinds = set()
-    for row in _rows(book):
-        full = mapper.to_domain_event(row)
-        found = stream.light_read(mapper, row)
-        assert found is not None, row.originator_version
-        light, state = found
-        assert light.computed == event_hash(full, full.prev_hash) == full.hash  # type: ignore[arg-type]
-        assert (light.hash, light.prev_hash) == (full.hash, full.prev_hash)  # type: ignore[attr-defined]
-        assert light.ordinal == full.effective_date.toordinal()  # type: ignore[attr-defined]
-        built = stream.build_event(row, state)
-        assert built == full
-        assert repr(built) == repr(full)  # same Decimal digits, tuples not lists
-        assert {k: type(v) for k, v in vars(built).items()} == \
-            {k: type(v) for k, v in vars(full).items()}
-        if isinstance(full, EventReversed):
-            assert light.reversed_position == full.reversed_position
-            assert repr(built.reversed) == repr(full.reversed)  # type: ignore[attr-defined]
-        kinds.add(type(full).__name__)
-    assert len(kinds) == 9  # every event type, the reversal included
-
-
-@pytest.fixture(scope="module")
-def plain_rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Any]]:
-    path = tmp_path_factory.mktemp("light") / "ledger.db"
-    history = path.with_suffix(".jsonl")
-    with history.open("w", encoding="utf-8") as fh:
-        write(150, fh)
-    assert invoke("--db", str(path), "import", str(history)).code == 0
-    with Ledger(str(path)) as ledger:
-        targets = _reversible(ledger.events())
-    assert invoke("--db", str(path), "record", "reversal", str(targets[0]), "--reason",
-                  "x").code == 0
-    ledger = Ledger(str(path))
-    return ledger.open().mapper, _rows(ledger)
-
-
-ODD_VALUES = st.sampled_from([
-    None, 1, -3, True, 1.5, "x", [], [1, "a"], {}, {"a": 1},
-    {"_type_": "decimal_str", "_data_": "1e2"}, {"_type_": "decimal_str", "_data_": "1.50"},
-    {"_type_": "decimal_str", "_data_": " 7 "}, {"_type_": "decimal_str", "_data_": "abc"},
-    {"_type_": "decimal_str", "_data_": 5}, {"_type_": "date_iso", "_data_": "20030508"},
-    {"_type_": "date_iso", "_data_": "2003-02-30"}, {"_type_": "date_iso", "_data_": 3},
-    {"_type_": "datetime_iso", "_data_": "2003-05-08T10:00:00.000000"},
-    {"_type_": "uuid_hex", "_data_": "0" * 32}, {"_type_": "uuid_hex", "_data_": "zz"},
-    {"_type_": "nope", "_data_": 1}, {"_type_": "events:Allocation", "_data_": {"x": 1}},
-    {"_type_": "events:Allocation",
-     "_data_": {"shares": 2, "investor": "A", "gross": {"_type_": "decimal_str", "_data_": "2"}}},
-    {"_type_": "ledger.state:Lot", "_data_": {}}, {"_type_": "decimal_str", "_data_": "1", "x": 1},
-])
-
-
-def _mutate(state: Any, path: list[Any], value: Any, how: str) -> Any:
-    """The state with the value at `path` replaced, removed, or a key added beside it."""
-    state = json.loads(json.dumps(state))
-    node = state
-    for step in path[:-1]:
-        node = node[step]
-    last = path[-1]
-    if how == "replace":
-        node[last] = value
-    elif how == "remove" and isinstance(node, dict):
-        del node[last]
-    elif how == "add" and isinstance(node, dict):
-        node["class_version" if value is None else "extra"] = value
-    return state
-
-
-def _paths(value: Any, prefix: list[Any]) -> Iterator[list[Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield [*prefix, key]
-            yield from _paths(item, [*prefix, key])
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield [*prefix, index]
-            yield from _paths(item, [*prefix, index])
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_on_any_odd_state_the_light_read_agrees_or_refuses(
-    plain_rows: tuple[Any, list[Any]], data: st.DataObject
-) -> None:
-    mapper, rows = plain_rows
-    row = data.draw(st.sampled_from(rows))
-    state = json.loads(row.state)
-    paths = list(_paths(state, []))
-    path = data.draw(st.sampled_from(paths))
-    odd = _mutate(state, path, data.draw(ODD_VALUES),
-                  data.draw(st.sampled_from(["replace", "remove", "add"])))
-    version = data.draw(st.sampled_from([row.originator_version, row.originator_version + 1]))
-    stored = StoredEvent(originator_id=row.originator_id, originator_version=version,
-                         topic=row.topic, state=json.dumps(odd, ensure_ascii=False).encode())
-    found = stream.light_read(mapper, stored)
-    full = audit.decode_row(mapper, stored)
-    if found is None:
-        return
-    assert isinstance(full, LedgerEvent), full
-    light, parsed = found
-    assert light.computed == audit._hash_of(full, full.prev_hash)
-    assert repr(stream.build_event(stored, parsed)) == repr(full)
-
-
-def test_a_row_the_light_read_refuses_is_read_whole_with_the_same_words(
-    tmp_path: Path,
+def test_when_the_stream_cannot_be_followed_verify_reads_it_whole_with_the_same_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "ledger.db"
     history = tmp_path / "h.jsonl"
     with history.open("w", encoding="utf-8") as fh:
         write(60, fh)
     assert invoke("--db", str(path), "import", str(history)).code == 0
-    con = sqlite3.connect(path)
-    (state,) = con.execute("SELECT state FROM stored_events WHERE originator_version = 7"
-                           ).fetchone()
-    odd = json.loads(state)
-    odd["class_version"] = 1  # the full decoder drops it; the light read will not judge
-    with con:
-        con.execute("UPDATE stored_events SET state = ? WHERE originator_version = 7",
-                    [json.dumps(odd, separators=(",", ":")).encode()])
-    con.close()
+
+    def refuse(event: LedgerEvent) -> None:
+        raise stream.KeyMismatch("test")
+
     with Ledger(str(path)) as ledger:
-        app = ledger.open()
-        result = audit.check_store(app, LEDGER_ID, ledger.meta(), sink=lambda e: None)
-        assert result.problems == [] and result.keys is None and not result.streamed
-        rows = audit.read_rows(app, LEDGER_ID)
-        whole = audit.verify(rows, ledger.meta(), ledger_id=LEDGER_ID)
-    assert whole.ok
-    r = invoke("--db", str(path), "audit", "verify")
-    assert r.code == 0 and r.out.startswith("OK: 60 events"), r.out
-
-
-# --- the chain, streamed ---------------------------------------------------------------------
+        result = audit.check_store(ledger.open(), LEDGER_ID, ledger.meta(), sink=refuse)
+    assert result.problems == [] and result.keys is None and not result.streamed
+    streamed = invoke("--db", str(path), "audit", "verify", "--json")
+    monkeypatch.setattr(stream.Reorder, "feed", lambda self, event: refuse(event))
+    whole = invoke("--db", str(path), "audit", "verify", "--json")
+    assert streamed.code == whole.code == 0
+    assert streamed.out == whole.out
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("UPDATE rm_capital SET gross = '1.00' WHERE rowid = 2")
+    con.close()
+    damaged = invoke("--db", str(path), "audit", "verify", "--json")
+    monkeypatch.undo()
+    assert damaged.code == 1
+    assert invoke("--db", str(path), "audit", "verify", "--json").out == damaged.out
 
 
 def test_verify_streams_and_finds_what_the_whole_stream_finds(
