@@ -12,6 +12,7 @@ running totals after each (capital raised, preferred outstanding, warrant overha
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -440,13 +441,21 @@ def decode_row(mapper: Any, stored: Any) -> LedgerEvent | str:
         return type(exc).__name__
     if not isinstance(event, LedgerEvent):
         return f"not a ledger event ({type(event).__name__})"
-    missing = [name for name in field_names(type(event)) if not hasattr(event, name)]
+    names = field_names(type(event))
+    if vars(event).keys() >= _name_set(names):
+        return event  # every field is there (the common case, checked at once)
+    missing = [name for name in names if not hasattr(event, name)]
     if missing:
         return f"field {missing[0]!r} is missing"
     return event
 
 
 READ_BATCH = 5000
+
+
+@functools.cache
+def _name_set(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(names)
 
 
 def read_rows(app: Any, ledger_id: Any, progress: Progress | None = None) -> list[Row]:

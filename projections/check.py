@@ -11,10 +11,14 @@ the rows that differ are ever built in Python and compared field by field.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +52,15 @@ class _Scratch:
             self.db.execute(f"CREATE TABLE [{table}] ({columns})")
 
     def write(self, table: str, rows: Iterable[Any]) -> None:
-        encoded = [readmodel.to_row(row) for row in rows]
+        _, cls, _ = readmodel.TABLES[table]
+        names = _names(cls)
+        encoded = [_encode(row, names) for row in rows]
         if not encoded:
             return
-        names = list(encoded[0])
         self.db.execute("BEGIN")
         self.db.executemany(
             f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{n}]' for n in names)}) "
-            f"VALUES ({', '.join('?' * len(names))})",
-            [[row[n] for n in names] for row in encoded])
+            f"VALUES ({', '.join('?' * len(names))})", encoded)
         self.db.execute("COMMIT")
 
     def read(self, table: str, key: Any) -> Any:
@@ -71,6 +75,36 @@ class _Scratch:
     def close(self) -> None:
         self.db.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@functools.cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_AS_IS = frozenset({str, int, type(None)})
+
+
+def _encode(row: Any, names: tuple[str, ...]) -> list[Any]:
+    """`readmodel.to_row(row)`'s values in field order, with the common types done inline."""
+    values = []
+    for name in names:
+        value = getattr(row, name)
+        kind = type(value)
+        if kind in _AS_IS:
+            values.append(value)
+        elif kind is Decimal:
+            values.append(str(value))
+        elif kind is date:
+            values.append(value.isoformat())
+        else:  # bool, subclasses: exactly as to_row converts them
+            values.append(readmodel.to_row(_One(value))["value"])
+    return values
+
+
+@dataclasses.dataclass(frozen=True)
+class _One:
+    value: Any
 
 
 class _Spilling(dict[Any, Any]):
