@@ -293,11 +293,16 @@ def write_json_array(items: Iterable[Any]) -> None:
     """`print_json` of the list of `items`, byte for byte, written as the items come."""
     import json
 
+    encode = json.JSONEncoder(indent=2, ensure_ascii=False).encode
     write = sys.stdout.write
+    pending: list[str] = []
     first = True
     for item in items:
-        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        write(("[\n  " if first else ",\n  ") + text)
+        pending.append(("[\n  " if first else ",\n  ") + encode(item).replace("\n", "\n  "))
         first = False
-    write("[]\n" if first else "\n]\n")
+        if len(pending) >= 1000:
+            write("".join(pending))
+            pending.clear()
+    pending.append("[]\n" if first else "\n]\n")
+    write("".join(pending))
     sys.stdout.flush()
