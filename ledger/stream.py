@@ -105,7 +105,7 @@ class Keys:
         if reversed_position is not None:
             self.reversals.append((version, reversed_position))
 
-    def order(self, upto: int | None = None) -> list[int]:
+    def order(self, upto: int | None = None) -> array[int]:
         """The positions of `ledger.state.timeline` of the events up to `upto`."""
         last = self.count if upto is None else min(upto, self.count)
         reversals = [(at, target) for at, target in self.reversals if at <= last]
@@ -114,7 +114,7 @@ class Keys:
         combined = [(ordinals[p] << 32) | p for p in range(1, last + 1) if p not in left_out]
         combined.sort()
         mask = (1 << 32) - 1
-        return [c & mask for c in combined]
+        return array("i", [c & mask for c in combined])
 
 
 class Reorder:
