@@ -84,8 +84,8 @@ def _projection_problems(book: Ledger, events: list[LedgerEvent]) -> list[audit.
 
 class _Streamed:
     """The history (and the read-model tables, when they claim the whole stream) checked
-    while the chain is: the events built as the chain check reads them, handed on in
-    timeline order (`ledger.stream.Reorder`)."""
+    while the chain is: each event the chain check decodes is handed on in timeline order
+    (`ledger.stream.Reorder`), so no row is read or decoded twice and none is held long."""
 
     def __init__(self, book: Ledger) -> None:
         from ledger import audit
@@ -109,7 +109,6 @@ class _Streamed:
     def problems(self, chain: audit.ChainResult) -> list[audit.Problem] | None:
         """What the history and tables show; None if the stream could not be followed (the
         caller then checks them over the whole stream, as before)."""
-
         keys = chain.keys
         if (not chain.streamed or keys is None or keys.count != self.keys.count
                 or keys.reversals != self.keys.reversals or keys.ordinals != self.keys.ordinals):
@@ -134,7 +133,7 @@ class _Streamed:
 
 
 def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None,
-                        total: int) -> tuple[audit.ChainResult, list[audit.Problem] | None]:
+                     total: int) -> tuple[audit.ChainResult, list[audit.Problem] | None]:
     """The chain, with the history and the tables handed each event as the chain check
     decodes it (each row is read and decoded once); `found` is None where the stream could
     not be followed, and the caller checks them over the whole stream, as before."""
