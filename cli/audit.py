@@ -289,19 +289,42 @@ def replay(
 
 
 def write_json_array(items: Iterable[Any]) -> None:
-    """`print_json` of the list of `items`, byte for byte, written as the items come."""
+    """`print_json` of the list of `items`, byte for byte (the same encoder walks them),
+    written as the items come instead of after the whole list was built."""
+    import itertools
     import json
 
-    encode = json.JSONEncoder(indent=2, ensure_ascii=False).encode
+    iterator = iter(items)
+    first = next(iterator, _NOTHING)
+    if first is _NOTHING:
+        print_json([])
+        return
+    chunks = json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(
+        _Streaming(itertools.chain([first], iterator)))
     write = sys.stdout.write
     pending: list[str] = []
-    first = True
-    for item in items:
-        pending.append(("[\n  " if first else ",\n  ") + encode(item).replace("\n", "\n  "))
-        first = False
-        if len(pending) >= 1000:
+    for chunk in chunks:
+        pending.append(chunk)
+        if len(pending) >= 4096:
             write("".join(pending))
             pending.clear()
-    pending.append("[]\n" if first else "\n]\n")
+    pending.append("\n")
     write("".join(pending))
     sys.stdout.flush()
+
+
+_NOTHING = object()
+
+
+class _Streaming(list[Any]):
+    """A list to the JSON encoder (never empty) whose items come from an iterator."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        super().__init__()
+        self._items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
+
+    def __len__(self) -> int:
+        return 1
