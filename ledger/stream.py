@@ -255,9 +255,9 @@ class Stream:
         for index, position in enumerate(order):
             rank[position] = index
         ordinals = keys.ordinals
-        skip = array("b", bytes(keys.count + 1))  # marks events wanted by the timeline
+        wanted = bytearray(keys.count + 1)  # the events the timeline holds
         for position in order:
-            skip[position] = 1
+            wanted[position] = 1
         buffer: dict[int, LedgerEvent] = {}
         fetched_ahead: set[int] = set()
         cursor = 1  # the next position read in recording order
@@ -270,7 +270,7 @@ class Stream:
                     for row in self.app.recorder.select_events(
                             self.ledger_id, gt=cursor - 1 or None, lte=stop):
                         version = row.originator_version
-                        if (version in fetched_ahead or not skip[version]
+                        if (version in fetched_ahead or not wanted[version]
                                 or rank[version] - index > WINDOW):
                             fetched_ahead.discard(version)
                             continue  # not wanted, already given, or wanted much later
@@ -278,11 +278,7 @@ class Stream:
                     cursor = stop + 1
                 event = buffer.pop(position, None)
             if event is None:  # far from the reading position: fetched on its own
-                rows = self.app.recorder.select_events(self.ledger_id, gt=position - 1 or None,
-                                                       lte=position)
-                if not rows:
-                    raise KeyMismatch(f"position {position} is gone")
-                event = self.decode(rows[0])
+                event = self.at(position)
                 if position >= cursor:
                     fetched_ahead.add(position)
             if (event.originator_version != position
