@@ -228,9 +228,15 @@ class History:
         investors = rng.sample(INVESTORS, rng.randint(2, 6))
         if rng.random() < 0.08:
             allocations = tuple((name, rng.randint(10_000, 500_000)) for name in investors)
+            price = money(rng, 50, 2000)
+            # Fees of at most 10% of the gross (a small common closing could otherwise owe more
+            # in fees than it raised, which the ledger refuses). Clamping draws nothing more
+            # from the generator, so every history that was valid before is unchanged.
+            gross = sum(shares for _, shares in allocations) * price
+            fees = min(Decimal(rng.randint(0, 50_000)), (gross / 10).quantize(Decimal("0.01")))
             self.pending.append(RecordClosing(
                 effective_date=on, security="common", investors=allocations,
-                price_per_share=money(rng, 50, 2000), fees=Decimal(rng.randint(0, 50_000)),
+                price_per_share=price, fees=fees,
             ))
             self.warrants_for(on, None, investors, Decimal("1.00"))
             return

@@ -270,7 +270,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     remove_db(raw)
 
     base = [FINLEDGER, "--db", str(db)]
-    heavy = max(1, min(args.repeat, 3)) if n >= 100_000 else args.repeat
+    # whole-history commands take minutes at a million events: fewer runs of those
+    heavy = 1 if n >= 1_000_000 else max(1, min(args.repeat, 3)) if n >= 100_000 else args.repeat
 
     def read_only(key: str, words: list[str], repeats: int, *, first: bool = False) -> None:
         if not available(*words[:2]) and not available(*words[:1]):
@@ -291,8 +292,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     else:
         read_only("summary", ["report", "summary"], args.repeat, first=True)
     past = facts.get("middle_date") or facts["last_date"]
-    read_only("preferred_as_of", ["report", "preferred", "--as-of", past], args.repeat,
-              first=True)
+    read_only("preferred_as_of", ["report", "preferred", "--as-of", past], heavy,
+              first=n < 1_000_000)
     read_only("verify", ["audit", "verify"], heavy)
     read_only("replay", ["audit", "replay", "--json"], 1)
     if available("export"):

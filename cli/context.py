@@ -36,6 +36,13 @@ def ledger(ctx: typer.Context, *, create: bool = False) -> Ledger:
     return Ledger(s.db, actor=s.actor, key=os.environ.get("FINLEDGER_KEY") or None, create=create)
 
 
+def plain_path(ctx: typer.Context) -> str | None:
+    """The ledger's file when it is a SQLite path and no key is set (what a read model can
+    be read from without opening the store); None for a PostgreSQL URL or a keyed ledger."""
+    db = settings(ctx).db
+    return None if "://" in db or os.environ.get("FINLEDGER_KEY") else db
+
+
 def after_write(book: Ledger, recorded: Sequence[LedgerEvent] = ()) -> None:
     """Bring the materialized reports up to the event just recorded (a busy table is caught
     up by the next read instead; the event itself is already durable)."""

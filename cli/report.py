@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.console import out, print_json
-from cli.context import ledger
+from cli.context import ledger, plain_path
 from cli.params import parse_date, parse_decimal, parse_shares
 from ledger.errors import NotFound
 
@@ -196,10 +196,15 @@ def summary(
     from cli.render import summary_table
 
     if as_of is None and as_recorded is None:  # running totals and live state, no history
-        from projections.readmodel import current_summary
+        from projections.readmodel import current_summary, plain_summary
 
-        with ledger(ctx) as book:
-            report = current_summary(book, judge_date)
+        path = plain_path(ctx)
+        quick = plain_summary(path, judge_date) if path is not None else None
+        if quick is not None:
+            report = quick
+        else:
+            with ledger(ctx) as book:
+                report = current_summary(book, judge_date)
     else:
         from projections import reports
 

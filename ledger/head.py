@@ -26,7 +26,7 @@ from events import EventReversed, LedgerEvent
 from ledger import state as state_module
 from ledger.chain import GENESIS_HASH
 from ledger.errors import InvariantViolation
-from ledger.state import LedgerState, WarrantState
+from ledger.state import LedgerState, Packed, WarrantState
 
 # Bump when LedgerState's shape changes: snapshots of another shape are then ignored
 # (the state is rebuilt from events), never misread.
@@ -150,24 +150,34 @@ def _optional(reader: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else reader(value)
 
 
+def _warrant_row(w: WarrantState) -> list[Any]:
+    return [_to_plain(getattr(w, name)) for name, _ in _readers(WarrantState)]
+
+
+def _warrant(row: list[Any]) -> WarrantState:
+    readers = _readers(WarrantState)
+    return WarrantState(**{name: read(v) for (name, read), v in zip(readers, row, strict=True)})
+
+
+def _packed(mapping: Any, pack: Callable[[Any], Any]) -> dict[str, Any]:
+    if isinstance(mapping, Packed):
+        return mapping.packed(pack)  # rows never read since the last snapshot pass through
+    return {key: pack(value) for key, value in mapping.items()}
+
+
 def pack(state: LedgerState) -> dict[str, Any]:
     fields = dict(vars(state))
-    fields["warrants"] = {
-        ref: [_to_plain(getattr(w, name)) for name, _ in _readers(WarrantState)]
-        for ref, w in state.warrants.items()
-    }
-    fields["closings"] = {ref: on.isoformat() for ref, on in state.closings.items()}
+    fields["warrants"] = _packed(state.warrants, _warrant_row)
+    fields["closings"] = _packed(state.closings, date.isoformat)
     return {"packed": fields}
 
 
 def expand(packed: Any) -> LedgerState:
+    """The state a snapshot holds; its warrants and closing references are read from their
+    rows only when a recording looks one up (`state.Packed`)."""
     if isinstance(packed, LedgerState):
         return packed
     fields = dict(packed["packed"])
-    readers = _readers(WarrantState)
-    fields["warrants"] = {
-        ref: WarrantState(**{name: read(v) for (name, read), v in zip(readers, row, strict=True)})
-        for ref, row in fields["warrants"].items()
-    }
-    fields["closings"] = {ref: date.fromisoformat(on) for ref, on in fields["closings"].items()}
+    fields["warrants"] = Packed(fields["warrants"], _warrant)
+    fields["closings"] = Packed(fields["closings"], date.fromisoformat)
     return LedgerState(**fields)

@@ -28,7 +28,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from ledger.errors import StoreError
-from ledger.store import META_TABLE, Target, head_rows, redact
+from ledger.store import head_rows
+from ledger.target import META_TABLE, Target, redact
 
 CONNECT_TIMEOUT_SECONDS = 10
 # Two creators of a new ledger take turns (pg_advisory_xact_lock) instead of racing on the

@@ -37,17 +37,15 @@ from ledger.errors import (
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, describe, reversed_positions, timeline
-from ledger.store import (
+from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
+from ledger.stream import Stream
+from ledger.target import (
     FORMAT_VERSION,
-    LEDGER_ID,
-    LedgerApplication,
     Target,
     check_sqlite_file,
     create_private_file,
     redact,
-    sqlite_env,
 )
-from ledger.stream import Stream
 
 MAX_ATTEMPTS = 200
 CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"

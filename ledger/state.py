@@ -8,11 +8,11 @@ Events carry their computed outcomes, so the fold never recomputes what was deci
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from events import (
     COMMON,
@@ -156,14 +156,66 @@ class WarrantState:
         return self.expires is not None and on > self.expires
 
 
+V = TypeVar("V")
+
+
+class Packed(MutableMapping[str, V]):
+    """A mapping whose values arrive packed (plain rows, as a snapshot stores them) and are
+    read into objects one by one, when first looked up. A state loaded from a snapshot holds
+    every warrant and closing reference the ledger ever had, and a recording looks up one or
+    two: reading them all would make each recording's cost grow with history."""
+
+    def __init__(self, rows: dict[str, Any], read: Callable[[Any], V]) -> None:
+        self._rows = rows  # not read yet
+        self._read = read
+        self._objects: dict[str, V] = {}  # read (or set) since
+
+    def __getitem__(self, key: str) -> V:
+        try:
+            return self._objects[key]
+        except KeyError:
+            obj = self._objects[key] = self._read(self._rows.pop(key))
+            return obj
+
+    def __setitem__(self, key: str, value: V) -> None:
+        self._rows.pop(key, None)
+        self._objects[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in self._objects:
+            del self._objects[key]
+        else:
+            del self._rows[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._objects or key in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        # The keys as they are now: looking values up while iterating moves rows to objects.
+        return iter([*self._objects, *self._rows])
+
+    def __len__(self) -> int:
+        return len(self._objects) + len(self._rows)
+
+    def packed(self, pack: Callable[[V], Any]) -> dict[str, Any]:
+        """Every value as a row again: the rows never read are passed through as they are."""
+        return {**self._rows, **{key: pack(obj) for key, obj in self._objects.items()}}
+
+    def copy(self) -> Packed[V]:
+        copied = Packed(dict(self._rows), self._read)
+        copied._objects = {key: _copy(obj) for key, obj in self._objects.items()}
+        return copied
+
+
 @dataclass
 class LedgerState:
     """What the timeline has established up to the last event applied."""
 
     series: dict[str, SeriesState] = field(default_factory=dict)
-    warrants: dict[str, WarrantState] = field(default_factory=dict)
+    # Both are plain dicts while folding, `Packed` when loaded from a snapshot.
+    warrants: MutableMapping[str, WarrantState] = field(default_factory=dict)
     # Closing reference -> its effective date (what a warrant's --closing is checked against).
-    closings: dict[str, date] = field(default_factory=dict)
+    closings: MutableMapping[str, date] = field(default_factory=dict)
     last_date: date | None = None
 
     # --- lookups used by commands --------------------------------------------------------
@@ -412,6 +464,8 @@ def _copy(value: Any) -> Any:
     (events, dates, numbers and strings never change)."""
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, Packed):
+        return value.copy()
     if isinstance(value, list):
         return [_copy(v) for v in value]
     if type(value) in _MUTABLE:

@@ -14,15 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import re
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
@@ -37,12 +32,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, get_topic
 
 from events import EVENT_TYPES, VALUE_TYPES
-from ledger.errors import StoreError
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
+from ledger.target import META_TABLE, Target
 
 LEDGER_ID = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "finledger")
-FORMAT_VERSION = 1
-META_TABLE = "finledger_meta"
 
 
 class DateAsISO(Transcoding):
@@ -223,92 +216,6 @@ class LedgerApplication(Application[UUID]):
             transcoder.register(StateAsDict(state_cls))
 
 
-@dataclasses.dataclass(frozen=True)
-class Target:
-    """Where a ledger lives: a SQLite file or a PostgreSQL database."""
-
-    kind: str  # "sqlite" | "postgres"
-    path: str = ""
-    host: str = ""
-    port: str = ""
-    user: str = ""
-    password: str = ""
-    dbname: str = ""
-    schema: str = ""
-
-    @classmethod
-    def parse(cls, target: str) -> Target:
-        if re.match(r"^postgres(ql)?://", target):
-            parts = urlsplit(target)
-            if not parts.hostname or not parts.path.strip("/"):
-                raise StoreError(
-                    "a PostgreSQL target looks like postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"
-                )
-            try:
-                port = str(parts.port or 5432)
-            except ValueError:
-                raise StoreError("the port in the PostgreSQL URL is not a number") from None
-            return cls(
-                kind="postgres",
-                host=parts.hostname,
-                port=port,
-                user=unquote(parts.username or "postgres"),
-                password=unquote(parts.password or ""),
-                dbname=unquote(parts.path.strip("/")),
-                schema=_schema_option(parts.query),
-            )
-        if "://" in target:
-            raise StoreError(
-                f"unsupported store {redact(target)!r}; give a SQLite file path or a "
-                "postgresql:// URL"
-            )
-        return cls(kind="sqlite", path=target)
-
-    def display(self) -> str:
-        if self.kind == "sqlite":
-            return self.path
-        schema = f"?schema={self.schema}" if self.schema else ""
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}{schema}"
-
-    def exists(self) -> bool:
-        if self.kind == "sqlite":
-            return Path(self.path).exists()
-        from ledger.postgres import ledger_exists
-
-        return ledger_exists(self)
-
-
-def _schema_option(query: str) -> str:
-    """`?schema=NAME` puts the ledger's tables in that PostgreSQL schema (default public)."""
-    options = parse_qs(query, keep_blank_values=True)
-    unknown = sorted(set(options) - {"schema"})
-    if unknown:
-        raise StoreError(
-            f"unknown option {unknown[0]!r} in the PostgreSQL URL; the only option is ?schema=NAME"
-        )
-    schema = options.get("schema", [""])[-1]
-    if schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
-        raise StoreError(
-            f"schema {schema!r} is not a plain name; use lowercase letters, digits and _"
-        )
-    return schema
-
-
-def redact(text: str) -> str:
-    """Hide the password of any URL in the text."""
-    return re.sub(r"(://[^:/@\s]+):[^@\s]*@", r"\1:***@", text)
-
-
-def create_private_file(path: str) -> None:
-    """Create the SQLite file readable by its owner only (0600), before SQLite opens it."""
-    parent = Path(path).parent
-    if not parent.exists():
-        raise StoreError(f"folder {str(parent)!r} does not exist; create it or choose another --db")
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
 def sqlite_env(target: Target) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -316,32 +223,3 @@ def sqlite_env(target: Target) -> dict[str, str]:
         "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": get_topic(LedgerSQLiteRecorder),
     }
-
-
-def is_sqlite_ledger_file(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(16)
-    except OSError:
-        return False
-    return header in (b"", b"SQLite format 3\x00")
-
-
-def check_sqlite_file(path: str) -> None:
-    if not is_sqlite_ledger_file(path):
-        raise StoreError(f"{path!r} is not a finledger ledger (not a SQLite database file)")
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            tables = {row[0] for row in con.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path!r} cannot be read as a ledger: {exc}") from None
-    if tables and META_TABLE not in tables:
-        # Another program's database: adding a ledger's tables to it would be a surprise.
-        raise StoreError(
-            f"{path!r} is a SQLite database but not a finledger ledger (no {META_TABLE} "
-            "table); point --db / FINLEDGER_DB at a ledger or a new file"
-        )

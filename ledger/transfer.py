@@ -65,7 +65,7 @@ from ledger.errors import (
     StoreError,
 )
 from ledger.state import ORDER_FREE, LedgerState, describe, reversed_positions, timeline
-from ledger.store import redact
+from ledger.target import redact
 
 Progress = Callable[[str, int, int], None]
 """Called as (phase, done, total) while an import runs."""

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from ledger.store import Target
+from ledger.target import Target
 
 URL_VARIABLE = "FINLEDGER_TEST_POSTGRES_URL"
 

@@ -133,3 +133,37 @@ def test_snapshot_after_a_bulk_append(tmp_path: Path) -> None:
     book.snapshot()  # twice at the same position is harmless
     head = book._head()
     assert head is not None and head.folded == 0 and head.version == 2
+
+
+def test_a_loaded_state_reads_warrants_only_when_looked_up(tmp_path: Path) -> None:
+    """A snapshot's warrants and closing references stay packed rows until a recording looks
+    one up; folding on, copying and packing again give exactly what a full fold gives."""
+    from ledger.commands import ExerciseWarrants
+    from ledger.head import expand, pack
+    from ledger.state import Packed
+
+    book = Ledger(str(tmp_path / "l.db"), actor="t")
+    book.record(_designate(date(2003, 1, 1)))
+    book.record(RecordClosing(effective_date=date(2003, 2, 1), security="A", investors=(("H", 7),),
+                              ref="C1"))
+    for i in range(5):
+        book.record(IssueWarrants(effective_date=date(2003, 2, 2), holder="H", shares=100 + i,
+                                  exercise_price=Decimal("3.125"), closing="C1", ref=f"W{i}"))
+    loaded = expand(pack(fold(book.events())))
+    assert isinstance(loaded.warrants, Packed)
+    assert isinstance(loaded.closings, Packed)
+    assert len(loaded.warrants) == 5
+    assert loaded.warrants._objects == {}  # nothing read yet
+    copy = loaded.copy()
+    # An exercise reads its warrant only; the copy taken before is unaffected.
+    event = book.record(ExerciseWarrants(effective_date=date(2003, 3, 1), warrant="W2", shares=40))
+    loaded.apply(event)
+    assert list(loaded.warrants._objects) == ["W2"]
+    assert loaded.warrants["W2"].exercised == 40
+    assert copy.warrants["W2"].exercised == 0
+    assert loaded == fold(book.events())
+    assert expand(pack(loaded)) == fold(book.events())
+    assert "W4" in loaded.warrants and "W9" not in loaded.warrants
+    assert "C1" in loaded.closings and loaded.ref_in_use("W0") and not loaded.ref_in_use("X")
+    del loaded.warrants["W0"]
+    assert sorted(loaded.warrants) == ["W1", "W2", "W3", "W4"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+from datetime import date
 from typing import Any
 
 import pytest
@@ -192,3 +195,75 @@ def test_a_record_catches_up_only_the_new_event(db: str, fl: Any) -> None:
     # ...until a rebuild applies everything from position zero again.
     assert fl("report", "rebuild").code == 0
     assert rm(db, "SELECT gross FROM rm_capital WHERE ref = 'C1'") == [("50000.00",)]
+
+
+
+def plain_sqlite(db: str) -> None:
+    if db.startswith("postgres"):
+        pytest.skip("only a plain SQLite ledger is read without opening the store")
+
+
+def test_current_summary_reads_a_caught_up_ledger_without_the_store(db: str, fl: Any) -> None:
+    """`report summary` on a plain SQLite ledger whose tables are caught up reads them
+    directly (no eventsourcing), and gives exactly what the full way gives."""
+    from ledger.service import Ledger
+    from projections.readmodel import current_summary, plain_summary
+    from projections.reports import to_json
+
+    plain_sqlite(db)
+    setup_ledger(fl)
+    on = date(2030, 1, 1)
+    quick = plain_summary(db, lambda _latest: on)
+    assert quick is not None
+    with Ledger(db) as book:
+        full = current_summary(book, lambda _latest: on)
+    assert to_json(quick) == to_json(full)
+    # Tables behind the head (as after a write whose catch-up lost a race): the quick way
+    # declines and the full way catches up.
+    rm(db, "UPDATE rm_meta SET value = '4' WHERE key = 'position'")
+    assert plain_summary(db, lambda _latest: on) is None
+    assert report(fl, "summary")["capital"]["gross"] == "57500.00"
+    assert rm(db, "SELECT value FROM rm_meta WHERE key = 'position'") == [("5",)]
+    assert to_json(plain_summary(db, lambda _latest: on)) == to_json(full)
+
+
+def test_summary_without_the_store_loads_no_eventsourcing_nor_sqlite_utils(db: str, fl: Any) -> None:
+    plain_sqlite(db)
+    setup_ledger(fl)
+    code = ("import sys\nfrom cli.main import run\ntry:\n    run(['--db', sys.argv[1], 'report', "
+            "'summary', '--json'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('eventsourcing', 'sqlite_utils')))")
+    out = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "[]"
+    assert json.loads("\n".join(out.splitlines()[:-1]))["capital"]["gross"] == "57500.00"
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE finledger_meta SET value = '2' WHERE key = 'format_version'",
+    "UPDATE finledger_meta SET value = '1' WHERE key = 'encrypted'",
+    "DELETE FROM finledger_meta WHERE key = 'head_position'",
+    "DROP TABLE rm_meta",
+])
+def test_the_quick_summary_declines_what_needs_the_store(db: str, fl: Any, damage: str) -> None:
+    from projections.readmodel import plain_summary
+
+    plain_sqlite(db)
+    setup_ledger(fl)
+    rm(db, damage)
+    assert plain_summary(db, lambda _latest: date(2030, 1, 1)) is None
+
+
+def test_the_quick_summary_declines_what_is_not_a_ledger(tmp_path: Any) -> None:
+    from projections.readmodel import plain_summary
+
+    def judge(_latest: Any) -> date:
+        return date(2030, 1, 1)
+
+    assert plain_summary(str(tmp_path / "absent.db"), judge) is None
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database")
+    assert plain_summary(str(text), judge) is None
+    other = tmp_path / "other.db"
+    rm(str(other), "CREATE TABLE t (x)")
+    assert plain_summary(str(other), judge) is None
