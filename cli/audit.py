@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.console import err, out, print_json
-from cli.context import ledger
+from cli.context import ledger, settings
 from cli.params import parse_date, parse_shares
 
 if TYPE_CHECKING:  # loaded by the commands that use them, to keep start-up quick
@@ -87,7 +88,7 @@ class _Streamed:
     while the chain is: each event the chain check decodes is handed on in timeline order
     (`ledger.stream.Reorder`), so no row is read or decoded twice and none is held long."""
 
-    def __init__(self, book: Ledger) -> None:
+    def __init__(self, book: Ledger, *, tables: bool = True) -> None:
         from ledger import audit
         from ledger.stream import Reorder
         from projections.check import TableCheck
@@ -95,7 +96,7 @@ class _Streamed:
         self.stream = book.stream()
         self.keys = self.stream.keys()
         self.history = audit.HistoryCheck(self.keys)
-        self.tables = TableCheck.start(book, self.keys.count)
+        self.tables = TableCheck.start(book, self.keys.count) if tables else []
         self.shared = isinstance(self.tables, TableCheck) and \
             self.tables.position == self.keys.count
         self.reorder = Reorder(self.keys, self.stream.at, self._emit)
@@ -132,30 +133,63 @@ class _Streamed:
             self.tables.close()
 
 
+PARALLEL_FROM = 50_000  # events from which the tables are checked in a second process
+
+
 def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None,
-                     total: int) -> tuple[audit.ChainResult, list[audit.Problem] | None]:
+                     total: int, target: str) -> tuple[audit.ChainResult,
+                                                      list[audit.Problem] | None]:
     """The chain, with the history and the tables handed each event as the chain check
     decodes it (each row is read and decoded once); `found` is None where the stream could
     not be followed, and the caller checks them over the whole stream, as before."""
     from ledger import audit
     from ledger.store import LEDGER_ID
 
-    streamed: _Streamed | None
-    try:
-        streamed = _Streamed(book)
-    except Exception:  # a row only the full decoder reads: checked as before
-        streamed = None
-    try:
-        with progress_bar("Checking the ledger", total) as update:
-            chain = audit.check_store(book.open(), LEDGER_ID, meta, expect_head=expect_head,
-                                      progress=update,
-                                      sink=streamed.reorder.feed if streamed else None)
-        if chain.problems or streamed is None:
+    apart = total >= PARALLEL_FROM and (os.cpu_count() or 1) >= 2 \
+        and _tables_kept(book)
+    with contextlib.ExitStack() as stack:
+        tables_future = None
+        if apart:  # the tables' replay on the other core, while this one checks the chain
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from projections.check import check_tables_apart
+
+            pool = stack.enter_context(ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn")))
+            tables_future = pool.submit(check_tables_apart, target, book.key)
+        streamed: _Streamed | None
+        try:
+            streamed = _Streamed(book, tables=not apart)
+        except Exception:  # a row only the full decoder reads: checked as before
+            streamed = None
+        try:
+            with progress_bar("Checking the ledger", total) as update:
+                chain = audit.check_store(book.open(), LEDGER_ID, meta,
+                                          expect_head=expect_head, progress=update,
+                                          sink=streamed.reorder.feed if streamed else None)
+            if chain.problems or streamed is None:
+                return chain, None
+            found = streamed.problems(chain)
+        finally:
+            if streamed is not None:
+                streamed.close()
+        if found is None or found or tables_future is None or chain.keys is None:
+            return chain, found  # (history problems: the tables are not judged)
+        try:
+            seen, tables = tables_future.result()
+        except Exception:  # the other process failed: the whole stream decides, as before
             return chain, None
-        return chain, streamed.problems(chain)
-    finally:
-        if streamed is not None:
-            streamed.close()
+        keys = chain.keys
+        if seen != (keys.count, keys.ordinals.tobytes(), keys.reversals):
+            return chain, None  # the stream moved between the two readings
+        return chain, tables
+
+
+def _tables_kept(book: Ledger) -> bool:
+    from projections import readmodel
+
+    return readmodel.materialized(book)
 
 
 @app.command("verify")
@@ -184,7 +218,7 @@ def verify(
         meta = book.meta()
         total = int(meta.get("head_position", "0")) if meta.get(
             "head_position", "0").isdigit() else 0
-        chain, found = _verify_streamed(book, meta, expect_head, total)
+        chain, found = _verify_streamed(book, meta, expect_head, total, settings(ctx).db)
         problems = list(chain.problems)
         if not problems:  # the history (and the tables) are judged on a proven stream
             if found is None:  # the whole stream, as it always was

@@ -324,3 +324,33 @@ def test_a_reversal_known_only_later_is_not_applied_as_recorded_before(book: Led
     books, on = _books_as_of(book, None, before)
     assert books == replay(events[:before], on)
     assert replace(reversal, reason="x") != reversal  # the fixture holds a real reversal
+
+
+@pytest.mark.parametrize("damage", ["none", "edited", "deleted", "behind"])
+def test_the_tables_checked_in_a_second_process_read_the_same(
+    tables: Ledger, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    import cli.audit
+
+    path = tables.target.path
+    con = sqlite3.connect(path)
+    with con:
+        for statement in DAMAGE[damage]:
+            con.execute(statement)
+    con.close()
+    from concurrent.futures import ProcessPoolExecutor
+
+    one = invoke("--db", path, "audit", "verify", "--json")
+    monkeypatch.setattr(cli.audit, "PARALLEL_FROM", 0)
+    submitted: list[Any] = []
+    submit = ProcessPoolExecutor.submit
+
+    def spy(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        submitted.append(fn)
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", spy)
+    two = invoke("--db", path, "audit", "verify", "--json")
+    assert submitted == [check.check_tables_apart]
+    assert (two.code, two.out) == (one.code, one.out)
+    assert (one.code == 0) == (damage == "none")
