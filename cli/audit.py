@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.console import err, out, print_json
-from cli.context import ledger
+from cli.context import ledger, settings
 from cli.params import parse_date, parse_shares
 
 if TYPE_CHECKING:  # loaded by the commands that use them, to keep start-up quick
@@ -83,6 +83,115 @@ def _projection_problems(book: Ledger, events: list[LedgerEvent]) -> list[audit.
     return problems
 
 
+class _Streamed:
+    """The history (and the read-model tables, when they claim the whole stream) checked
+    while the chain is: each event the chain check decodes is handed on in timeline order
+    (`ledger.stream.Reorder`), so no row is read or decoded twice and none is held long."""
+
+    def __init__(self, book: Ledger, *, tables: bool = True) -> None:
+        from ledger import audit
+        from ledger.stream import Reorder
+        from projections.check import TableCheck
+
+        self.stream = book.stream()
+        self.keys = self.stream.keys()
+        self.history = audit.HistoryCheck(self.keys)
+        self.tables = TableCheck.start(book, self.keys.count) if tables else []
+        self.shared = isinstance(self.tables, TableCheck) and \
+            self.tables.position == self.keys.count
+        self.reorder = Reorder(self.keys, self.stream.at, self._emit)
+
+    def _emit(self, event: LedgerEvent) -> None:
+        self.history.feed(event)
+        if self.shared:
+            assert not isinstance(self.tables, list)
+            self.tables.apply(event)
+
+    def problems(self, chain: audit.ChainResult) -> list[audit.Problem] | None:
+        """What the history and tables show; None if the stream could not be followed (the
+        caller then checks them over the whole stream, as before)."""
+        keys = chain.keys
+        if (not chain.streamed or keys is None or keys.count != self.keys.count
+                or keys.reversals != self.keys.reversals or keys.ordinals != self.keys.ordinals):
+            return None
+        self.reorder.finish()
+        problems = self.history.problems()
+        tables = self.tables
+        if isinstance(tables, list):
+            return problems or tables
+        if problems:
+            return problems
+        if self.shared:
+            return tables.finish()
+        stream = self.stream
+        return tables.finish(lambda position: stream.timeline(keys, upto=position))
+
+    def close(self) -> None:
+        from projections.check import TableCheck
+
+        if isinstance(self.tables, TableCheck):
+            self.tables.close()
+
+
+PARALLEL_FROM = 50_000  # events from which the tables are checked in a second process
+
+
+def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None,
+                     total: int, target: str) -> tuple[audit.ChainResult,
+                                                      list[audit.Problem] | None]:
+    """The chain, with the history and the tables handed each event as the chain check
+    decodes it (each row is read and decoded once); `found` is None where the stream could
+    not be followed, and the caller checks them over the whole stream, as before."""
+    from ledger import audit
+    from ledger.store import LEDGER_ID
+
+    apart = total >= PARALLEL_FROM and (os.cpu_count() or 1) >= 2 \
+        and _tables_kept(book)
+    with contextlib.ExitStack() as stack:
+        tables_future = None
+        if apart:  # the tables' replay on the other core, while this one checks the chain
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from projections.check import check_tables_apart
+
+            pool = stack.enter_context(ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn")))
+            tables_future = pool.submit(check_tables_apart, target, book.key)
+        streamed: _Streamed | None
+        try:
+            streamed = _Streamed(book, tables=not apart)
+        except Exception:  # a row only the full decoder reads: checked as before
+            streamed = None
+        try:
+            with progress_bar("Checking the ledger", total) as update:
+                chain = audit.check_store(book.open(), LEDGER_ID, meta,
+                                          expect_head=expect_head, progress=update,
+                                          sink=streamed.reorder.feed if streamed else None)
+            if chain.problems or streamed is None:
+                return chain, None
+            found = streamed.problems(chain)
+        finally:
+            if streamed is not None:
+                streamed.close()
+        if found is None or found or tables_future is None or chain.keys is None:
+            return chain, found  # (history problems: the tables are not judged)
+        try:
+            seen, tables = tables_future.result()
+        except Exception:  # the other process failed: the whole stream decides, as before
+            return chain, None
+        keys = chain.keys
+        if seen != (keys.count, keys.ordinals.tobytes(), keys.reversals):
+            return chain, None  # the stream moved between the two readings
+        return chain, tables
+
+
+def _tables_kept(book: Ledger) -> bool:
+    from projections import readmodel
+
+    return readmodel.materialized(book)
+
+
 @app.command("verify")
 def verify(
     ctx: typer.Context,
@@ -109,20 +218,20 @@ def verify(
         meta = book.meta()
         total = int(meta.get("head_position", "0")) if meta.get(
             "head_position", "0").isdigit() else 0
-        with progress_bar("Reading events", total) as update:
-            rows = audit.read_rows(app_, LEDGER_ID, update)
-        with progress_bar("Checking the chain", len(rows)) as update:
-            result = audit.verify(rows, meta, ledger_id=LEDGER_ID, expect_head=expect_head,
-                                  progress=update)
-        events = [e for _, e in rows if isinstance(e, LedgerEvent)]
-        if result.ok:  # tables are judged against a stream that is itself proven
-            extra = _projection_problems(book, events)
-            if extra:
-                ordered = sorted([*result.problems, *extra], key=lambda p: p.position)
-                result = dataclasses.replace(result, problems=tuple(ordered))
-    problems = [{"position": p.position, "problem": p.problem} for p in result.problems]
+        chain, found = _verify_streamed(book, meta, expect_head, total, settings(ctx).db)
+        problems = list(chain.problems)
+        if not problems:  # the history (and the tables) are judged on a proven stream
+            if found is None:  # the whole stream, as it always was
+                rows = audit.read_rows(app_, LEDGER_ID)
+                events = [e for _, e in rows if isinstance(e, LedgerEvent)]
+                found = audit.check_history(events)
+                if not found:
+                    found = _projection_problems(book, events)
+            problems = found
+        result = audit.verification(problems, chain.count, meta)
+    listed = [{"position": p.position, "problem": p.problem} for p in result.problems]
     if as_json:
-        print_json({"ok": result.ok, "events": result.events, "problems": problems,
+        print_json({"ok": result.ok, "events": result.events, "problems": listed,
                     "head_position": result.head_position, "head_hash": result.head_hash})
     else:
         console = out()
@@ -144,7 +253,7 @@ def _moved(now: Decimal | int, was: Decimal | int | None) -> str:
     return f"{now:,} ({now - was:+,})"
 
 
-def _replay_table(steps: list[audit.Step]) -> Table:
+def _replay_table(steps: Iterable[audit.Step]) -> Table:
     from rich.table import Table
 
     from cli.render import _summary
@@ -188,16 +297,68 @@ def replay(
     """
     if until is not None and to is not None:
         raise typer.BadParameter("give --until or --to, not both", param_hint="'--to'")
-    with ledger(ctx) as book:
-        events = book.events()
-    if to is not None and to > len(events):
-        from ledger.errors import NotFound
-
-        raise NotFound(f"there is no position {to}; the ledger holds {len(events)} events")
     from ledger import audit
+    from ledger.errors import NotFound
+    from ledger.state import timeline
+    from ledger.stream import KeyMismatch
 
-    steps = audit.replay_steps(events, until=until, to_position=to)
-    if as_json:
-        print_json([s.as_json() for s in steps])
+    with ledger(ctx) as book:
+        stream = book.stream()
+        ordered: Iterable[LedgerEvent]
+        try:
+            keys = stream.keys()
+            count = keys.count
+            ordered = stream.timeline(keys, upto=to)
+        except KeyMismatch:  # a stream with gaps: read whole, as it always was
+            events = book.events()
+            count = len(events)
+            ordered = timeline([e for e in events if to is None or e.originator_version <= to])
+        if to is not None and to > count:
+            raise NotFound(f"there is no position {to}; the ledger holds {count} events")
+        steps = audit.iter_steps(ordered, until=until)
+        if as_json:
+            write_json_array(s.as_json() for s in steps)
+            return
+        out().print(_replay_table(steps))
+
+
+def write_json_array(items: Iterable[Any]) -> None:
+    """`print_json` of the list of `items`, byte for byte (the same encoder walks them),
+    written as the items come instead of after the whole list was built."""
+    import itertools
+    import json
+
+    iterator = iter(items)
+    first = next(iterator, _NOTHING)
+    if first is _NOTHING:
+        print_json([])
         return
-    out().print(_replay_table(steps))
+    chunks = json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(
+        _Streaming(itertools.chain([first], iterator)))
+    write = sys.stdout.write
+    pending: list[str] = []
+    for chunk in chunks:
+        pending.append(chunk)
+        if len(pending) >= 4096:
+            write("".join(pending))
+            pending.clear()
+    pending.append("\n")
+    write("".join(pending))
+    sys.stdout.flush()
+
+
+_NOTHING = object()
+
+
+class _Streaming(list[Any]):
+    """A list to the JSON encoder (never empty) whose items come from an iterator."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        super().__init__()
+        self._items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
+
+    def __len__(self) -> int:
+        return 1

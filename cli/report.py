@@ -20,6 +20,7 @@ from cli.params import parse_date, parse_decimal, parse_shares
 from ledger.errors import NotFound
 
 if TYPE_CHECKING:  # the projections load when a report runs, not for --help
+    from ledger.service import Ledger
     from projections.books import Books
 
 app = typer.Typer(
@@ -53,23 +54,50 @@ def judge_date(latest: date | None) -> date:
 def books_for(
     ctx: typer.Context, as_of: date | None, as_recorded: int | None
 ) -> tuple[Books, date]:
-    from projections.books import replay
     from projections.readmodel import current_books
 
     with ledger(ctx) as book:
         if as_of is None and as_recorded is None:
             books, latest = current_books(book)
             return books, judge_date(latest)
+        return _books_as_of(book, as_of, as_recorded)
+
+
+def _books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None
+                 ) -> tuple[Books, date]:
+    """The books of the timeline (as recorded at a position) through a date, replayed from
+    the store a page at a time: the events after the date are never read."""
+    from ledger.stream import KeyMismatch
+    from projections.books import Books as Fresh
+    from projections.books import apply, replay
+
+    stream = book.stream()
+    try:
+        keys = stream.keys()
+    except KeyMismatch:  # a stream with gaps: read whole, as it always was
         events = book.events()
         if as_recorded is not None:
             if as_recorded > len(events):
-                raise NotFound(
-                    f"there is no position {as_recorded}; this ledger has {len(events)} "
-                    "events (see `finledger log`)"
-                )
+                raise _no_position(as_recorded, len(events)) from None
             events = events[:as_recorded]
         on = as_of or judge_date(max((e.effective_date for e in events), default=None))
         return replay(events, on), on
+    if as_recorded is not None and as_recorded > keys.count:
+        raise _no_position(as_recorded, keys.count)
+    last = keys.count if as_recorded is None else as_recorded
+    latest = max(keys.ordinals[1:last + 1], default=None)
+    on = as_of or judge_date(date.fromordinal(latest) if latest is not None else None)
+    books = Fresh()
+    for event in stream.timeline(keys, upto=as_recorded):
+        if event.effective_date > on:
+            break
+        apply(books, event)
+    return books, on
+
+
+def _no_position(position: int, count: int) -> NotFound:
+    return NotFound(f"there is no position {position}; this ledger has {count} events "
+                    "(see `finledger log`)")
 
 
 def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any]) -> None:

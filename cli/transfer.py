@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +16,7 @@ from ledger.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from ledger import transfer
+    from ledger.service import Ledger
 
 
 def export(
@@ -27,22 +28,46 @@ def export(
 
     Example: finledger export -o spectrum.jsonl
     """
-    from ledger import transfer
-
     with ledger(ctx) as book:
-        events = book.events()
-    lines = transfer.export_lines(events)
-    if output is None:
-        for line in lines:
-            sys.stdout.write(line)
-        sys.stdout.flush()
-        return
+        lines, counted = _export_lines(book)
+        if output is None:
+            for line in lines:
+                sys.stdout.write(line)
+            sys.stdout.flush()
+            return
+        try:
+            with output.open("w", encoding="utf-8") as fh:
+                fh.writelines(lines)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {str(output)!r}: {exc.strerror}") from None
+    err().print(f"Exported {counted()} events to {output}", markup=False)
+
+
+def _export_lines(book: Ledger) -> tuple[Iterator[str], Callable[[], int]]:
+    """`ledger.transfer.export_lines`, streamed from the store a page at a time: which event
+    reversed which is read first (from the timeline keys), then each line as it is read."""
+    import json
+
+    from events.codec import log_entry
+    from ledger import transfer
+    from ledger.stream import KeyMismatch
+
+    stream = book.stream()
     try:
-        with output.open("w", encoding="utf-8") as fh:
-            fh.writelines(lines)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {str(output)!r}: {exc.strerror}") from None
-    err().print(f"Exported {len(events)} events to {output}", markup=False)
+        keys = stream.keys()
+    except KeyMismatch:  # a stream with gaps: read whole, as it always was
+        events = book.events()
+        return transfer.export_lines(events), lambda: len(events)
+    reversals = {target: at for at, target in keys.reversals}
+    written = [0]
+
+    def lines() -> Iterator[str]:
+        for event in stream.events():
+            written[0] += 1
+            entry = log_entry(event, reversals.get(event.originator_version))
+            yield json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    return lines(), lambda: written[0]
 
 
 @contextlib.contextmanager

@@ -12,8 +12,9 @@ running totals after each (capital raised, preferred outstanding, warrant overha
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,6 +35,7 @@ from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.errors import InvariantViolation
 from ledger.state import LedgerState, timeline
+from ledger.stream import KeyMismatch, Keys, stored_batches
 
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a long check runs."""
@@ -96,6 +98,111 @@ def _hash_positions(rows: Sequence[Row]) -> dict[str, int]:
     }
 
 
+Checked = LedgerEvent | str
+"""A row as the chain check takes it: the decoded event, or why it could not be read."""
+
+
+class ChainCheck:
+    """`check_chain`, fed one row at a time in version order, so no row is held.
+
+    A row whose content does not match its hash may have been moved intact from another
+    position; where it came from is found by `finish`, from the positions of the few hashes
+    those rows point back to (`lookup`), not from a map of every hash."""
+
+    def __init__(self, ledger_id: Any = None, expect_head: str | None = None) -> None:
+        self.ledger_id = ledger_id
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.last_version = 0
+        self.last_hash: str | None = GENESIS_HASH  # the hash of the last row, if it has one
+        self.last_is_event = False
+        self._expected = 1
+        self._prev: str | None = GENESIS_HASH
+        self._pending: list[tuple[int, LedgerEvent]] = []  # (index in problems, event)
+        self._wanted = expect_head.strip().lower() if expect_head is not None else None
+        self.wanted_at: int | None = None  # first position whose hash is the expected head
+
+    def feed(self, version: int, decoded: Checked) -> None:
+        problems = self.problems
+        self.count += 1
+        self.last_version = version
+        expected = self._expected
+        gap = version > expected
+        if gap:
+            also = "" if version == expected + 1 else f" (and so is every position to {version - 1})"
+            problems.append(Problem(expected, f"is missing{also}: deleted from the stream "
+                                              f"(the next stored event is {version})"))
+        self._expected = version + 1
+        if isinstance(decoded, str):
+            problems.append(Problem(version, f"cannot be read ({decoded}): the stored bytes "
+                                             "were changed"))
+            self._prev = None
+            self.last_hash, self.last_is_event = None, False
+            return
+        self.last_is_event = True
+        if self.ledger_id is not None and decoded.originator_id != self.ledger_id:
+            problems.append(Problem(version, "belongs to another stream: inserted"))
+        stored_hash = getattr(decoded, "hash", None)
+        stored_prev = getattr(decoded, "prev_hash", None)
+        self.last_hash = stored_hash
+        if self._wanted is not None and self.wanted_at is None and stored_hash == self._wanted:
+            self.wanted_at = version
+        if not isinstance(stored_hash, str) or not isinstance(stored_prev, str):
+            problems.append(Problem(version, "has no hash: inserted or edited"))
+            self._prev = None
+            return
+        flagged = len(problems)
+        if _hash_of(decoded, stored_prev) != stored_hash:
+            self._pending.append((len(problems), decoded))
+            problems.append(Problem(version, ""))  # worded by `finish`
+        elif self._prev is not None and stored_prev != self._prev and not gap:
+            problems.append(Problem(version, f"does not follow position {version - 1} "
+                                             "(its previous hash differs): an event before "
+                                             "it was inserted, deleted or replaced"))
+        # A row already reported explains the break after it; report it once, not twice.
+        self._prev = stored_hash if len(problems) == flagged else None
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def needed_hashes(self) -> set[str]:
+        """The hashes whose positions `finish` needs (those mismatched rows point back to)."""
+        return {e.prev_hash for _, e in self._pending if e.prev_hash != GENESIS_HASH}
+
+    def finish(self, hash_positions: Mapping[str, int]) -> None:
+        for index, event in self._pending:
+            version = event.originator_version
+            moved_from = _original_position(event, dict(hash_positions))
+            if moved_from is not None:
+                text = f"holds the event recorded at position {moved_from}: reordered"
+            else:
+                text = "its content does not match its hash: edited (or inserted)"
+            self.problems[index] = Problem(version, text)
+        self._pending = []
+
+    def head_problems(self, head: tuple[str | None, str | None]) -> list[Problem]:
+        last_hash = self.last_hash if self.last_is_event else (
+            GENESIS_HASH if not self.count else None)
+        return _head_problems(self.count, self.last_version, last_hash, head)
+
+    def expected_head_problems(self) -> list[Problem]:
+        """`check_expected_head`, from what was seen while feeding."""
+        wanted = self._wanted or ""
+        last_hash = self.last_hash if self.last_is_event else None
+        if not self.count and wanted == GENESIS_HASH:
+            return []
+        if wanted == last_hash:
+            return []
+        if self.wanted_at is not None:
+            version = self.wanted_at
+            return [Problem(version + 1, f"the expected head is position {version}, but "
+                                         f"{self.last_version - version} event(s) were "
+                                         "recorded after it")]
+        return [Problem(self.last_version, "the expected head hash is nowhere in the chain: "
+                                           "the history the auditor saw was rewritten")]
+
+
 def check_chain(
     rows: Sequence[Row],
     head: tuple[str | None, str | None],
@@ -104,64 +211,32 @@ def check_chain(
     progress: Progress | None = None,
 ) -> list[Problem]:
     """Every break in the chain: rows in version order, `head` as stored (position, hash)."""
-    problems: list[Problem] = []
-    hash_positions: dict[str, int] | None = None  # built on the first mismatch only
-    expected = 1
-    prev: str | None = GENESIS_HASH
+    check = ChainCheck(ledger_id)
     for index, (version, decoded) in enumerate(rows):
         if progress is not None and index % 1000 == 0:
             progress(index, len(rows))
-        gap = version > expected
-        if gap:
-            also = "" if version == expected + 1 else f" (and so is every position to {version - 1})"
-            problems.append(Problem(expected, f"is missing{also}: deleted from the stream "
-                                              f"(the next stored event is {version})"))
-        expected = version + 1
-        if isinstance(decoded, str):
-            problems.append(Problem(version, f"cannot be read ({decoded}): the stored bytes "
-                                             "were changed"))
-            prev = None
-            continue
-        event = decoded
-        if ledger_id is not None and event.originator_id != ledger_id:
-            problems.append(Problem(version, "belongs to another stream: inserted"))
-        stored_hash = getattr(event, "hash", None)
-        stored_prev = getattr(event, "prev_hash", None)
-        if not isinstance(stored_hash, str) or not isinstance(stored_prev, str):
-            problems.append(Problem(version, "has no hash: inserted or edited"))
-            prev = None
-            continue
-        flagged = len(problems)
-        if _hash_of(event, stored_prev) != stored_hash:
-            if hash_positions is None:
-                hash_positions = _hash_positions(rows)
-            moved_from = _original_position(event, hash_positions)
-            if moved_from is not None:
-                problems.append(Problem(version, f"holds the event recorded at position "
-                                                 f"{moved_from}: reordered"))
-            else:
-                problems.append(Problem(version, "its content does not match its hash: "
-                                                 "edited (or inserted)"))
-        elif prev is not None and stored_prev != prev and not gap:
-            problems.append(Problem(version, f"does not follow position {version - 1} "
-                                             "(its previous hash differs): an event before "
-                                             "it was inserted, deleted or replaced"))
-        # A row already reported explains the break after it; report it once, not twice.
-        prev = stored_hash if len(problems) == flagged else None
+        check.feed(version, decoded)
     if progress is not None:
         progress(len(rows), len(rows))
-    problems.extend(_check_head(rows, head))
-    return problems
+    if check.needed_hashes():
+        check.finish(_hash_positions(rows))
+    return [*check.problems, *_check_head(rows, head)]
 
 
 def _check_head(rows: Sequence[Row], head: tuple[str | None, str | None]) -> list[Problem]:
-    raw_position, head_hash = head
     last_version = rows[-1][0] if rows else 0
     last = rows[-1][1] if rows else None
     last_hash = (getattr(last, "hash", None) if isinstance(last, LedgerEvent)
                  else GENESIS_HASH if not rows else None)
+    return _head_problems(len(rows), last_version, last_hash, head)
+
+
+def _head_problems(
+    count: int, last_version: int, last_hash: Any, head: tuple[str | None, str | None]
+) -> list[Problem]:
+    raw_position, head_hash = head
     if raw_position is None and head_hash is None:
-        if rows:
+        if count:
             return [Problem(last_version, "the ledger records no head although it holds "
                                           "events: the head was deleted")]
         return []
@@ -338,16 +413,19 @@ def replay_steps(
     Warrants count as outstanding until the day after their expiry, judged at each step's date.
     """
     known = [e for e in events if to_position is None or e.originator_version <= to_position]
+    return list(iter_steps(timeline(known), until=until))
+
+
+def iter_steps(ordered: Iterable[LedgerEvent], *, until: date | None = None) -> Iterator[Step]:
+    """`replay_steps` over a timeline already in order (streamed, one step at a time)."""
     totals = _Totals()
-    steps: list[Step] = []
-    for event in timeline(known):
+    for event in ordered:
         if until is not None and event.effective_date > until:
             break
         totals.expire_through(event.effective_date)
         totals.apply(event)
-        steps.append(Step(event, totals.capital_gross, totals.preferred_outstanding,
-                          totals.warrants_outstanding))
-    return steps
+        yield Step(event, totals.capital_gross, totals.preferred_outstanding,
+                   totals.warrants_outstanding)
 
 
 # --- reading the store -----------------------------------------------------------------------
@@ -363,13 +441,21 @@ def decode_row(mapper: Any, stored: Any) -> LedgerEvent | str:
         return type(exc).__name__
     if not isinstance(event, LedgerEvent):
         return f"not a ledger event ({type(event).__name__})"
-    missing = [name for name in field_names(type(event)) if not hasattr(event, name)]
+    names = field_names(type(event))
+    if vars(event).keys() >= _name_set(names):
+        return event  # every field is there (the common case, checked at once)
+    missing = [name for name in names if not hasattr(event, name)]
     if missing:
         return f"field {missing[0]!r} is missing"
     return event
 
 
 READ_BATCH = 5000
+
+
+@functools.cache
+def _name_set(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(names)
 
 
 def read_rows(app: Any, ledger_id: Any, progress: Progress | None = None) -> list[Row]:
@@ -393,6 +479,168 @@ def read_rows(app: Any, ledger_id: Any, progress: Progress | None = None) -> lis
                 break
             after = batch[-1].originator_version
     return rows
+
+
+@dataclass
+class ChainResult:
+    """What the chain check over the store found, and what the history check needs next."""
+
+    problems: list[Problem]
+    count: int
+    keys: Keys | None  # the timeline keys, when every event has plain ones (else None)
+    streamed: bool = False  # every event was handed to the sink, in order
+
+
+def _plain_key(event: LedgerEvent) -> tuple[int, int | None] | None:
+    """The event's timeline key (its date's ordinal, what it reverses), if both are plain."""
+    if type(event.effective_date) is not date:
+        return None
+    if isinstance(event, EventReversed):
+        target = event.reversed_position
+        return (event.effective_date.toordinal(), target) if type(target) is int else None
+    return event.effective_date.toordinal(), None
+
+
+def check_store(
+    app: Any,
+    ledger_id: Any,
+    meta: Mapping[str, str],
+    *,
+    expect_head: str | None = None,
+    progress: Progress | None = None,
+    sink: Callable[[LedgerEvent], None] | None = None,
+) -> ChainResult:
+    """`check_chain` (and `check_expected_head`) over the stored rows, a page at a time:
+    each row is decoded, checked and let go; only the timeline keys (a few bytes an event)
+    are kept.
+
+    `sink`, if given, is handed each event in recording order; should it raise, or an event
+    have no plain timeline key, it is handed nothing more and `streamed` is False (the
+    caller then checks the history over the whole stream, as before)."""
+    recorder, mapper = app.recorder, app.mapper
+    last = recorder.select_events(ledger_id, desc=True, limit=1)
+    total = last[0].originator_version if last else 0
+    check = ChainCheck(ledger_id, expect_head)
+    keys: Keys | None = Keys.empty()
+    with paused_gc():
+        for rows in stored_batches(recorder, ledger_id):
+            for row in rows:
+                if progress is not None and check.count % 1000 == 0:
+                    progress(check.count, max(total, check.count))
+                version = row.originator_version
+                read = decode_row(mapper, row)
+                check.feed(version, read)
+                if keys is None:
+                    continue
+                key = _plain_key(read) if isinstance(read, LedgerEvent) else None
+                try:
+                    if key is None:
+                        raise KeyMismatch(f"position {version} has no plain key")
+                    keys.add(version, *key)
+                    if sink is not None:
+                        sink(read)  # type: ignore[arg-type]
+                except Exception:  # the caller replays the history as before
+                    keys, sink = None, None
+        if progress is not None:
+            progress(check.count, max(total, check.count))
+        needed = check.needed_hashes()
+        if needed or check.pending:
+            positions: dict[str, int] = {}
+            for rows in stored_batches(recorder, ledger_id):
+                for row in rows:
+                    found: Any = getattr(decode_row(mapper, row), "hash", None)
+                    if isinstance(found, str) and found in needed:
+                        positions[found] = row.originator_version
+            check.finish(positions)
+    problems = [*check.problems,
+                *check.head_problems((meta.get("head_position"), meta.get("head_hash")))]
+    if expect_head is not None:
+        problems.extend(check.expected_head_problems())
+    return ChainResult(problems, check.count, keys, streamed=sink is not None)
+
+
+class HistoryCheck:
+    """`check_history` for a ledger whose chain holds (positions 1..n), from its timeline
+    keys, with its timeline handed in an event at a time (`feed`)."""
+
+    def __init__(self, keys: Keys) -> None:
+        self.keys = keys
+        self.state = LedgerState()
+        self.failed: Problem | None = None
+
+    def feed(self, event: LedgerEvent) -> None:
+        if self.failed is not None:
+            return
+        try:
+            self.state.apply(event)
+        except InvariantViolation as exc:
+            self.failed = Problem(exc.position or 0, f"the history breaks an invariant: {exc}")
+        except Exception as exc:  # a damaged but hash-consistent event must not crash verify
+            self.failed = Problem(0, f"the history cannot be replayed: {exc!r}")
+
+    def problems(self) -> list[Problem]:
+        problems = _reversal_problems(self.keys)
+        if self.failed is not None:
+            problems.append(self.failed)
+        return problems
+
+
+def _reversal_problems(keys: Keys) -> list[Problem]:
+    problems: list[Problem] = []
+    count = keys.count
+    reversal_at = {at for at, _ in keys.reversals}
+    seen: dict[int, int] = {}
+    for at, target in keys.reversals:
+        if not 1 <= target <= count or target >= at:
+            problems.append(Problem(at, f"reverses position {target}, which was "
+                                        "not recorded before it"))
+        elif target in reversal_at:
+            problems.append(Problem(at, "reverses a reversal"))
+        if target in seen:
+            problems.append(Problem(at, f"reverses position {target} again "
+                                        f"(already reversed at {seen[target]})"))
+        seen.setdefault(target, at)
+    return problems
+
+
+def check_history_keys(keys: Keys, timeline_events: Iterable[LedgerEvent]) -> list[Problem]:
+    """`check_history` for a ledger whose chain holds (positions 1..n), from its timeline
+    keys and its timeline streamed in order (`ledger.stream.Stream.timeline`)."""
+    problems: list[Problem] = []
+    count = keys.count
+    reversal_at = {at for at, _ in keys.reversals}
+    seen: dict[int, int] = {}
+    for at, target in keys.reversals:
+        if not 1 <= target <= count or target >= at:
+            problems.append(Problem(at, f"reverses position {target}, which was "
+                                        "not recorded before it"))
+        elif target in reversal_at:
+            problems.append(Problem(at, "reverses a reversal"))
+        if target in seen:
+            problems.append(Problem(at, f"reverses position {target} again "
+                                        f"(already reversed at {seen[target]})"))
+        seen.setdefault(target, at)
+    try:
+        state = LedgerState()
+        for event in timeline_events:
+            state.apply(event)
+    except InvariantViolation as exc:
+        problems.append(Problem(exc.position or 0, f"the history breaks an invariant: {exc}"))
+    except Exception as exc:  # a damaged but hash-consistent event must not crash verify
+        problems.append(Problem(0, f"the history cannot be replayed: {exc!r}"))
+    return problems
+
+
+def verification(problems: Iterable[Problem], count: int, meta: Mapping[str, str]
+                 ) -> Verification:
+    ordered = sorted(problems, key=lambda p: p.position)
+    raw_position = meta.get("head_position", "0")
+    return Verification(
+        events=count,
+        head_position=int(raw_position) if raw_position.isdigit() else -1,
+        head_hash=meta.get("head_hash", GENESIS_HASH),
+        problems=tuple(ordered),
+    )
 
 
 def verify(

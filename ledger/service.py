@@ -38,6 +38,7 @@ from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_h
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, describe, reversed_positions, timeline
 from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
+from ledger.stream import Stream
 from ledger.target import (
     FORMAT_VERSION,
     Target,
@@ -207,6 +208,24 @@ class Ledger:
                     "was damaged); run `finledger audit verify` with the right key"
                 ) from None
             raise
+
+    def stream(self) -> Stream:
+        """The stream read through the store a page at a time (`ledger.stream.Stream`)."""
+        return Stream(self.open(), LEDGER_ID, self._decode)
+
+    def _decode(self, stored: Any) -> LedgerEvent:
+        try:
+            event = self.open().mapper.to_domain_event(stored)
+        except Exception as exc:
+            if type(exc).__name__ == "MapperDeserialisationError":
+                raise StoreError(
+                    "a stored event cannot be read (wrong FINLEDGER_KEY, or the ledger file "
+                    "was damaged); run `finledger audit verify` with the right key"
+                ) from None
+            raise
+        if not isinstance(event, LedgerEvent):
+            raise StoreError("a stored event is not a ledger event; run `finledger audit verify`")
+        return event
 
     def meta(self) -> dict[str, str]:
         return self.recorder.read_meta()
