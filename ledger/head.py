@@ -30,7 +30,7 @@ from ledger.state import LedgerState, Packed, WarrantState
 
 # Bump when LedgerState's shape changes: snapshots of another shape are then ignored
 # (the state is rebuilt from events), never misread.
-STATE_VERSION = 3
+STATE_VERSION = 4
 SNAPSHOT_INTERVAL = 250
 
 
@@ -159,16 +159,24 @@ def _warrant(row: list[Any]) -> WarrantState:
     return WarrantState(**{name: read(v) for (name, read), v in zip(readers, row, strict=True)})
 
 
-def _packed(mapping: Any, pack: Callable[[Any], Any]) -> dict[str, Any]:
+def _closing_row(on: date) -> list[Any]:
+    return [on.isoformat()]
+
+
+def _closing(row: list[Any]) -> date:
+    return date.fromisoformat(row[0])
+
+
+def _text(mapping: Any, row_of: Callable[[Any], list[Any]]) -> str:
     if isinstance(mapping, Packed):
-        return mapping.packed(pack)  # rows never read since the last snapshot pass through
-    return {key: pack(value) for key, value in mapping.items()}
+        return mapping.text(row_of)  # lines never read since the last snapshot pass through
+    return "".join(Packed.line(key, row_of(value)) for key, value in mapping.items())
 
 
 def pack(state: LedgerState) -> dict[str, Any]:
     fields = dict(vars(state))
-    fields["warrants"] = _packed(state.warrants, _warrant_row)
-    fields["closings"] = _packed(state.closings, date.isoformat)
+    fields["warrants"] = _text(state.warrants, _warrant_row)
+    fields["closings"] = _text(state.closings, _closing_row)
     return {"packed": fields}
 
 
@@ -179,5 +187,5 @@ def expand(packed: Any) -> LedgerState:
         return packed
     fields = dict(packed["packed"])
     fields["warrants"] = Packed(fields["warrants"], _warrant)
-    fields["closings"] = Packed(fields["closings"], date.fromisoformat)
+    fields["closings"] = Packed(fields["closings"], _closing)
     return LedgerState(**fields)

@@ -167,3 +167,65 @@ def test_a_loaded_state_reads_warrants_only_when_looked_up(tmp_path: Path) -> No
     assert "C1" in loaded.closings and loaded.ref_in_use("W0") and not loaded.ref_in_use("X")
     del loaded.warrants["W0"]
     assert sorted(loaded.warrants) == ["W1", "W2", "W3", "W4"]
+
+
+@pytest.mark.parametrize("keys", [
+    ["W-1", "W-2", "W-10"],
+    ['odd "quoted", ref', "back\\slash", "new\nline", "tab\there", "ünïcode", "W-1", "W-1x"],
+])
+def test_packed_text_keeps_any_key_and_drops_stale_lines(keys: list[str]) -> None:
+    """Keys that are prefixes of others, quotes, commas, backslashes, newlines: every lookup
+    finds its own line only, and writing the text again leaves out what was read, replaced
+    or deleted (read back, it equals the plain dict it stands for)."""
+    from ledger.state import Packed
+
+    plain = {key: date(2003, 1, 1) + timedelta(days=i) for i, key in enumerate(keys)}
+
+    def read(row: list[object]) -> date:
+        return date.fromisoformat(str(row[0]))
+
+    def row_of(on: date) -> list[object]:
+        return [on.isoformat()]
+
+    text = "".join(Packed.line(k, row_of(v)) for k, v in plain.items())
+    packed = Packed(text, read)
+    assert dict(packed) == plain and len(packed) == len(plain)
+    assert "W-" not in packed and "W-1" in Packed(text, read) and "missing" not in packed
+    changed = Packed(text, read)
+    changed[keys[0]] = date(2030, 1, 1)
+    del changed[keys[-1]]
+    assert changed[keys[1]] == plain[keys[1]]
+    changed["new key"] = date(2031, 1, 1)
+    expected = {**plain, keys[0]: date(2030, 1, 1), "new key": date(2031, 1, 1)}
+    del expected[keys[-1]]
+    assert dict(changed) == expected
+    again = Packed(changed.text(row_of), read)
+    assert dict(again) == expected and len(again) == len(expected)
+    assert changed.text(row_of).count("\n") == len(expected)  # one line each, none stale
+    with pytest.raises(KeyError):
+        del again[keys[-1]]
+    copy = again.copy()
+    copy[keys[1]] = date(2040, 1, 1)
+    assert again[keys[1]] == plain[keys[1]]
+
+
+def test_a_back_dated_recording_streams_the_timeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A back-dated command (or one with no usable snapshot) folds the timeline read a page
+    at a time, never the whole stream held as a list, and decides what a full fold decides."""
+    book = Ledger(str(tmp_path / "l.db"), actor="t")
+    book.record(_designate(date(2003, 1, 1)))
+    for day in (10, 20, 30):
+        book.record(RecordClosing(effective_date=date(2003, 1, day), security="A",
+                                  investors=(("H", 10),)))
+
+    def whole_stream(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the whole stream was read into memory")
+
+    monkeypatch.setattr(Ledger, "events", whole_stream)
+    event = book.record(RequestConversion(effective_date=date(2003, 1, 15), series="A",
+                                          holder="H", shares=10))
+    monkeypatch.undo()
+    assert [p.lot for p in event.lots] == ["CL-0002/H"]  # as of 2003-01-15: one lot only
+    _assert_head_is_full_fold(book)
