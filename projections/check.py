@@ -44,12 +44,8 @@ class _Scratch:
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        for table, (_, cls, pk) in readmodel.TABLES.items():
-            columns = ", ".join(
-                f"[{name}] {readmodel._COLUMN_TYPES[hint]}" + (" PRIMARY KEY" if name == pk
-                                                              else "")
-                for name, hint in readmodel._hints(cls).items())
-            self.db.execute(f"CREATE TABLE [{table}] ({columns})")
+        for sql in readmodel.create_table_statements():
+            self.db.execute(sql)
 
     def write(self, table: str, rows: Iterable[Any]) -> None:
         _, cls, _ = readmodel.TABLES[table]

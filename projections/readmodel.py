@@ -148,6 +148,18 @@ def _whole_cents(price: Decimal) -> bool:
     return isinstance(exponent, int) and exponent >= -2
 
 
+def create_table_statements() -> list[str]:
+    """The CREATE TABLE of every read-model table (one column per row field; `verify`
+    builds its scratch copy of the tables from the same statements)."""
+    statements = []
+    for table, (_, cls, pk) in TABLES.items():
+        columns = ", ".join(
+            f"[{name}] {_COLUMN_TYPES[hint]}" + (" PRIMARY KEY" if name == pk else "")
+            for name, hint in _hints(cls).items())
+        statements.append(f"CREATE TABLE [{table}] ({columns})")
+    return statements
+
+
 class ReadModel:
     """The books in tables of a sqlite-utils `Database`."""
 
@@ -165,11 +177,8 @@ class ReadModel:
                 self._drop_tables()  # an older layout (or none): rebuilt from position zero
                 # plain DDL, so that nothing commits before the layout is whole
                 self.db.execute(f"CREATE TABLE [{META}] (key TEXT PRIMARY KEY, value TEXT)")
-                for table, (_, cls, pk) in TABLES.items():
-                    columns = ", ".join(
-                        f"[{name}] {_COLUMN_TYPES[hint]}" + (" PRIMARY KEY" if name == pk else "")
-                        for name, hint in _hints(cls).items())
-                    self.db.execute(f"CREATE TABLE [{table}] ({columns})")
+                for sql in create_table_statements():
+                    self.db.execute(sql)
                 for sql in INDEXES:
                     self.db.execute(sql)
                 self._write("rm_totals", [to_row(TotalsRow())])
