@@ -166,7 +166,7 @@ class TableCheck:
                 return [audit.Problem(position, f"the read-model tables claim position "
                                                 f"{position}, but the ledger holds {count} "
                                                 "events")]
-            if not model._current_schema():  # tables of another layout: nothing to judge
+            if not model.current_schema():  # tables of another layout: nothing to judge
                 model.db.close()
                 return []
         except Exception as exc:  # damaged tables are a finding, not a crash

@@ -169,11 +169,11 @@ class ReadModel:
     # --- schema ------------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        if self._current_schema():
+        if self.current_schema():
             return
         self.db.conn.execute("BEGIN IMMEDIATE")  # two processes must not both create it
         try:
-            if not self._current_schema():
+            if not self.current_schema():
                 self._drop_tables()  # an older layout (or none): rebuilt from position zero
                 # plain DDL, so that nothing commits before the layout is whole
                 self.db.execute(f"CREATE TABLE [{META}] (key TEXT PRIMARY KEY, value TEXT)")
@@ -188,7 +188,7 @@ class ReadModel:
             self.db.conn.rollback()
             raise
 
-    def _current_schema(self) -> bool:
+    def current_schema(self) -> bool:
         try:
             return self._meta().get("schema") == SCHEMA_VERSION
         except (sqlite3.DatabaseError, KeyError):
@@ -247,7 +247,7 @@ class ReadModel:
         """Every row of every table: the whole books (none for tables of another layout,
         which the next catch-up rebuilds)."""
         books = Books()
-        if not self._current_schema():
+        if not self.current_schema():
             return books
         for table, (attr, _, pk) in TABLES.items():
             target: dict[Any, Any] = getattr(books, attr)
@@ -556,7 +556,7 @@ def plain_summary(path: str, judge: Callable[[date | None], date]) -> reports.Re
         model = ReadModel(typing.cast("sqlite_utils.Database", Reader(conn)))
         conn.execute("BEGIN")  # the head and every table read in one snapshot
         head = plain_head(conn)
-        if head is None or not model._current_schema() or model.position() != head:
+        if head is None or not model.current_schema() or model.position() != head:
             return None
         on = judge(model.latest_effective())
         report = reports.current_summary(model.live(on), on)
