@@ -606,20 +606,7 @@ def _reversal_problems(keys: Keys) -> list[Problem]:
 def check_history_keys(keys: Keys, timeline_events: Iterable[LedgerEvent]) -> list[Problem]:
     """`check_history` for a ledger whose chain holds (positions 1..n), from its timeline
     keys and its timeline streamed in order (`ledger.stream.Stream.timeline`)."""
-    problems: list[Problem] = []
-    count = keys.count
-    reversal_at = {at for at, _ in keys.reversals}
-    seen: dict[int, int] = {}
-    for at, target in keys.reversals:
-        if not 1 <= target <= count or target >= at:
-            problems.append(Problem(at, f"reverses position {target}, which was "
-                                        "not recorded before it"))
-        elif target in reversal_at:
-            problems.append(Problem(at, "reverses a reversal"))
-        if target in seen:
-            problems.append(Problem(at, f"reverses position {target} again "
-                                        f"(already reversed at {seen[target]})"))
-        seen.setdefault(target, at)
+    problems = _reversal_problems(keys)
     try:
         state = LedgerState()
         for event in timeline_events:
