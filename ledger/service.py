@@ -73,6 +73,15 @@ def new_key() -> str:
     return AESCipher.create_key(32)
 
 
+def _unreadable(exc: Exception) -> None:
+    """Say in one line that a stored event cannot be decoded, when that is what `exc` is."""
+    if type(exc).__name__ == "MapperDeserialisationError":
+        raise StoreError(
+            "a stored event cannot be read (wrong FINLEDGER_KEY, or the ledger file "
+            "was damaged); run `finledger audit verify` with the right key"
+        ) from None
+
+
 class Ledger:
     """One ledger: its store, its chain, and the rules that guard what it records."""
 
@@ -203,11 +212,7 @@ class Ledger:
         except PersistenceError as exc:
             raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
         except Exception as exc:
-            if type(exc).__name__ == "MapperDeserialisationError":
-                raise StoreError(
-                    "a stored event cannot be read (wrong FINLEDGER_KEY, or the ledger file "
-                    "was damaged); run `finledger audit verify` with the right key"
-                ) from None
+            _unreadable(exc)
             raise
 
     def stream(self) -> Stream:
@@ -218,11 +223,7 @@ class Ledger:
         try:
             event = self.open().mapper.to_domain_event(stored)
         except Exception as exc:
-            if type(exc).__name__ == "MapperDeserialisationError":
-                raise StoreError(
-                    "a stored event cannot be read (wrong FINLEDGER_KEY, or the ledger file "
-                    "was damaged); run `finledger audit verify` with the right key"
-                ) from None
+            _unreadable(exc)
             raise
         if not isinstance(event, LedgerEvent):
             raise StoreError("a stored event is not a ledger event; run `finledger audit verify`")
