@@ -15,6 +15,7 @@ import typer
 from cli.console import err, out, print_json
 from cli.context import ledger, settings
 from cli.params import parse_date, parse_shares
+from cli.words import plural
 
 if TYPE_CHECKING:  # loaded by the commands that use them, to keep start-up quick
     from rich.table import Table
@@ -192,12 +193,19 @@ def _tables_kept(book: Ledger) -> bool:
     return readmodel.materialized(book)
 
 
+def _head(text: str) -> str:
+    from ledger.audit import parse_head
+
+    return parse_head(text)
+
+
 @app.command("verify")
 def verify(
     ctx: typer.Context,
     expect_head: Annotated[str | None, typer.Option(
-        "--expect-head", metavar="HASH",
-        help="Also fail unless the ledger still ends at this head hash.")] = None,
+        "--expect-head", metavar="HASH", parser=_head,
+        help="Also fail unless the ledger still ends at this head hash (the whole hash or "
+        "its first 8 or more hex digits).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help='{"ok", "events", "problems"}.')]
         = False,
 ) -> None:
@@ -206,7 +214,7 @@ def verify(
     Every problem is reported with its position (an edited, inserted, deleted or reordered
     event); any problem exits 1. Prints the head hash to note for a later --expect-head.
 
-    Example: finledger audit verify --expect-head 60fd6d94...
+    Example: finledger audit verify --expect-head 94193c3e
     """
     from events import LedgerEvent
     from ledger import audit
@@ -237,13 +245,13 @@ def verify(
         console = out()
         for p in result.problems:
             console.print(f"position {p.position}: {p.problem}", markup=False)
-        verdict = "OK" if result.ok else f"FAILED ({len(result.problems)} problem(s))"
-        console.print(f"{verdict}: {result.events} events; head {result.head_position} "
-                      f"{result.head_hash}", markup=False)
+        verdict = "OK" if result.ok else f"FAILED ({plural(len(result.problems), 'problem')})"
+        console.print(f"{verdict}: {plural(result.events, 'event')}; head "
+                      f"{result.head_position} {result.head_hash}", markup=False)
     if not result.ok:
         first = result.problems[0]
-        raise AuditFailure(f"audit failed: {len(result.problems)} problem(s), the first at "
-                           f"position {first.position}: {first.problem}")
+        raise AuditFailure(f"audit failed: {plural(len(result.problems), 'problem')}, the "
+                           f"first at position {first.position}: {first.problem}")
 
 
 def _moved(now: Decimal | int, was: Decimal | int | None) -> str:

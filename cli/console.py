@@ -34,6 +34,13 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def warn_line(message: str) -> None:
+    """A warning on stderr: the command still did what it was asked."""
+    line = " ".join(message.split())
+    sys.stderr.write(f"Warning: {line}\n")
+    sys.stderr.flush()
+
+
 def fail_line(message: str) -> None:
     """The one line a refused command prints on stderr."""
     line = " ".join(message.split())

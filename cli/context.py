@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import typer
@@ -19,6 +20,11 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a command nee
 class Settings:
     db: str
     actor: str | None
+
+
+def today() -> date:
+    """The day reports and warnings judge "today" by (UTC, like the recorded times)."""
+    return datetime.now(UTC).date()
 
 
 def settings(ctx: typer.Context) -> Settings:

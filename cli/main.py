@@ -19,7 +19,7 @@ from cli import audit, record, report, transfer
 from cli.console import fail_line, out, print_json
 from cli.context import Settings, ledger
 from cli.params import parse_date
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, MalformedOption
 
 app = typer.Typer(
     rich_markup_mode=None,  # plain click help: no markdown parser at start-up
@@ -136,6 +136,12 @@ def _usage_line(exc: TyperException) -> str:
     format_message = getattr(exc, "format_message", None)
     message = format_message() if callable(format_message) else str(exc)
     message = message.replace("Value error, ", "")
+    cause = exc.__context__
+    hint = getattr(getattr(exc, "param", None), "opts", None) or []
+    if isinstance(cause, ValueError) and str(cause) and hint:
+        # A value parser's own words (what was wrong, what would be right); click keeps
+        # only the value.
+        message = f"Invalid value for '{hint[0]}': {cause}"
     ctx = getattr(exc, "ctx", None)
     if ctx is not None:
         return f"{message} (see `{ctx.command_path} --help`)"
@@ -153,6 +159,9 @@ def run(argv: list[str] | None = None) -> None:
     command = _command()
     try:
         rc = command.main(args=argv, prog_name="finledger", standalone_mode=False)
+    except MalformedOption as exc:
+        fail_line(str(exc))
+        sys.exit(2)
     except LedgerError as exc:
         fail_line(str(exc))
         sys.exit(1)

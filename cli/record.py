@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.console import out, print_json
-from cli.context import after_write, ledger
+from cli.console import out, print_json, warn_line
+from cli.context import after_write, ledger, today
 from cli.params import parse_date, parse_decimal, parse_investor, parse_rate, parse_shares
 
 if TYPE_CHECKING:  # the ledger loads when a command runs, not for --help
@@ -91,6 +91,20 @@ def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
         event = book.record(command)
         after_write(book)
         show(event, as_json)
+    warn_if_future(event)
+
+
+def warn_if_future(event: LedgerEvent) -> None:
+    """A date after today is recorded (a financing may be entered ahead), but it is usually
+    a typo, and it moves every report's date: say so on stderr."""
+    now = today()
+    if event.effective_date > now:
+        warn_line(
+            f"the effective date {event.effective_date} is after today ({now}); the event is "
+            f"recorded, and reports without --as-of now judge accrual and expiry as of "
+            f"{event.effective_date}. If it is a typo, `finledger record reversal "
+            f"{event.originator_version} --reason ...` and record it again"
+        )
 
 
 @app.command("series")

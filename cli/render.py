@@ -16,7 +16,7 @@ def _summary(entry: dict[str, Any]) -> str:
     data = entry["data"]
     kind = entry["type"]
     if kind == "SeriesDesignated":
-        return (f"{data['series']}: stated {data['stated_value']}, converts at "
+        return (f"{data['series']}: stated {money(Decimal(data['stated_value']))}, converts at "
                 f"{data['conversion_price']}, {data['dividend_rate']}%, "
                 f"{data['authorized']:,} authorized")
     if kind == "SeriesAuthorizationIncreased":
@@ -77,7 +77,15 @@ def shares(value: int) -> str:
     return f"{value:,}"
 
 
+CENTS = Decimal("0.01")
+
+
 def money(value: Decimal) -> str:
+    """An amount with thousands separators and at least cents, however it was typed
+    (`10000` and `10000.00` both print `10,000.00`); more places are kept as given."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        value = value.quantize(CENTS)
     return f"{value:,}"
 
 

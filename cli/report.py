@@ -7,7 +7,7 @@ does not grow with history; `--as-of` and `--as-recorded` replay the event strea
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.console import out, print_json
-from cli.context import ledger, plain_path
+from cli.context import ledger, plain_path, today
 from cli.params import parse_date, parse_decimal, parse_shares
 from ledger.errors import NotFound
 
@@ -47,8 +47,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 def judge_date(latest: date | None) -> date:
     """Without --as-of: today or the latest effective date, whichever is later."""
-    today = datetime.now(UTC).date()
-    return today if latest is None or latest < today else latest
+    now = today()
+    return now if latest is None or latest < now else latest
 
 
 def books_for(

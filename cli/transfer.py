@@ -12,6 +12,7 @@ import typer
 
 from cli.console import err, out
 from cli.context import after_write, ledger
+from cli.words import plural
 from ledger.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def export(
                 fh.writelines(lines)
         except OSError as exc:
             raise InvalidInput(f"cannot write {str(output)!r}: {exc.strerror}") from None
-    err().print(f"Exported {counted()} events to {output}", markup=False)
+    err().print(f"Exported {plural(counted(), 'event')} to {output}", markup=False)
 
 
 def _export_lines(book: Ledger) -> tuple[Iterator[str], Callable[[], int]]:
@@ -128,9 +129,11 @@ def import_(
             raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
         if imported.count:
             after_write(book)
-    if imported.count:
-        out().print(f"Imported {imported.count} events at positions {imported.first} to "
-                    f"{imported.last}", markup=False)
+    if imported.count == 1:
+        out().print(f"Imported 1 event at position {imported.first}", markup=False)
+    elif imported.count:
+        out().print(f"Imported {plural(imported.count, 'event')} at positions "
+                    f"{imported.first} to {imported.last}", markup=False)
     else:
         out().print("Imported 0 events (the file holds none)", markup=False)
 

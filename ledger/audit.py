@@ -33,7 +33,7 @@ from events import (
 from events.codec import field_names
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
-from ledger.errors import InvariantViolation
+from ledger.errors import InvariantViolation, MalformedOption
 from ledger.state import LedgerState, timeline
 from ledger.stream import KeyMismatch, Keys, stored_batches
 
@@ -121,6 +121,7 @@ class ChainCheck:
         self._pending: list[tuple[int, LedgerEvent]] = []  # (index in problems, event)
         self._wanted = expect_head.strip().lower() if expect_head is not None else None
         self.wanted_at: int | None = None  # first position whose hash is the expected head
+        self._wanted_also: int | None = None  # a second one (a prefix that is ambiguous)
 
     def feed(self, version: int, decoded: Checked) -> None:
         problems = self.problems
@@ -145,8 +146,11 @@ class ChainCheck:
         stored_hash = getattr(decoded, "hash", None)
         stored_prev = getattr(decoded, "prev_hash", None)
         self.last_hash = stored_hash
-        if self._wanted is not None and self.wanted_at is None and stored_hash == self._wanted:
-            self.wanted_at = version
+        if self._wanted is not None and head_matches(self._wanted, stored_hash):
+            if self.wanted_at is None:
+                self.wanted_at = version
+            elif self._wanted_also is None:
+                self._wanted_also = version
         if not isinstance(stored_hash, str) or not isinstance(stored_prev, str):
             problems.append(Problem(version, "has no hash: inserted or edited"))
             self._prev = None
@@ -190,9 +194,11 @@ class ChainCheck:
         """`check_expected_head`, from what was seen while feeding."""
         wanted = self._wanted or ""
         last_hash = self.last_hash if self.last_is_event else None
-        if not self.count and wanted == GENESIS_HASH:
+        if not self.count and head_matches(wanted, GENESIS_HASH):
             return []
-        if wanted == last_hash:
+        if self.wanted_at is not None and self._wanted_also is not None:
+            raise _ambiguous(wanted, self.wanted_at, self._wanted_also)
+        if head_matches(wanted, last_hash):
             return []
         if self.wanted_at is not None:
             version = self.wanted_at
@@ -259,18 +265,49 @@ def _head_problems(
     return []
 
 
+MIN_HEAD_PREFIX = 8  # hex digits: a shorter prefix is too likely to match by chance
+
+
+def parse_head(text: str) -> str:
+    """An expected head as an auditor notes it: the whole hash or a prefix of at least
+    MIN_HEAD_PREFIX hex digits (ValueError otherwise: a malformed option)."""
+    wanted = text.strip().lower().rstrip(".").rstrip("\u2026")
+    if not wanted or any(ch not in "0123456789abcdef" for ch in wanted):
+        raise ValueError(f"{text!r} is not a head hash; give the hex digits `audit verify` "
+                         "printed (the whole hash or its first 8 or more)")
+    if len(wanted) < MIN_HEAD_PREFIX:
+        raise ValueError(f"{text!r} is too short to name a head; give at least "
+                         f"{MIN_HEAD_PREFIX} hex digits of it")
+    if len(wanted) > len(GENESIS_HASH):
+        raise ValueError(f"{text!r} is longer than a head hash ({len(GENESIS_HASH)} hex digits)")
+    return wanted
+
+
+def head_matches(wanted: str, stored: object) -> bool:
+    """A stored hash is the expected head when the expected one is it or a prefix of it."""
+    return bool(wanted) and isinstance(stored, str) and stored.startswith(wanted)
+
+
+def _ambiguous(wanted: str, first: int, second: int) -> MalformedOption:
+    return MalformedOption(f"--expect-head {wanted} is the start of the hashes at positions "
+                           f"{first} and {second}; give more of its digits")
+
+
 def check_expected_head(rows: Sequence[Row], expected: str) -> list[Problem]:
     """The ledger must still end exactly where an auditor saw it end."""
     wanted = expected.strip().lower()
     hashes = [(v, getattr(e, "hash", None)) for v, e in rows if isinstance(e, LedgerEvent)]
     last_version = rows[-1][0] if rows else 0
     last_hash = hashes[-1][1] if hashes and hashes[-1][0] == last_version else None
-    if not rows and wanted == GENESIS_HASH:
+    if not rows and head_matches(wanted, GENESIS_HASH):
         return []
-    if wanted == last_hash:
+    matching = [v for v, h in hashes if head_matches(wanted, h)]
+    if len(matching) > 1:
+        raise _ambiguous(wanted, matching[0], matching[1])
+    if head_matches(wanted, last_hash):
         return []
     for version, h in hashes:
-        if h == wanted:
+        if head_matches(wanted, h):
             return [Problem(version + 1, f"the expected head is position {version}, but "
                                          f"{last_version - version} event(s) were recorded "
                                          "after it")]

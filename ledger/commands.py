@@ -60,8 +60,9 @@ _BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x206
 # Bounds that keep every product and quotient exact at calc.PRECISION digits.
 
 
-def clean_text(value: str, what: str, *, allow_empty: bool = False) -> str:
-    """Trim a free-text value; refuse control and invisible-only text."""
+def clean_text(value: str, what: str, *, allow_empty: bool = False, noun: str = "name") -> str:
+    """Trim a free-text value; refuse control and invisible-only text (`noun` is what the
+    refusal asks for: a name, a reason)."""
     text = value.strip()
     if text and text.isascii() and text.isprintable():
         # Plain printable ASCII holds no control, invisible or bidi character and, stripped
@@ -85,7 +86,7 @@ def clean_text(value: str, what: str, *, allow_empty: bool = False) -> str:
         )
     visible = any(unicodedata.category(ch)[0] not in "ZC" for ch in text)
     if not visible and not (allow_empty and not text):
-        raise InvalidInput(f"{what} is empty; give a name with at least one visible character")
+        raise InvalidInput(f"{what} is empty; give a {noun} with at least one visible character")
     if len(text) > MAX_NAME:
         raise InvalidInput(f"{what} is {len(text)} characters long; keep it to {MAX_NAME}")
     return text
@@ -323,7 +324,10 @@ class ExerciseWarrants(Command):
             proceeds = Decimal("0.00")
         else:
             if self.market_price is not None:
-                positive_money(self.market_price, "--market-price")
+                raise InvalidInput(
+                    "--market-price is only for a cashless exercise (add --cashless); a cash "
+                    "exercise pays the exercise price, so leave --market-price out"
+                )
             common = self.shares
             proceeds = cents(mul(self.shares, strike))
         return WarrantsExercised, {
@@ -351,6 +355,11 @@ class DeclareDividend(Command):
             if self.price is None:
                 raise InvalidInput("a stock dividend needs --price, the price per common share")
             positive_money(self.price, "--price")
+        elif self.price is not None:
+            raise InvalidInput(
+                "--price is the price per common share of a stock dividend; a cash dividend "
+                "takes none, so leave --price out (or use --form stock)"
+            )
         payments = []
         for holder in series.holdings():
             amount = cents(series.accrued(series.holder_lots(holder), self.through))

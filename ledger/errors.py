@@ -11,6 +11,11 @@ class InvalidInput(LedgerError):
     """A value given to a command is malformed or out of range."""
 
 
+class MalformedOption(InvalidInput):
+    """A command-line value that is wrong in itself (the CLI exits 2, as for any malformed
+    command line), found only once the ledger is read (an ambiguous hash prefix)."""
+
+
 class NotFound(LedgerError):
     """A series, reference or position that the ledger does not hold."""
 

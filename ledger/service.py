@@ -28,7 +28,7 @@ from events import (
     LedgerEvent,
 )
 from ledger.chain import GENESIS_HASH, event_hash
-from ledger.commands import Command, clean_name
+from ledger.commands import Command, clean_name, clean_text
 from ledger.errors import (
     ConcurrencyConflict,
     InvariantViolation,
@@ -250,7 +250,7 @@ class Ledger:
 
     def reverse(self, position: int, reason: str) -> LedgerEvent:
         """Append a reversal of the event at `position`, if the history without it holds."""
-        reason = clean_name(reason, "--reason")
+        reason = clean_text(reason, "--reason", noun="reason")
         return self._append(lambda: self._decide_reversal(position, reason, self.events()))
 
     def _append(self, decide: Callable[[], tuple[LedgerEvent, HeadState]]) -> LedgerEvent:

@@ -462,9 +462,10 @@ class LedgerState:
         if series.changed_at > event.originator_version:
             raise self._violation(
                 f"the dividend on {series.name!r} declared {event.effective_date} was computed "
-                f"without the event recorded at position {series.changed_at}, which is dated "
-                "on or before it and changes what accrues; date that entry after "
-                f"{event.effective_date}, or reverse the dividend and declare it again",
+                "without the entry dated on or before it and recorded after it, which changes "
+                "what accrues (a closing, conversion or dividend of the series); date that "
+                f"entry on or after {event.effective_date}, or reverse the dividend and declare "
+                "it again",
                 event,
             )
         series.throughs.append(event.through)
@@ -484,9 +485,9 @@ class LedgerState:
         if series.dividend_at > event.originator_version:
             raise self._violation(
                 f"the conversion on {event.effective_date} computed its accrued dividends "
-                f"without the dividend recorded at position {series.dividend_at}, which is "
-                f"dated on or before it; date that dividend after {event.effective_date}, or "
-                "reverse the conversion and record it again",
+                f"without the dividend of {series.name!r} dated on or before it and recorded "
+                f"after it; date that dividend on or after {event.effective_date}, or reverse "
+                "the conversion and record it again",
                 event,
             )
         for part in event.lots:

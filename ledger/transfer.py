@@ -524,10 +524,43 @@ def _same_outcome(fields: _Fields, event: LedgerEvent,
     for name, raw in fields.entry.data.items():
         if fields.typed_value(name) != getattr(event, name):
             computed = (event_data(event) if data is None else data)[name]
+            where, said, computes = _first_difference(name, raw, computed)
             raise InvariantViolation(
-                f"the file says {name} = {json.dumps(raw)}, but recording it computes "
-                f"{json.dumps(computed)}; an import never changes history", None,
+                f"the file says {where} = {json.dumps(said)}, but recording it computes "
+                f"{json.dumps(computes)}; an import never changes history", None,
             )
+
+
+def _first_difference(path: str, said: Any, computed: Any) -> tuple[str, Any, Any]:
+    """The innermost field where a line's stated value (JSON) departs from the computed one,
+    e.g. `payments[1].amount`, so a refusal names one figure rather than a whole array."""
+    if isinstance(said, list) and isinstance(computed, list) and len(said) == len(computed):
+        for index, (a, b) in enumerate(zip(said, computed, strict=True)):
+            if not _same_json(a, b):
+                return _first_difference(f"{path}[{index}]", a, b)
+    if isinstance(said, dict) and isinstance(computed, dict) and said.keys() == computed.keys():
+        for key in said:
+            if not _same_json(said[key], computed[key]):
+                return _first_difference(f"{path}.{key}", said[key], computed[key])
+    return path, said, computed
+
+
+def _same_json(said: Any, computed: Any) -> bool:
+    """Equal, or the same decimal written two ways ("10000" and "10000.00")."""
+    if said == computed:
+        return True
+    if isinstance(said, str) and isinstance(computed, str):
+        try:
+            return Decimal(said) == Decimal(computed)
+        except ArithmeticError:
+            return False
+    if isinstance(said, list) and isinstance(computed, list):
+        return len(said) == len(computed) and all(
+            _same_json(a, b) for a, b in zip(said, computed, strict=True))
+    if isinstance(said, dict) and isinstance(computed, dict):
+        return said.keys() == computed.keys() and all(
+            _same_json(said[k], computed[k]) for k in said)
+    return False
 
 
 def check_lines(
