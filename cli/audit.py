@@ -265,6 +265,7 @@ def _replay_table(steps: Iterable[audit.Step]) -> Table:
     from rich.table import Table
 
     from cli.render import _summary
+    from cli.tables import optional
     from events.codec import log_entry
 
     table = Table(title="Replay (effective-date order; running totals after each event)",
@@ -273,6 +274,7 @@ def _replay_table(steps: Iterable[audit.Step]) -> Table:
                           ("What", "left"), ("Capital gross", "right"),
                           ("Preferred", "right"), ("Warrants", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    optional(table, "What")
     before: audit.Step | None = None
     for step in steps:
         table.add_row(
@@ -327,7 +329,9 @@ def replay(
         if as_json:
             write_json_array(s.as_json() for s in steps)
             return
-        out().print(_replay_table(steps))
+        from cli.tables import emit
+
+        emit(out(), _replay_table(steps))
 
 
 def write_json_array(items: Iterable[Any]) -> None:

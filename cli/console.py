@@ -1,12 +1,14 @@
 """The two consoles: reports to stdout, errors and progress to stderr.
 
-rich honours NO_COLOR and drops colour in pipes by itself; outside a terminal the width is
-fixed so that piped reports do not wrap at 80 columns.
+In a terminal the width is the terminal's; in a pipe it is COLUMNS when set, else fixed, so
+that piped reports do not wrap at 80 columns. A pipe gets no escape codes, and NO_COLOR (set
+and not empty, as no-color.org says) means none at all: no colour, no bold, no dim.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -15,10 +17,18 @@ from rich.console import Console
 PIPE_WIDTH = 160
 
 
+def pipe_width() -> int:
+    """COLUMNS when it is a usable width, else PIPE_WIDTH."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and 0 < int(columns) <= 10_000 else PIPE_WIDTH
+
+
 def _console(*, stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else PIPE_WIDTH
-    return Console(file=stream, stderr=stderr, width=width, highlight=False, soft_wrap=False)
+    width = None if stream.isatty() else pipe_width()
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(file=stream, stderr=stderr, width=width, highlight=False, soft_wrap=False,
+                   **({"color_system": None} if plain else {}))
 
 
 def out() -> Console:

@@ -19,6 +19,7 @@ from cli.console import out
 from cli.context import ledger
 from cli.record import reference_of
 from cli.render import capital_tables, summary_table, warrants_tables
+from cli.tables import emit
 from ledger.commands import (
     Command,
     DesignateSeries,
@@ -100,7 +101,8 @@ def record_financing(book: Ledger) -> None:
     try:
         book.record(closing("D-2", SECOND, 39))
     except InvariantViolation as refusal:
-        console.print(Text(f"Refused, as it must be: {refusal}", style="yellow"))
+        console.print(Text(f"Refused, as it must be: {refusal}", style="yellow"),
+                      soft_wrap=True)
     else:  # pragma: no cover - the ledger's own rules make this unreachable
         raise AssertionError("the second closing went through without more authorized shares")
     record(IncreaseAuthorization(effective_date=SECOND, series=SERIES, shares=156))
@@ -136,8 +138,6 @@ def demo(ctx: typer.Context) -> None:
             console.print(f"  - {assumption}", markup=False)
         books = replay(book.events(), AS_OF)
     console.print()
-    console.print(capital_tables(reports.capital(books, AS_OF, by="month")))
-    console.print()
-    console.print(warrants_tables(reports.warrants(books, AS_OF)))
-    console.print()
-    console.print(summary_table(reports.summary(books, AS_OF)))
+    emit(console, capital_tables(reports.capital(books, AS_OF, by="month")), Text(""),
+         warrants_tables(reports.warrants(books, AS_OF)), Text(""),
+         summary_table(reports.summary(books, AS_OF)))

@@ -117,8 +117,9 @@ def log(
         print_json(entries)
         return
     from cli.render import log_table
+    from cli.tables import emit
 
-    out().print(log_table(entries))
+    emit(out(), log_table(entries))
 
 
 @app.command("keygen")

@@ -11,6 +11,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from cli.tables import optional
+
 
 def _summary(entry: dict[str, Any]) -> str:
     data = entry["data"]
@@ -52,6 +54,7 @@ def log_table(entries: list[dict[str, Any]]) -> Table:
     table.add_column("What")
     table.add_column("Recorded (UTC)")
     table.add_column("By")
+    optional(table, "Recorded (UTC)", "By")
     for entry in entries:
         reversed_by = entry.get("reversed_by")
         what = Text(_summary(entry))
@@ -165,6 +168,7 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     if labels:
         table.add_column("Label")
     table.add_column("Holder")
+    optional(table, "Label", "Holder")
     table.add_column("Issued\non", no_wrap=True)
     table.add_column("Expires", no_wrap=True)
     _figures(table, "Exercise\nprice $", "Issued", "Exercised", "Expired", "Outstanding",

@@ -106,7 +106,9 @@ def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]]
 
         print_json(reports.to_json(report))
     else:
-        out().print(table(report))
+        from cli.tables import emit
+
+        emit(out(), table(report))
 
 
 @app.command("preferred")
