@@ -242,12 +242,13 @@ def verify(
         print_json({"ok": result.ok, "events": result.events, "problems": listed,
                     "head_position": result.head_position, "head_hash": result.head_hash})
     else:
-        console = out()
+        console = out()  # (soft wrap: a hash is never broken across lines)
         for p in result.problems:
-            console.print(f"position {p.position}: {p.problem}", markup=False)
+            console.print(f"position {p.position}: {p.problem}", markup=False, soft_wrap=True)
         verdict = "OK" if result.ok else f"FAILED ({plural(len(result.problems), 'problem')})"
         console.print(f"{verdict}: {plural(result.events, 'event')}; head "
-                      f"{result.head_position} {result.head_hash}", markup=False)
+                      f"{result.head_position} {result.head_hash}", markup=False,
+                      soft_wrap=True)
     if not result.ok:
         first = result.problems[0]
         raise AuditFailure(f"audit failed: {plural(len(result.problems), 'problem')}, the "

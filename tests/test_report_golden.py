@@ -38,8 +38,8 @@ A                    60          5           55  55,000.00     2,772.60        2
   Y                  20          5           15  15,000.00       756.16         7,500
 
 Total                                        55  55,000.00     2,772.60        27,500
-A: stated value $1,000, converts at $2.00, 10% cumulative, 100 authorized, dividends
-declared through 2020-06-30
+A: stated value $1,000.00, converts at $2.00, 10% cumulative, 100 authorized,
+dividends declared through 2020-06-30
 """
 
 

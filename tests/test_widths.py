@@ -1,0 +1,226 @@
+"""No figure is ever cut: every report, at every width, shows each figure its --json prints
+whole; lines carry no trailing spaces; a pipe honours COLUMNS; NO_COLOR means no escape codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import invoke
+
+WIDTHS = (40, 60, 80, 120, 200)
+
+HISTORY = [
+    ["record", "series", "Series D", "--date", "2003-05-08", "--stated-value", "10000",
+     "--conversion-price", "2.35", "--dividend-rate", "8", "--authorized", "444",
+     "--par-value", "0.001"],
+    ["record", "closing", "Series D", "--date", "2003-05-08", "--ref", "D-1",
+     "--investor", "SCO Capital Partners=150", "--investor", "SDS Merchant Fund=100",
+     "--investor", "Xmark Funds=100", "--investor", "ProMed Partners, L.P.=94"],
+    ["record", "warrants", "--holder", "SCO Capital Partners", "--shares", "944681",
+     "--exercise-price", "3.00", "--date", "2003-05-08", "--closing", "D-1",
+     "--label", "Series D-1", "--ref", "W-D1-300", "--expires", "2008-05-08"],
+    ["record", "warrants", "--holder", "Series D investors", "--shares", "331914",
+     "--exercise-price", "3.50", "--date", "2003-05-14", "--label", "Series D-2",
+     "--ref", "W-D2-350"],
+    ["record", "authorization", "Series D", "--shares", "156", "--date", "2003-05-14"],
+    ["record", "closing", "Series D", "--date", "2003-05-14", "--ref", "D-2", "--fees", "1250.50",
+     "--investor", "SCO Capital Partners=156"],
+    ["record", "exercise", "W-D1-300", "--shares", "10000", "--date", "2004-01-15"],
+    ["record", "exercise", "W-D1-300", "--shares", "10000", "--date", "2004-02-02",
+     "--cashless", "--market-price", "4.10"],
+    ["record", "dividend", "Series D", "--through", "2003-06-30", "--date", "2003-07-01",
+     "--form", "stock", "--price", "3.10"],
+    ["record", "conversion", "Series D", "--holder", "SCO Capital Partners", "--shares", "20",
+     "--date", "2003-09-02"],
+    ["record", "common-outstanding", "3108100", "--date", "2003-05-09"],
+]
+
+REPORTS = {
+    "preferred": ["report", "preferred", "--as-of", "2004-06-30"],
+    "warrants": ["report", "warrants", "--as-of", "2004-06-30"],
+    "warrants-market": ["report", "warrants", "--as-of", "2004-06-30", "--market-price", "4.10"],
+    "capital": ["report", "capital", "--as-of", "2004-06-30", "--by", "quarter"],
+    "summary": ["report", "summary", "--as-of", "2004-06-30"],
+    "summary-current": ["report", "summary"],
+    "audit-replay": ["audit", "replay"],
+    "audit-verify": ["audit", "verify"],
+}
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> str:
+    target = str(tmp_path_factory.mktemp("widths") / "l.db")
+    for command in HISTORY:
+        r = invoke("--db", target, *command)
+        assert r.code == 0, (command, r.err)
+    return target
+
+
+def run(target: str, args: list[str], width: int, **env: str) -> str:
+    r = invoke("--db", target, *args, env={"COLUMNS": str(width), **env})
+    assert r.code == 0, r.err
+    return r.out
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def figures(value: Any) -> Iterator[list[str]]:
+    """Each figure in a JSON document, as the ways a table may write it."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from figures(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from figures(item)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        yield [f"{value:,}"]
+    elif isinstance(value, str) and (_DATE.match(value) or _HASH.match(value)):
+        yield [value]
+    elif isinstance(value, str) and _DECIMAL.match(value):
+        number = Decimal(value)
+        yield sorted({f"{number:,}", f"{number.quantize(Decimal('0.01')):,}"}
+                     if number.as_tuple().exponent > -2 else {f"{number:,}"})  # type: ignore[operator]
+
+
+def whole(text: str, figure: str) -> bool:
+    """The figure, not a piece of a longer one (`4,440` is not in `4,440,000.00`)."""
+    return re.search(rf"(?<![\d.])(?<!\d,){re.escape(figure)}(?!,?\d)(?!\.\d)", text) \
+        is not None
+
+
+# What a --json carries that its table does not show at any width, by design (and checked to
+# be absent from the widest table too, so this list cannot hide a cut figure):
+NOT_IN_TABLE = {
+    "capital": {"position"},  # the event's position: `log` shows it
+    "summary": {"issued", "exercised", "expired"},  # of the warrants: `report warrants`
+}
+NOT_IN_TABLE["summary-current"] = NOT_IN_TABLE["summary"]
+
+
+def shown(name: str, data: Any) -> Any:
+    """The JSON without the keys its table does not show."""
+    leave_out = NOT_IN_TABLE.get(name, set())
+    if isinstance(data, dict):
+        return {k: shown(name, v) for k, v in data.items() if k not in leave_out}
+    if isinstance(data, list):
+        return [shown(name, v) for v in data]
+    return data
+
+
+@pytest.mark.parametrize("name", REPORTS)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_figure_of_the_json_is_shown_whole_at_every_width(
+    ledger: str, name: str, width: int
+) -> None:
+    args = REPORTS[name]
+    data = shown(name, json.loads(run(ledger, [*args, "--json"], 200)))
+    text = run(ledger, args, width)
+    missing = [forms for forms in figures(data) if not any(whole(text, f) for f in forms)]
+    assert not missing, f"{name} at {width}: {missing[:5]} not whole in\n{text}"
+    lines = text.splitlines()
+    assert all(line == line.rstrip() for line in lines), "trailing spaces"
+    too_wide = [line for line in lines if len(line) > width and not re.search("[0-9a-f]{64}", line)]
+    assert not too_wide, f"{name} at {width}: lines wider than the width: {too_wide[:3]}"
+
+
+def test_what_the_tables_leave_out_is_not_shown_at_full_width_either(ledger: str) -> None:
+    for name, keys in NOT_IN_TABLE.items():
+        data = json.loads(run(ledger, [*REPORTS[name], "--json"], 200))
+        text = run(ledger, REPORTS[name], 1000)
+        left_out = [forms for key in keys for forms in figures(_values(data, key))]
+        assert left_out and any(not any(whole(text, f) for f in forms) for forms in left_out)
+
+
+def _values(data: Any, key: str) -> list[Any]:
+    if isinstance(data, dict):
+        return [v for k, v in data.items() if k == key] + [
+            x for v in data.values() for x in _values(v, key)]
+    if isinstance(data, list):
+        return [x for v in data for x in _values(v, key)]
+    return []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_log_shows_at_every_width_every_figure_it_shows_at_full_width(
+    ledger: str, width: int
+) -> None:
+    """The log's table summarizes each event (its --json holds every stored field): what the
+    widest layout shows, and each position and date, every layout shows whole."""
+    full = run(ledger, ["log"], 1000)
+    text = run(ledger, ["log"], width)
+    entries = json.loads(run(ledger, ["log", "--json"], 200))
+    for entry in entries:  # the recording time is in an optional column (a note says so)
+        full = full.replace(entry["recorded_at"][:19].replace("T", " "), "")
+    numbers = set(re.findall(r"\d{4}-\d{2}-\d{2}|(?<![\d,.])\d[\d,]*(?:\.\d+)?", full))
+    numbers |= {str(e["position"]) for e in entries} | {e["effective_date"] for e in entries}
+    missing = sorted(n for n in numbers if not whole(text, n))
+    assert not missing, f"log at {width}: {missing[:5]} not whole in\n{text}"
+    assert all(line == line.rstrip() for line in text.splitlines())
+    assert all(len(line) <= width for line in text.splitlines())
+
+
+def test_a_narrow_warrant_table_names_what_it_leaves_out_or_goes_one_record_per_row(
+    ledger: str
+) -> None:
+    at_200 = run(ledger, REPORTS["warrants"], 200)
+    assert "Holder" in at_200 and "not shown" not in at_200
+    at_40 = run(ledger, REPORTS["warrants"], 40)
+    # One record per row: each warrant's label and holder are still there, beside their names.
+    assert re.search(r"^  Holder +SCO Capital Partners$", at_40, re.M)
+    assert re.search(r"^  Outstanding +924,681$", at_40, re.M)
+
+
+def test_a_pipe_is_as_wide_as_columns_says(ledger: str) -> None:
+    for width in (50, 90):
+        text = run(ledger, REPORTS["capital"], width)
+        assert max(len(line) for line in text.splitlines()) <= width
+    wide = invoke("--db", ledger, *REPORTS["capital"])  # no COLUMNS: the fixed pipe width
+    assert max(len(line) for line in wide.out.splitlines()) > 90
+
+
+@pytest.mark.parametrize("name", ["preferred", "warrants", "capital", "summary"])
+def test_no_color_means_no_escape_codes_at_all(ledger: str, name: str) -> None:
+    styled = run(ledger, REPORTS[name], 120, FORCE_COLOR="1")
+    assert "\x1b[" in styled  # a terminal gets bold totals and coloured headers
+    plain = run(ledger, REPORTS[name], 120, FORCE_COLOR="1", NO_COLOR="1")
+    assert "\x1b" not in plain
+    assert plain == run(ledger, REPORTS[name], 120)
+
+
+def test_emit_fits_any_table_a_report_builds() -> None:
+    """The layout is a function of any rich table (new reports get it by going through
+    `cli.tables.emit`): a wide one with long words comes out whole at 30 columns."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from cli.tables import emit, optional
+
+    table = Table(title="A new report")
+    table.add_column("Name")
+    table.add_column("Note")
+    for header in ("Alpha $", "Beta", "Gamma shares"):
+        table.add_column(header, justify="right", no_wrap=True)
+    optional(table, "Note")
+    table.add_row("A long holder name, L.P.", "free text " * 5, "1,234,567.89", "12", "987,654")
+    for width in (30, 50, 80):
+        buffer = io.StringIO()
+        emit(Console(file=buffer, width=width, color_system=None), table)
+        text = buffer.getvalue()
+        for figure in ("1,234,567.89", "12", "987,654"):
+            assert whole(text, figure), (width, text)
+        assert all(len(line) <= width and line == line.rstrip() for line in text.splitlines())
