@@ -116,7 +116,9 @@ def _fit(table: Table) -> Table:
 
 
 def _as_of(report: dict[str, Any]) -> str:
-    return f"as of {report['as_of'].isoformat()}"
+    """`as of D`, and what the command says more about that (`basis`, set by the CLI: "as
+    recorded at position P", or that D is the latest effective date rather than today)."""
+    return f"as of {report['as_of'].isoformat()}{report.get('basis') or ''}"
 
 
 def preferred_table(report: dict[str, Any]) -> Table:

@@ -100,7 +100,18 @@ def _no_position(position: int, count: int) -> NotFound:
                     "(see `finledger log`)")
 
 
-def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any]) -> None:
+def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -> str:
+    """What the title adds to "as of D": the recorded position a report stands at, and
+    whether D is the latest effective date rather than today (a future-dated event)."""
+    on = report.get("as_of")
+    said = f", as recorded at position {as_recorded}" if as_recorded is not None else ""
+    if as_of is None and isinstance(on, date) and on > today():
+        said += f" (the latest effective date; today is {today().isoformat()})"
+    return said
+
+
+def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any], *,
+         as_of: date | None = None, as_recorded: int | None = None) -> None:
     if as_json:
         from projections import reports
 
@@ -108,7 +119,7 @@ def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]]
     else:
         from cli.tables import emit
 
-        emit(out(), table(report))
+        emit(out(), table({**report, "basis": basis(report, as_of, as_recorded)}))
 
 
 @app.command("preferred")
@@ -125,7 +136,8 @@ def preferred(
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.preferred(books, on), as_json, preferred_table)
+    show(reports.preferred(books, on), as_json, preferred_table, as_of=as_of,
+         as_recorded=as_recorded)
 
 
 def _market_price(value: Decimal | None) -> Decimal | None:
@@ -157,7 +169,8 @@ def warrants(
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.warrants(books, on, price), as_json, warrants_tables)
+    show(reports.warrants(books, on, price), as_json, warrants_tables, as_of=as_of,
+         as_recorded=as_recorded)
 
 
 @app.command("capital")
@@ -184,7 +197,8 @@ def capital(
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.capital(books, on, since, by.value), as_json, capital_tables)
+    show(reports.capital(books, on, since, by.value), as_json, capital_tables, as_of=as_of,
+         as_recorded=as_recorded)
 
 
 @app.command("summary")
@@ -212,7 +226,7 @@ def summary(
 
         books, on = books_for(ctx, as_of, as_recorded)
         report = reports.summary(books, on)
-    show(report, as_json, summary_table)
+    show(report, as_json, summary_table, as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("rebuild")

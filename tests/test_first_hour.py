@@ -196,3 +196,32 @@ def test_an_ambiguous_prefix_is_a_malformed_option() -> None:
     check.wanted_at, check._wanted_also = 1, 2  # two hashes start with the prefix
     with pytest.raises(MalformedOption, match="positions 1 and 2; give more of its digits"):
         check.expected_head_problems()
+
+
+# --- titles say what the report is -------------------------------------------------------------
+
+
+def test_as_recorded_reports_say_so_in_their_titles(fl: Any) -> None:
+    ok(fl, *SERIES)
+    ok(fl, *CLOSING)
+    ok(fl, *WARRANT)
+    for report, title in (("preferred", "Outstanding preferred"), ("warrants", "Warrant overhang"),
+                          ("capital", "Capital raised"), ("summary", "Summary")):
+        text = ok(fl, "report", report, "--as-recorded", "2", "--as-of", "2003-06-30").out
+        assert f"{title} as of 2003-06-30, as recorded at position 2" in text, text
+        plain = ok(fl, "report", report, "--as-of", "2003-06-30").out
+        assert "as recorded" not in plain
+        current = ok(fl, "report", report, "--as-recorded", "3").out
+        assert f"{title} as of {datetime.now(UTC).date()}, as recorded at position 3" in current
+
+
+def test_a_title_says_when_its_date_is_the_latest_effective_date_not_today(fl: Any) -> None:
+    ok(fl, *SERIES)
+    future = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    ok(fl, "record", "closing", "Series D", "--date", future, "--investor", "A=10")
+    today = datetime.now(UTC).date().isoformat()
+    for report in ("preferred", "warrants", "capital", "summary"):
+        text = ok(fl, "report", report).out
+        assert f"as of {future} (the latest effective date; today is {today})" in text, text
+        assert "latest effective date" not in ok(fl, "report", report, "--as-of", future).out
+        assert json.loads(ok(fl, "report", report, "--json").out)["as_of"] == future
