@@ -13,6 +13,8 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.core import TyperArgument
 from typer.exceptions import TyperException
 
 from cli import audit, record, report, transfer
@@ -29,6 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
 )
 app.add_typer(record.app, name="record")
 app.add_typer(audit.app, name="audit")
@@ -37,16 +40,39 @@ app.command("import")(transfer.import_)
 app.add_typer(report.app, name="report")
 
 
+def version_text() -> str:
+    """The installed distribution's version, or (run from a checkout) pyproject's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("finledger")
+    except metadata.PackageNotFoundError:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"finledger {version_text()}\n")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
     db: Annotated[str | None, typer.Option(
-        "--db", envvar="FINLEDGER_DB", show_envvar=True,
+        "--db", envvar="FINLEDGER_DB", show_envvar=True, metavar="TARGET",
         help="Ledger: a SQLite file path or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME.")]
         = None,
     actor: Annotated[str | None, typer.Option(
-        "--actor", envvar="FINLEDGER_ACTOR", help="Who is recording (default: the OS user).")]
-        = None,
+        "--actor", envvar="FINLEDGER_ACTOR", metavar="NAME",
+        help="Who is recording (default: the OS user).")] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print finledger's version and exit.")] = False,
 ) -> None:
     """finledger: record financings as events; report what is outstanding; prove it."""
     ctx.obj = Settings(db=db or "finledger.db", actor=actor)
@@ -86,7 +112,8 @@ def log(
         date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or before.")
     ] = None,
     event_type: Annotated[
-        str | None, typer.Option("--type", help="Only this event type, e.g. ClosingCompleted.")
+        str | None, typer.Option("--type", metavar="EVENT",
+                                  help="Only this event type, e.g. ClosingCompleted.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, oldest first.")] = False,
 ) -> None:
@@ -152,7 +179,28 @@ def _usage_line(exc: TyperException) -> str:
 @functools.cache
 def _command() -> Any:
     """typer builds the click command tree once per process."""
-    return typer.main.get_command(app)
+    command = typer.main.get_command(app)
+    _plain_metavars(command)
+    return command
+
+
+class _PlainArgument(TyperArgument):
+    """An argument shown in usage lines as users expect (`FILE`, `[FILE]`), not typer's
+    `{FILE}`."""
+
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+        var = self.metavar or (self.name or "").upper()
+        if usage and not self.required:
+            var = f"[{var}]"
+        return var + ("..." if self.nargs != 1 else "")
+
+
+def _plain_metavars(command: Any) -> None:
+    for param in getattr(command, "params", []):
+        if type(param) is TyperArgument:
+            param.__class__ = _PlainArgument
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -160,6 +208,9 @@ def run(argv: list[str] | None = None) -> None:
     command = _command()
     try:
         rc = command.main(args=argv, prog_name="finledger", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # a group without its command: its help, as click
+        exc.show()
+        sys.exit(exc.exit_code)
     except MalformedOption as exc:
         fail_line(str(exc))
         sys.exit(2)

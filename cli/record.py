@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli import complete
 from cli.console import out, print_json, warn_line
 from cli.context import after_write, ledger, today
 from cli.params import parse_date, parse_decimal, parse_investor, parse_rate, parse_shares
@@ -111,7 +112,7 @@ def warn_if_future(event: LedgerEvent) -> None:
 def series(
     ctx: typer.Context,
     *,
-    name: Annotated[str, typer.Argument(help="Series name, e.g. 'Series D'.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Series name, e.g. 'Series D'.")],
     effective: DateOpt,
     stated_value: Annotated[Decimal, money("Stated value per share.")],
     conversion_price: Annotated[Decimal, money("Conversion price per common share.")],
@@ -146,7 +147,8 @@ def series(
 def authorization(
     ctx: typer.Context,
     *,
-    series: Annotated[str, typer.Argument(help="Series name.")],
+    series: Annotated[str, typer.Argument(
+        metavar="SERIES", help="Series name.", autocompletion=complete.series_names)],
     shares: Annotated[int, shares_opt("Additional shares authorized.")],
     effective: DateOpt,
     as_json: JsonOpt = False,
@@ -172,13 +174,15 @@ def _investors(values: list[str]) -> tuple[tuple[str, int], ...]:
 def closing(
     ctx: typer.Context,
     *,
-    security: Annotated[str, typer.Argument(help="A series name, or `common`.")],
+    security: Annotated[str, typer.Argument(
+        metavar="SECURITY", help="A series name, or `common`.",
+        autocompletion=complete.securities)],
     effective: DateOpt,
     investor: Annotated[list[str], typer.Option(
         "--investor", metavar="NAME=SHARES", help='"NAME=SHARES"; repeat for each investor.')],
     price_per_share: Annotated[Decimal | None, money("Price per share (default: the series' stated value).")] = None,
     fees: Annotated[Decimal, money("Fees paid out of the proceeds.")] = Decimal("0"),
-    ref: Annotated[str | None, typer.Option(help="Reference (generated when not given).")] = None,
+    ref: Annotated[str | None, typer.Option(metavar="REF", help="Reference (generated when not given).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a closing: shares sold to investors for cash.
@@ -198,14 +202,17 @@ def closing(
 def warrants(
     ctx: typer.Context,
     *,
-    holder: Annotated[str, typer.Option(help="Warrant holder.")],
+    holder: Annotated[str, typer.Option(
+        metavar="NAME", help="Warrant holder.", autocompletion=complete.holders)],
     shares: Annotated[int, shares_opt("Common shares on the instrument.")],
     exercise_price: Annotated[Decimal, money("Exercise price.")],
     effective: DateOpt,
     expires: Annotated[date | None, date_opt("Last day it may be exercised.")] = None,
-    label: Annotated[str, typer.Option(help="Label, e.g. 'Series D-1'.")] = "",
-    closing: Annotated[str | None, typer.Option("--closing", help="Reference of the closing it came with.")] = None,
-    ref: Annotated[str | None, typer.Option(help="Reference (generated when not given).")] = None,
+    label: Annotated[str, typer.Option(metavar="TEXT", help="Label, e.g. 'Series D-1'.")] = "",
+    closing: Annotated[str | None, typer.Option(
+        "--closing", metavar="REF", help="Reference of the closing it came with.",
+        autocompletion=complete.closing_refs)] = None,
+    ref: Annotated[str | None, typer.Option(metavar="REF", help="Reference (generated when not given).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Issue a warrant to buy common shares.
@@ -225,7 +232,9 @@ def warrants(
 def exercise(
     ctx: typer.Context,
     *,
-    warrant_ref: Annotated[str, typer.Argument(help="The warrant's reference.")],
+    warrant_ref: Annotated[str, typer.Argument(
+        metavar="WARRANT_REF", help="The warrant's reference.",
+        autocompletion=complete.warrant_refs)],
     shares: Annotated[int, shares_opt("Warrant shares exercised.")],
     effective: DateOpt,
     cashless: Annotated[bool, typer.Option("--cashless", help="Net exercise, no cash paid.")] = False,
@@ -248,7 +257,8 @@ def exercise(
 def dividend(
     ctx: typer.Context,
     *,
-    series: Annotated[str, typer.Argument(help="Series name.")],
+    series: Annotated[str, typer.Argument(
+        metavar="SERIES", help="Series name.", autocompletion=complete.series_names)],
     through: Annotated[date, date_opt("Dividends accrued through this date.")],
     effective: DateOpt,
     form: Annotated[PaymentForm, typer.Option(help="cash or stock.")],
@@ -271,8 +281,10 @@ def dividend(
 def conversion(
     ctx: typer.Context,
     *,
-    series: Annotated[str, typer.Argument(help="Series name.")],
-    holder: Annotated[str, typer.Option(help="Converting holder.")],
+    series: Annotated[str, typer.Argument(
+        metavar="SERIES", help="Series name.", autocompletion=complete.series_names)],
+    holder: Annotated[str, typer.Option(
+        metavar="NAME", help="Converting holder.", autocompletion=complete.holders)],
     shares: Annotated[int, shares_opt("Preferred shares converted.")],
     effective: DateOpt,
     as_json: JsonOpt = False,
@@ -311,8 +323,8 @@ def reversal(
     ctx: typer.Context,
     *,
     position: Annotated[int, typer.Argument(
-        parser=parse_shares, metavar="N", help="Position of the event to reverse.")],
-    reason: Annotated[str, typer.Option(help="Why the event was a mistake.")],
+        parser=parse_shares, metavar="POSITION", help="Position of the event to reverse.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why the event was a mistake.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Reverse an earlier event found to be a mistake (history is never edited).

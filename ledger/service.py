@@ -239,6 +239,12 @@ class Ledger:
     def state(self, events: Sequence[LedgerEvent] | None = None) -> LedgerState:
         return LedgerState().apply_all(timeline(self.events() if events is None else events))
 
+    def current_state(self) -> LedgerState:
+        """The state at the head: from the latest snapshot when one is exact, else replayed
+        (for what only needs the names the ledger holds: series, holders, references)."""
+        head = self._head()
+        return head.state if head is not None else self.state()
+
     # --- recording -------------------------------------------------------------------------
 
     def init(self) -> None:
