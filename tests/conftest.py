@@ -89,3 +89,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             "PostgreSQL tests: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
         )
+    if counts["skipped"] and not counts["passed"]:
+        from tests.pg import HOW_TO_RUN
+
+        terminalreporter.write_sep(
+            "!", f"the {counts['skipped']} PostgreSQL tests did NOT run", red=True, bold=True)
+        terminalreporter.write_line(f"To run them: {HOW_TO_RUN}.", red=True, bold=True)

@@ -1,13 +1,16 @@
 """The PostgreSQL half of the suite: where the server is, and a fresh schema per test.
 
-`.ci/run` exports FINLEDGER_TEST_POSTGRES_URL (postgresql://postgres@127.0.0.1:5432/test);
-elsewhere the PostgreSQL tests skip with a reason. Each test gets its own schema
+The server is FINLEDGER_TEST_POSTGRES_URL when set (`.ci/run` sets it); unset, the local
+server `.ci/run` would use (postgresql://postgres@127.0.0.1:5432/test) is tried, and used
+if it answers. With neither the PostgreSQL tests skip, and pytest's summary says loudly that
+they did not run and how to run them. Each test gets its own schema
 (`?schema=t_<random>`), created by the ledger itself on first write and dropped afterwards,
 so tests can run in parallel against one database without seeing each other.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -20,21 +23,42 @@ from psycopg.sql import SQL, Identifier
 from ledger.target import Target
 
 URL_VARIABLE = "FINLEDGER_TEST_POSTGRES_URL"
+LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/test"  # what .ci/run points it at
+HOW_TO_RUN = (f"start PostgreSQL (user postgres, database test) on 127.0.0.1:5432, or set "
+              f"{URL_VARIABLE}=postgresql://USER@HOST:PORT/DBNAME")
+
+
+@functools.cache
+def _local_server_answers(url: str) -> bool:
+    try:
+        with connect(url, timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def server_url() -> str | None:
+    """FINLEDGER_TEST_POSTGRES_URL, else the local server if it answers, else None."""
+    url = os.environ.get(URL_VARIABLE, "")
+    if url:
+        return url
+    return LOCAL_URL if _local_server_answers(LOCAL_URL) else None
 
 
 def base_url() -> str:
     """The server's URL, or skip the test saying how to enable it."""
-    url = os.environ.get(URL_VARIABLE, "")
-    if not url:
-        pytest.skip(f"{URL_VARIABLE} is not set (.ci/run sets it to the local server)")
+    url = server_url()
+    if url is None:
+        pytest.skip(f"{URL_VARIABLE} is not set and no server answers at {LOCAL_URL}: "
+                    f"{HOW_TO_RUN}")
     return url
 
 
-def connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
+def connect(url: str, timeout: int = 10) -> psycopg.Connection[tuple[object, ...]]:
     t = Target.parse(url)
     return psycopg.connect(
         dbname=t.dbname, host=t.host, port=t.port, user=t.user, password=t.password,
-        autocommit=True, connect_timeout=10,
+        autocommit=True, connect_timeout=timeout,
     )
 
 
