@@ -219,3 +219,21 @@ def test_the_not_run_mark_applies_to_the_next_block_only(marked: bool) -> None:
     text = f"{mark}```bash\nfinledger init\n```\n\n```console\n$ finledger init\n```\n"
     first, second = blocks(text)
     assert (first.skip is not None) is marked and second.skip is None
+
+
+def test_the_readme_carries_the_reference_a_user_needs() -> None:
+    """The README cites no document a user of the project lacks: the commands reference and
+    the computations ship in docs/, and the commands reference names every command."""
+    from tests.test_docs import ALL
+
+    text = README.read_text(encoding="utf-8")
+    for doc in ("docs/commands.md", "docs/computations.md"):
+        assert f"]({doc})" in text and (ROOT / doc).is_file()
+    assert not re.search(r"\b(CLI|DOMAIN)\.md\b", text)
+    commands = (ROOT / "docs/commands.md").read_text(encoding="utf-8")
+    missing = [" ".join(path) for path, _ in ALL
+               if f"finledger {' '.join(path)}" not in commands]
+    assert not missing, f"docs/commands.md does not show: {missing}"
+    computations = (ROOT / "docs/computations.md").read_text(encoding="utf-8")
+    for rule in ("Rounding", "Day count", "Accrual", "Conversion of N shares", "Fully diluted"):
+        assert f"**{rule}" in computations
