@@ -28,7 +28,7 @@ def _console(*, stderr: bool) -> Console:
     width = None if stream.isatty() else pipe_width()
     plain = bool(os.environ.get("NO_COLOR"))
     return Console(file=stream, stderr=stderr, width=width, highlight=False, soft_wrap=False,
-                   **({"color_system": None} if plain else {}))
+                   color_system=None if plain else "auto")
 
 
 def out() -> Console:

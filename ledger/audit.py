@@ -201,12 +201,8 @@ class ChainCheck:
         if head_matches(wanted, last_hash):
             return []
         if self.wanted_at is not None:
-            version = self.wanted_at
-            return [Problem(version + 1, f"the expected head is position {version}, but "
-                                         f"{self.last_version - version} event(s) were "
-                                         "recorded after it")]
-        return [Problem(self.last_version, "the expected head hash is nowhere in the chain: "
-                                           "the history the auditor saw was rewritten")]
+            return [_grew_after(self.wanted_at, self.last_version)]
+        return [_rewritten(self.last_version)]
 
 
 def check_chain(
@@ -308,11 +304,20 @@ def check_expected_head(rows: Sequence[Row], expected: str) -> list[Problem]:
         return []
     for version, h in hashes:
         if head_matches(wanted, h):
-            return [Problem(version + 1, f"the expected head is position {version}, but "
-                                         f"{last_version - version} event(s) were recorded "
-                                         "after it")]
-    return [Problem(last_version, "the expected head hash is nowhere in the chain: the "
-                                  "history the auditor saw was rewritten")]
+            return [_grew_after(version, last_version)]
+    return [_rewritten(last_version)]
+
+
+def _grew_after(version: int, last_version: int) -> Problem:
+    later = last_version - version
+    events = "1 event was" if later == 1 else f"{later} events were"
+    return Problem(version + 1, f"the expected head is position {version}, but {events} "
+                                "recorded after it")
+
+
+def _rewritten(last_version: int) -> Problem:
+    return Problem(last_version, "the expected head hash is nowhere in the chain: the history "
+                                 "the auditor saw was rewritten")
 
 
 # --- the history -----------------------------------------------------------------------------

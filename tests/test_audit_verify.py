@@ -163,7 +163,7 @@ def test_expect_head_fails_once_the_ledger_moved_on(ledger_file: Path) -> None:
     r, report = verify(ledger_file, "--expect-head", head)
     assert r.code == 1
     assert positions(report) == [7]
-    assert "1 event(s) were recorded after it" in report["problems"][0]["problem"]  # type: ignore[index]
+    assert "1 event was recorded after it" in report["problems"][0]["problem"]  # type: ignore[index]
     r, report = verify(ledger_file, "--expect-head", "ab" * 32)
     assert r.code == 1 and "nowhere in the chain" in r.err
 

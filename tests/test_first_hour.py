@@ -164,7 +164,7 @@ def test_expect_head_accepts_a_prefix_of_eight_or_more_hex_digits(fl: Any) -> No
         assert r.code == 0 and r.out.startswith("OK: 2 events"), (given, r.err)
     # A prefix of an earlier head: the ledger grew after it (not a rewrite).
     r = fl("audit", "verify", "--expect-head", first[:8])
-    assert r.code == 1 and "the expected head is position 1, but 1 event(s)" in r.err
+    assert r.code == 1 and "the expected head is position 1, but 1 event was recorded" in r.err
     assert "rewritten" not in r.err
     # A prefix that is no head of this chain is a rewrite.
     other = "0123abcd" if not head.startswith("0123abcd") else "fedc9876"

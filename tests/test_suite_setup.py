@@ -66,7 +66,8 @@ class Reporter:
 
 
 class Report:
-    keywords = {"postgres": 1}
+    def __init__(self) -> None:
+        self.keywords = {"postgres": 1}
 
 
 def test_the_summary_says_loudly_when_the_postgresql_tests_did_not_run() -> None:
