@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 import typer
+from rich.padding import Padding
 from rich.text import Text
 
 from cli.console import out
@@ -90,7 +91,7 @@ def record_financing(book: Ledger) -> None:
         console.print(
             f"Recorded {type(event).__name__} at position {event.originator_version} "
             f"(ref {reference_of(event)}, effective {event.effective_date})",
-            markup=False,
+            markup=False, soft_wrap=True,
         )
 
     record(series_d())
@@ -132,10 +133,8 @@ def demo(ctx: typer.Context) -> None:
                            "Preferred, May 2003", style="bold"))
         record_financing(book)
         catch_up(book)
-        console.print()
-        console.print(Text("Assumed (not public):", style="bold"))
-        for assumption in ASSUMPTIONS:
-            console.print(f"  - {assumption}", markup=False)
+        emit(console, Text(""), Text("Assumed (not public):", style="bold"),
+             *(Padding(Text(f"- {assumption}"), (0, 0, 0, 2)) for assumption in ASSUMPTIONS))
         books = replay(book.events(), AS_OF)
     console.print()
     emit(console, capital_tables(reports.capital(books, AS_OF, by="month")), Text(""),

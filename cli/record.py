@@ -83,7 +83,7 @@ def show(event: LedgerEvent, as_json: bool) -> None:
     out().print(
         f"Recorded {type(event).__name__} at position {event.originator_version} "
         f"(ref {reference_of(event)}, effective {event.effective_date})",
-        markup=False,
+        markup=False, soft_wrap=True,
     )
 
 

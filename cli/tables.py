@@ -44,7 +44,7 @@ def emit(console: Console, *renderables: RenderableType) -> None:
     parts = [fit(console, r, width) for r in renderables]
     with console.capture() as captured:
         for part in parts:
-            console.print(part)
+            console.print(part, crop=False)  # a word wider than the line stays whole
     text = captured.get()
     console.file.write("".join(_rstrip(line) + "\n" for line in text.splitlines()))
     console.file.flush()

@@ -223,3 +223,15 @@ def test_emit_fits_any_table_a_report_builds() -> None:
         for figure in ("1,234,567.89", "12", "987,654"):
             assert whole(text, figure), (width, text)
         assert all(len(line) <= width and line == line.rstrip() for line in text.splitlines())
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_the_demo_fits_the_width_too(tmp_path_factory: pytest.TempPathFactory, width: int) -> None:
+    target = str(tmp_path_factory.mktemp("demo") / "demo.db")
+    text = run(target, ["demo"], width)
+    assert all(line == line.rstrip() for line in text.splitlines())
+    for report in (["report", "summary"], ["report", "warrants"]):
+        data = json.loads(run(target, [*report, "--as-of", "2003-05-14", "--json"], 200))
+        missing = [forms for forms in figures(shown(report[1], data))
+                   if not any(whole(text, f) for f in forms)]
+        assert not missing, (width, missing)
