@@ -262,15 +262,20 @@ def _moved(now: Decimal | int, was: Decimal | int | None) -> str:
     return f"{now:,} ({now - was:+,})"
 
 
-def _replay_table(steps: Iterable[audit.Step]) -> Table:
+def _replay_table(steps: Iterable[audit.Step], *, until: date | None = None,
+                  to: int | None = None) -> Table:
     from rich.table import Table
 
     from cli.render import _summary
     from cli.tables import optional
     from events.codec import log_entry
 
-    table = Table(title="Replay (effective-date order; running totals after each event)",
-                  title_justify="left")
+    title = "Replay (effective-date order; running totals after each event)"
+    if until is not None:
+        title += f", through {until.isoformat()}"
+    if to is not None:
+        title += f", as recorded at position {to}"
+    table = Table(title=title, title_justify="left")
     for name, justify in (("Pos", "right"), ("Effective", "left"), ("Type", "left"),
                           ("What", "left"), ("Capital gross", "right"),
                           ("Preferred", "right"), ("Warrants", "right")):
@@ -332,7 +337,7 @@ def replay(
             return
         from cli.tables import emit
 
-        emit(out(), _replay_table(steps))
+        emit(out(), _replay_table(steps, until=until, to=to))
 
 
 def write_json_array(items: Iterable[Any]) -> None:

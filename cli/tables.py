@@ -103,21 +103,17 @@ def _column_range(console: Console, column: Column) -> tuple[int, int]:
     return max(narrowest, 1), max(natural, 1)
 
 
-def _width_of(console: Console, renderable: RenderableType) -> int:
-    options = console.options.update_width(_WIDE)
-    lines = console.render_lines(renderable, options, pad=False)
-    return max((sum(cell_len(s.text) for s in line) - _trailing(line) for line in lines),
-               default=0)
-
-
-def _trailing(line: Iterable[Any]) -> int:
-    text = "".join(s.text for s in line)
-    return len(text) - len(text.rstrip())
+def _clone(table: Table) -> Table:
+    """A copy whose layout (widths, padding, columns kept) can change; cells are shared."""
+    clone = copy.copy(table)
+    clone.columns = [copy.copy(column) for column in table.columns]
+    clone.rows = list(table.rows)
+    return clone
 
 
 def _overhead(console: Console, table: Table) -> int:
     """What the table adds around its columns' content (padding, separators, edges)."""
-    probe = copy.deepcopy(table)
+    probe = _clone(table)
     probe.title = probe.caption = None
     probe.min_width = None
     probe.show_header = False
@@ -131,11 +127,17 @@ def _overhead(console: Console, table: Table) -> int:
     return max(full - 3 * len(probe.columns), 0)
 
 
+def _fits(console: Console, table: Table, ranges: list[tuple[int, int]], width: int) -> bool:
+    """Whether the table as drawn (every column at its natural width) fits."""
+    natural = sum(high for _, high in ranges) + _overhead(console, table)
+    return natural <= width and (table.min_width or 0) <= width
+
+
 # --- laying out --------------------------------------------------------------------------------
 
 
 def fit_table(console: Console, table: Table, width: int) -> RenderableType:
-    if _width_of(console, table) <= width:
+    if _fits(console, table, [_column_range(console, c) for c in table.columns], width):
         return table
     dropped = _without_optional(table)
     tries: list[tuple[Table, list[str]]] = [(table, [])]
@@ -172,7 +174,7 @@ def _wrapped(console: Console, table: Table, width: int) -> Table | None:
                 break
             widths[i] += 1
             spare -= 1
-    fitted = copy.deepcopy(table)
+    fitted = _clone(table)
     fitted.min_width = None
     fitted.expand = False
     for column, w in zip(fitted.columns, widths, strict=True):
@@ -183,7 +185,7 @@ def _wrapped(console: Console, table: Table, width: int) -> Table | None:
 
 def _tight(table: Table) -> Table:
     """The table with no padding: columns one separator apart."""
-    tight = copy.deepcopy(table)
+    tight = _clone(table)
     tight.padding = (0, 0, 0, 0)
     return tight
 
@@ -194,7 +196,7 @@ def _without_optional(table: Table) -> tuple[Table, list[str]] | None:
     dropped = [_header(c) for c in table.columns if _header(c) in names]
     if not dropped:
         return None
-    narrower = copy.deepcopy(table)
+    narrower = _clone(table)
     narrower.columns = [narrower.columns[i] for i in keep]
     return narrower, dropped
 

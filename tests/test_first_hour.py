@@ -225,3 +225,11 @@ def test_a_title_says_when_its_date_is_the_latest_effective_date_not_today(fl: A
         assert f"as of {future} (the latest effective date; today is {today})" in text, text
         assert "latest effective date" not in ok(fl, "report", report, "--as-of", future).out
         assert json.loads(ok(fl, "report", report, "--json").out)["as_of"] == future
+
+
+def test_a_replay_title_says_where_it_stops(fl: Any) -> None:
+    ok(fl, *SERIES)
+    ok(fl, *CLOSING)
+    assert "as recorded at position 1" in ok(fl, "audit", "replay", "--to", "1").out
+    assert "through 2003-05-08" in ok(fl, "audit", "replay", "--until", "2003-05-08").out
+    assert "as recorded" not in ok(fl, "audit", "replay").out
