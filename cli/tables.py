@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from rich.cells import cell_len
