@@ -6,7 +6,9 @@ A table is laid out for the console's width in the first of these that fits:
 2. with the text columns wrapped at spaces (a word, a date, a figure is never broken) and each
    figure column (`no_wrap`) as wide as its widest cell;
 3. the same without the columns a builder marked `optional`, with a note naming them;
-4. one record per row: each row's cells as `header  value` lines.
+4. 2 and 3 again with the columns one space apart (no padding);
+5. one record per row: each row's cells as `header  value` lines (a value too long for the
+   line wraps at spaces below its header).
 
 Lines carry no trailing spaces, and the console decides about escape codes (none under
 NO_COLOR or in a pipe). Builders stay pure (rows in, a rich `Table` out); only `emit` knows
