@@ -16,8 +16,9 @@ import typer
 from typer.exceptions import TyperException
 
 from cli import audit, record, report, transfer
-from cli.console import fail_line, out, print_json
+from cli.console import fail_line, out
 from cli.context import Settings, ledger
+from cli.output import Csv, Workbook, choose, emit
 from cli.params import parse_date
 from ledger.errors import LedgerError
 
@@ -79,6 +80,7 @@ def init(ctx: typer.Context) -> None:
 @app.command("log")
 def log(
     ctx: typer.Context,
+    *,
     since: Annotated[
         date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or after.")
     ] = None,
@@ -89,6 +91,8 @@ def log(
         str | None, typer.Option("--type", help="Only this event type, e.g. ClosingCompleted.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, oldest first.")] = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
 ) -> None:
     """List recorded events in recording order.
 
@@ -103,8 +107,10 @@ def log(
             f"{event_type!r} is not an event type; use one of {', '.join(EVENTS_BY_NAME)}",
             param_hint="'--type'",
         )
+    fmt = choose(as_json, as_csv, workbook)
     with ledger(ctx) as book:
         events = book.events()
+        head = book.head()
     reversals = reversed_positions(events)
     selected = [
         e for e in events
@@ -113,12 +119,10 @@ def log(
         and (event_type is None or type(e).__name__ == event_type)
     ]
     entries = [log_entry(e, reversals.get(e.originator_version)) for e in selected]
-    if as_json:
-        print_json(entries)
-        return
     from cli.render import log_table
+    from projections.tables import describe_log
 
-    out().print(log_table(entries))
+    emit(describe_log(entries), fmt, draw=log_table, workbook=workbook, head=lambda: head)
 
 
 @app.command("keygen")

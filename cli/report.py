@@ -10,12 +10,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.console import out, print_json
 from cli.context import ledger, plain_path
+from cli.output import Csv, Workbook, choose, emit
 from cli.params import parse_date, parse_decimal, parse_shares
 from ledger.errors import NotFound
 
@@ -101,6 +103,7 @@ def _no_position(position: int, count: int) -> NotFound:
 
 
 def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any]) -> None:
+    """JSON or the table only (a report not yet described in `projections.tables`)."""
     if as_json:
         from projections import reports
 
@@ -109,9 +112,33 @@ def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]]
         out().print(table(report))
 
 
+def present(
+    ctx: typer.Context,
+    name: str,
+    report: dict[str, Any],
+    draw: Callable[[dict[str, Any]], Any] | None,
+    *,
+    as_json: bool,
+    as_csv: bool,
+    workbook: Path | None,
+) -> None:
+    """The report `name` (described in `projections.tables.DESCRIBE`) in the output asked
+    for: its table (`draw`, or each of its tables), JSON, CSV or an xlsx workbook."""
+    from projections.tables import describe
+
+    fmt = choose(as_json, as_csv, workbook)
+
+    def head() -> tuple[int, str]:
+        with ledger(ctx) as book:
+            return book.head()
+
+    emit(describe(name, report), fmt, draw=draw, workbook=workbook, head=head)
+
+
 @app.command("preferred")
 def preferred(
-    ctx: typer.Context, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    ctx: typer.Context, *, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    as_csv: Csv = False, workbook: Workbook = None,
 ) -> None:
     """Outstanding preferred by series and holder: issued, converted, outstanding, stated
     value, accrued unpaid dividends and as-converted common.
@@ -123,7 +150,8 @@ def preferred(
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.preferred(books, on), as_json, preferred_table)
+    present(ctx, "preferred", reports.preferred(books, on), preferred_table,
+            as_json=as_json, as_csv=as_csv, workbook=workbook)
 
 
 def _market_price(value: Decimal | None) -> Decimal | None:
@@ -143,6 +171,8 @@ def warrants(
         help="Market price per common share: shows the in-the-money shares and the "
         "treasury-stock method's incremental shares.")] = None,
     as_json: Json = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
 ) -> None:
     """Warrant overhang by warrant, closing and exercise price: issued, exercised, expired,
     outstanding and potential proceeds.
@@ -155,7 +185,8 @@ def warrants(
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.warrants(books, on, price), as_json, warrants_tables)
+    present(ctx, "warrants", reports.warrants(books, on, price), warrants_tables,
+            as_json=as_json, as_csv=as_csv, workbook=workbook)
 
 
 @app.command("capital")
@@ -171,6 +202,8 @@ def capital(
     by: Annotated[Period, typer.Option(help="Group the periods by month, quarter or year.")]
         = Period.month,
     as_json: Json = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
 ) -> None:
     """Capital raised: every closing and cash exercise with gross, fees, net and the
     cumulative gross, then totals per month, quarter or year.
@@ -182,12 +215,14 @@ def capital(
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.capital(books, on, since, by.value), as_json, capital_tables)
+    present(ctx, "capital", reports.capital(books, on, since, by.value), capital_tables,
+            as_json=as_json, as_csv=as_csv, workbook=workbook)
 
 
 @app.command("summary")
 def summary(
-    ctx: typer.Context, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    ctx: typer.Context, *, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    as_csv: Csv = False, workbook: Workbook = None,
 ) -> None:
     """Capital raised, preferred outstanding, warrant overhang and fully diluted common.
 
@@ -210,7 +245,8 @@ def summary(
 
         books, on = books_for(ctx, as_of, as_recorded)
         report = reports.summary(books, on)
-    show(report, as_json, summary_table)
+    present(ctx, "summary", report, summary_table, as_json=as_json, as_csv=as_csv,
+            workbook=workbook)
 
 
 @app.command("rebuild")
