@@ -101,16 +101,28 @@ def _progress() -> Iterator[transfer.Progress | None]:
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="An export: JSON lines.")],
+    verify_source_head: Annotated[str | None, typer.Option(
+        "--verify-source-head", metavar="HASH",
+        help="Refuse the file unless its own hash chain recomputes line by line and ends at "
+        "HASH (the head `audit verify` printed on the exported ledger).")] = None,
 ) -> None:
     """Append an export's events, each checked as if recorded by hand: all or none.
 
+    Each event keeps the time and actor it was first recorded with, and its position and
+    hash in the exported ledger (`source` in `log --json`); the new ledger's chain is its own.
     A refused line is named by its number and nothing is appended; a killed import appends
     nothing either.
 
-    Example: finledger --db copy.db import spectrum.jsonl
+    Example: finledger --db copy.db import spectrum.jsonl --verify-source-head 94193c3e...
     """
     from ledger import transfer
+    from ledger.provenance import HEAD, verified_lines
     from projections.readmodel import import_sink
+
+    if verify_source_head is not None and not HEAD.fullmatch(verify_source_head.strip().lower()):
+        raise typer.BadParameter(f"{verify_source_head!r} is not a head hash; give the 64 hex "
+                                 "digits `finledger audit verify` prints after 'head N'",
+                                 param_hint="'--verify-source-head'")
 
     try:
         fh = file.open(encoding="utf-8")
@@ -122,7 +134,9 @@ def import_(
     with fh, ledger(ctx, create=True) as book, _progress() as progress:
         try:
             total = _count_lines(file) if progress is not None else None
-            imported = transfer.import_lines(book, fh, progress=progress, total=total,
+            lines = fh if verify_source_head is None else \
+                verified_lines(fh, verify_source_head.strip().lower())
+            imported = transfer.import_lines(book, lines, progress=progress, total=total,
                                              sink=import_sink(book))
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
