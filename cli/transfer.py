@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +14,7 @@ import typer
 
 from cli.console import err, out
 from cli.context import after_write, ledger
+from cli.params import parse_date
 from ledger.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -19,15 +22,44 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
 
 
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    ocf = "ocf"
+
+
 def export(
     ctx: typer.Context,
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", metavar="FILE", help="Write here instead of stdout.")] = None,
+        "-o", "--output", metavar="FILE",
+        help="Write here instead of stdout (with --format ocf: the package's new directory).")]
+        = None,
+    *,
+    fmt: Annotated[ExportFormat, typer.Option(
+        "--format", help="jsonl: every event as JSON lines; ocf: an Open Cap Table Format "
+        "1.2.0 package (a directory), validated against the OCF schemas.")]
+        = ExportFormat.jsonl,
+    issuer_name: Annotated[str | None, typer.Option(
+        "--issuer-name", metavar="TEXT", help="The issuer's legal name (--format ocf).")] = None,
+    formation_date: Annotated[date | None, typer.Option(
+        "--formation-date", parser=parse_date, metavar="YYYY-MM-DD",
+        help="The issuer's formation date (--format ocf).")] = None,
+    country: Annotated[str, typer.Option(
+        "--country", metavar="CC", help="The issuer's country of formation (--format ocf).")]
+        = "US",
 ) -> None:
-    """Write every event with its metadata as JSON lines, in recording order.
+    """Write every event with its metadata as JSON lines, in recording order, or the ledger
+    as an Open Cap Table Format package (--format ocf).
 
     Example: finledger export -o spectrum.jsonl
+
+    OCF: finledger export --format ocf -o spectrum-ocf --issuer-name "Spectrum
+    Pharmaceuticals, Inc." --formation-date 1987-01-01
     """
+    if fmt is ExportFormat.ocf:
+        from cli.ocf import export_ocf
+
+        export_ocf(ctx, output, issuer_name, formation_date, country)
+        return
     with ledger(ctx) as book:
         lines, counted = _export_lines(book)
         if output is None:
