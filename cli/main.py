@@ -18,7 +18,7 @@ from typer.exceptions import TyperException
 from cli import audit, record, report, transfer
 from cli.console import fail_line, out
 from cli.context import Settings, ledger
-from cli.output import Csv, Workbook, choose, emit
+from cli.output import Csv, Format, Workbook, choose, emit
 from cli.params import parse_date
 from ledger.errors import LedgerError
 
@@ -107,10 +107,10 @@ def log(
             f"{event_type!r} is not an event type; use one of {', '.join(EVENTS_BY_NAME)}",
             param_hint="'--type'",
         )
-    fmt = choose(as_json, as_csv, workbook)
+    output = choose(as_json, as_csv, workbook)
     with ledger(ctx) as book:
         events = book.events()
-        head = book.head()
+        head = book.head() if output.format is Format.XLSX else None
     reversals = reversed_positions(events)
     selected = [
         e for e in events
@@ -122,7 +122,7 @@ def log(
     from cli.render import log_table
     from projections.tables import describe_log
 
-    emit(describe_log(entries), fmt, draw=log_table, workbook=workbook, head=lambda: head)
+    emit(describe_log(entries), output, draw=log_table, head=lambda: head or (0, ""))
 
 
 @app.command("keygen")

@@ -13,6 +13,7 @@ import csv
 import io
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, assert_never
@@ -42,8 +43,17 @@ Workbook = Annotated[Path | None, typer.Option(
     help="Write an xlsx workbook instead: one sheet per table, numbers as numbers.")]
 
 
-def choose(as_json: bool, as_csv: bool, workbook: Path | None) -> Format:
-    """The one output asked for; two at once is a malformed command line (exit 2)."""
+@dataclass(frozen=True)
+class Output:
+    """The output a command was asked for (and the workbook's file for XLSX)."""
+
+    format: Format
+    workbook: Path | None = None
+
+
+def choose(as_json: bool, as_csv: bool, workbook: Path | None) -> Output:
+    """The one output asked for; two at once is a malformed command line (exit 2). Called
+    first, before the ledger is read."""
     asked = [name for name, on in (("--json", as_json), ("--csv", as_csv),
                                    ("-o", workbook is not None)) if on]
     if len(asked) > 1:
@@ -53,10 +63,10 @@ def choose(as_json: bool, as_csv: bool, workbook: Path | None) -> Format:
         if workbook.suffix.lower() != ".xlsx":
             raise typer.BadParameter(f"{str(workbook)!r} is not an .xlsx file name; -o writes a "
                                      "workbook, like -o report.xlsx", param_hint="'-o'")
-        return Format.XLSX
+        return Output(Format.XLSX, workbook)
     if as_json:
-        return Format.JSON
-    return Format.CSV if as_csv else Format.TABLE
+        return Output(Format.JSON)
+    return Output(Format.CSV if as_csv else Format.TABLE)
 
 
 Head = Callable[[], tuple[int, str]]
@@ -65,13 +75,13 @@ Head = Callable[[], tuple[int, str]]
 
 def emit(
     described: Described,
-    fmt: Format,
+    output: Output,
     *,
     draw: Callable[[Any], RenderableType] | None = None,
-    workbook: Path | None = None,
     head: Head | None = None,
 ) -> None:
     """Write the report in the chosen format: stdout, or the workbook for XLSX."""
+    fmt, workbook = output.format, output.workbook
     match fmt:
         case Format.TABLE:
             if draw is not None:

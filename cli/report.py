@@ -10,14 +10,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.console import out, print_json
 from cli.context import ledger, plain_path
-from cli.output import Csv, Workbook, choose, emit
+from cli.output import Csv, Output, Workbook, choose, emit
 from cli.params import parse_date, parse_decimal, parse_shares
 from ledger.errors import NotFound
 
@@ -117,22 +116,18 @@ def present(
     name: str,
     report: dict[str, Any],
     draw: Callable[[dict[str, Any]], Any] | None,
-    *,
-    as_json: bool,
-    as_csv: bool,
-    workbook: Path | None,
+    output: Output,
 ) -> None:
     """The report `name` (described in `projections.tables.DESCRIBE`) in the output asked
-    for: its table (`draw`, or each of its tables), JSON, CSV or an xlsx workbook."""
+    for (`choose(...)`, called before the report is computed): its table (`draw`, or each of
+    its tables when None), JSON, CSV or an xlsx workbook."""
     from projections.tables import describe
-
-    fmt = choose(as_json, as_csv, workbook)
 
     def head() -> tuple[int, str]:
         with ledger(ctx) as book:
             return book.head()
 
-    emit(describe(name, report), fmt, draw=draw, workbook=workbook, head=head)
+    emit(describe(name, report), output, draw=draw, head=head)
 
 
 @app.command("preferred")
@@ -147,11 +142,11 @@ def preferred(
     """
     from cli.render import preferred_table
 
+    output = choose(as_json, as_csv, workbook)
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    present(ctx, "preferred", reports.preferred(books, on), preferred_table,
-            as_json=as_json, as_csv=as_csv, workbook=workbook)
+    present(ctx, "preferred", reports.preferred(books, on), preferred_table, output)
 
 
 def _market_price(value: Decimal | None) -> Decimal | None:
@@ -181,12 +176,12 @@ def warrants(
     """
     from cli.render import warrants_tables
 
+    output = choose(as_json, as_csv, workbook)
     price = _market_price(market_price)
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    present(ctx, "warrants", reports.warrants(books, on, price), warrants_tables,
-            as_json=as_json, as_csv=as_csv, workbook=workbook)
+    present(ctx, "warrants", reports.warrants(books, on, price), warrants_tables, output)
 
 
 @app.command("capital")
@@ -212,11 +207,11 @@ def capital(
     """
     from cli.render import capital_tables
 
+    output = choose(as_json, as_csv, workbook)
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    present(ctx, "capital", reports.capital(books, on, since, by.value), capital_tables,
-            as_json=as_json, as_csv=as_csv, workbook=workbook)
+    present(ctx, "capital", reports.capital(books, on, since, by.value), capital_tables, output)
 
 
 @app.command("summary")
@@ -230,6 +225,7 @@ def summary(
     """
     from cli.render import summary_table
 
+    output = choose(as_json, as_csv, workbook)
     if as_of is None and as_recorded is None:  # running totals and live state, no history
         from projections.readmodel import current_summary, plain_summary
 
@@ -245,8 +241,7 @@ def summary(
 
         books, on = books_for(ctx, as_of, as_recorded)
         report = reports.summary(books, on)
-    present(ctx, "summary", report, summary_table, as_json=as_json, as_csv=as_csv,
-            workbook=workbook)
+    present(ctx, "summary", report, summary_table, output)
 
 
 @app.command("rebuild")

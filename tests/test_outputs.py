@@ -180,16 +180,16 @@ def test_an_unwritable_workbook_is_refused(ledger: Any, tmp_path: Path) -> None:
 def test_a_report_without_a_drawn_table_prints_each_table(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from cli.output import Format, emit
+    from cli.output import Format, Output, emit
     from projections.tables import Described, Kind, table
 
     rows = [{"holder": "X", "shares": 1234567, "amount": Decimal("1500.00")}]
     described = Described("Holders", date(2020, 1, 1), {"rows": rows}, (
         table("holders", rows, ("holder", Kind.TEXT), ("shares", Kind.SHARES),
               ("amount", Kind.MONEY)),))
-    emit(described, Format.TABLE)
+    emit(described, Output(Format.TABLE))
     text = capsys.readouterr().out
     assert "Holders: holders as of 2020-01-01" in text
     assert "1,234,567" in text and "1,500.00" in text
-    emit(described, Format.CSV)
+    emit(described, Output(Format.CSV))
     assert capsys.readouterr().out == "holder,shares,amount\nX,1234567,1500.00\n"
