@@ -65,10 +65,10 @@ class DataclassAsDict(Transcoding):
     def decode(self, data: dict[str, Any]) -> Any:
         values = {k: _tuples(v) for k, v in data.items()}
         if tuple(values) != self.names:
-            # An imported event nested in a reversal keeps its source outside its fields.
+            # An imported event nested in a reversal carries its source outside its fields.
             source = values.pop("source", None) if "source" not in self.names else None
-            return with_source(self.type(**values), source) if source is not None \
-                else self.type(**values)  # refuses what the class does not have, or lacks
+            # the class refuses what it does not have, or lacks
+            return with_source(self.type(**values), source)
         # Exactly the fields, in order: what the frozen dataclass's __init__ would assign
         # one `object.__setattr__` at a time (these classes have no __post_init__).
         obj: Any = object.__new__(self.type)

@@ -5,7 +5,9 @@ An export line is an event as `log --json` shows it. An import line needs only `
 hand, decided against the ledger as of its date and checked against the whole timeline, and
 the outcome the line states (common shares, cash in lieu, each holder's dividend...) must be
 the outcome recomputed, so an import never silently changes history. Every event is then
-appended in one transaction: a refused line, or a killed import, appends nothing.
+appended in one transaction: a refused line, or a killed import, appends nothing. Each new
+event keeps the recorded_at and actor its line states, and the line's position and hash as
+its `source`; its own position and hash chain are the new ledger's.
 
 The check is incremental: one `LedgerState` is carried along and only a line dated before
 the latest effective date so far (a back-dated entry) or a reversal rebuilds it, so a long

@@ -185,3 +185,22 @@ def test_the_sealer_seals_a_source_as_the_slow_path_does(tmp_path: Path) -> None
         assert stored is not None and stored.state == app.mapper.to_stored_event(slow).state
         back = app.mapper.to_domain_event(stored)
         assert back.source == source and back == slow
+
+
+def test_the_new_chain_covers_the_source(exported: tuple[str, Path], tmp_path: Path) -> None:
+    import sqlite3
+
+    _, path = exported
+    target = tmp_path / "copy.db"
+    assert invoke("--db", str(target), "import", str(path)).code == 0
+    original = lines(path)[2]["hash"]
+    with sqlite3.connect(target) as con:
+        (state,) = con.execute(
+            "SELECT state FROM stored_events WHERE originator_version=3").fetchone()
+        assert original.encode() in state
+        forged = state.replace(original.encode(), b"f" * 64)
+        con.execute("UPDATE stored_events SET state=? WHERE originator_version=3", (forged,))
+    assert json.loads(invoke("--db", str(target), "log", "--json").out)[2]["source"]["hash"] \
+        == "f" * 64
+    r = invoke("--db", str(target), "audit", "verify")
+    assert r.code == 1 and "position 3" in r.out
