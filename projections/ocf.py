@@ -121,6 +121,7 @@ class _Builder:
 
     stakeholders: dict[str, Obj] = field(default_factory=dict)  # name -> object
     classes: dict[str, Obj] = field(default_factory=dict)  # series name (or common) -> object
+    conversion_prices: dict[str, Decimal] = field(default_factory=dict)  # series -> in force
     transactions: list[Obj] = field(default_factory=list)
     financings: dict[str, Obj] = field(default_factory=dict)  # closing ref -> object
     comments: list[str] = field(default_factory=list)
@@ -154,7 +155,7 @@ class _Builder:
 
     def tx(self, event: LedgerEvent, kind: str, n: int | None = None, **body: Any) -> Obj:
         suffix = f"-{n}" if n is not None else ""
-        obj: Obj = {"id": f"tx-{event.originator_version}-{kind.lower()}{suffix}",
+        obj: Obj = {"id": f"tx-{event.originator_version}-{kind.removeprefix('TX_').lower()}{suffix}",
                     "object_type": kind, "date": event.effective_date.isoformat(), **body}
         notes = [f"finledger position {event.originator_version} ({type(event).__name__})",
                  *body.get("comments", [])]
@@ -214,6 +215,7 @@ Case = Callable[[_Builder, Any], None]
 
 def _designated(b: _Builder, e: SeriesDesignated) -> None:
     kind = "cumulative" if e.cumulative else "non-cumulative"
+    b.conversion_prices[e.series] = e.conversion_price
     b.classes[e.series] = {
         "id": f"class-{_slug(e.series)}", "object_type": "STOCK_CLASS", "name": e.series,
         "class_type": "PREFERRED", "default_id_prefix": f"{_slug(e.series)}-",
@@ -332,10 +334,8 @@ def _conversion(b: _Builder, e: ConversionRequested) -> None:
     resulting = []
     if e.common_shares:
         common = f"conversion-{e.originator_version}/{e.holder}"
-        price = b.classes[e.series]["conversion_rights"][0]["conversion_mechanism"]
         b.issue_stock(e, 0, security_id=common, holder=e.holder, stock_class_id=COMMON_CLASS,
-                      price=Decimal(price["conversion_price"]["amount"]),
-                      shares=e.common_shares)
+                      price=b.conversion_prices[e.series], shares=e.common_shares)
         resulting.append(common)
     lost = (f"conversion value {e.value} (stated {e.stated_value}, accrued {e.accrued}"
             f"{' converted' if e.accrued_converted else ''}); cash in lieu {e.cash_in_lieu}"
