@@ -193,3 +193,18 @@ def test_a_report_without_a_drawn_table_prints_each_table(
     assert "1,234,567" in text and "1,500.00" in text
     emit(described, Output(Format.CSV))
     assert capsys.readouterr().out == "holder,shares,amount\nX,1234567,1500.00\n"
+
+
+def test_every_report_takes_csv_and_a_workbook_and_is_described() -> None:
+    """A report added without the outputs fails here: wire it with one tables function in
+    `projections.tables.DESCRIBE` and `choose`/`present` in its command."""
+    from cli.main import _command
+    from projections.tables import DESCRIBE
+
+    group = _command().commands["report"]
+    reports = {name: cmd for name, cmd in group.commands.items() if name != "rebuild"}
+    assert {"preferred", "warrants", "capital", "summary"} <= set(reports)
+    for name, command in [*reports.items(), ("log", _command().commands["log"])]:
+        options = {opt for param in command.params for opt in param.opts}
+        assert {"--json", "--csv", "-o"} <= options, name
+        assert name == "log" or name in DESCRIBE, name
