@@ -18,8 +18,9 @@ from typer.core import TyperArgument
 from typer.exceptions import TyperException
 
 from cli import audit, record, report, transfer
-from cli.console import fail_line, out, print_json
+from cli.console import fail_line, out
 from cli.context import Settings, ledger
+from cli.output import Csv, Format, Workbook, choose, emit
 from cli.params import parse_date
 from ledger.errors import LedgerError, MalformedOption
 
@@ -105,6 +106,7 @@ def init(ctx: typer.Context) -> None:
 @app.command("log")
 def log(
     ctx: typer.Context,
+    *,
     since: Annotated[
         date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or after.")
     ] = None,
@@ -116,6 +118,8 @@ def log(
                                   help="Only this event type, e.g. ClosingCompleted.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, oldest first.")] = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
 ) -> None:
     """List recorded events in recording order.
 
@@ -130,8 +134,10 @@ def log(
             f"{event_type!r} is not an event type; use one of {', '.join(EVENTS_BY_NAME)}",
             param_hint="'--type'",
         )
+    output = choose(as_json, as_csv, workbook)
     with ledger(ctx) as book:
         events = book.events()
+        head = book.head() if output.format is Format.XLSX else None
     reversals = reversed_positions(events)
     selected = [
         e for e in events
@@ -140,13 +146,10 @@ def log(
         and (event_type is None or type(e).__name__ == event_type)
     ]
     entries = [log_entry(e, reversals.get(e.originator_version)) for e in selected]
-    if as_json:
-        print_json(entries)
-        return
     from cli.render import log_table
-    from cli.tables import emit
+    from projections.tables import describe_log
 
-    emit(out(), log_table(entries))
+    emit(describe_log(entries), output, draw=log_table, head=lambda: head or (0, ""))
 
 
 @app.command("keygen")

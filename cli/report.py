@@ -16,6 +16,7 @@ import typer
 
 from cli.console import out, print_json
 from cli.context import ledger, plain_path, today
+from cli.output import Csv, Output, Workbook, choose, emit
 from cli.params import parse_date, parse_decimal, parse_shares
 from ledger.errors import NotFound
 
@@ -112,6 +113,7 @@ def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -
 
 def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any], *,
          as_of: date | None = None, as_recorded: int | None = None) -> None:
+    """JSON or the table only (a report not yet described in `projections.tables`)."""
     if as_json:
         from projections import reports
 
@@ -122,9 +124,34 @@ def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]]
         emit(out(), table({**report, "basis": basis(report, as_of, as_recorded)}))
 
 
+def present(
+    ctx: typer.Context,
+    name: str,
+    report: dict[str, Any],
+    draw: Callable[[dict[str, Any]], Any] | None,
+    output: Output,
+    *,
+    as_of: date | None = None,
+    as_recorded: int | None = None,
+) -> None:
+    """The report `name` (described in `projections.tables.DESCRIBE`) in the output asked
+    for (`choose(...)`, called before the report is computed): its table (`draw`, or each of
+    its tables when None), JSON, CSV or an xlsx workbook."""
+    from projections.tables import describe
+
+    def head() -> tuple[int, str]:
+        with ledger(ctx) as book:
+            return book.head()
+
+    titled = None if draw is None else (
+        lambda document: draw({**document, "basis": basis(document, as_of, as_recorded)}))
+    emit(describe(name, report), output, draw=titled, head=head)
+
+
 @app.command("preferred")
 def preferred(
-    ctx: typer.Context, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    ctx: typer.Context, *, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    as_csv: Csv = False, workbook: Workbook = None,
 ) -> None:
     """Outstanding preferred by series and holder: issued, converted, outstanding, stated
     value, accrued unpaid dividends and as-converted common.
@@ -133,11 +160,12 @@ def preferred(
     """
     from cli.render import preferred_table
 
+    output = choose(as_json, as_csv, workbook)
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.preferred(books, on), as_json, preferred_table, as_of=as_of,
-         as_recorded=as_recorded)
+    present(ctx, "preferred", reports.preferred(books, on), preferred_table, output,
+            as_of=as_of, as_recorded=as_recorded)
 
 
 def _market_price(value: Decimal | None) -> Decimal | None:
@@ -157,6 +185,8 @@ def warrants(
         help="Market price per common share: shows the in-the-money shares and the "
         "treasury-stock method's incremental shares.")] = None,
     as_json: Json = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
 ) -> None:
     """Warrant overhang by warrant, closing and exercise price: issued, exercised, expired,
     outstanding and potential proceeds.
@@ -165,12 +195,13 @@ def warrants(
     """
     from cli.render import warrants_tables
 
+    output = choose(as_json, as_csv, workbook)
     price = _market_price(market_price)
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.warrants(books, on, price), as_json, warrants_tables, as_of=as_of,
-         as_recorded=as_recorded)
+    present(ctx, "warrants", reports.warrants(books, on, price), warrants_tables, output,
+            as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("capital")
@@ -186,6 +217,8 @@ def capital(
     by: Annotated[Period, typer.Option(help="Group the periods by month, quarter or year.")]
         = Period.month,
     as_json: Json = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
 ) -> None:
     """Capital raised: every closing and cash exercise with gross, fees, net and the
     cumulative gross, then totals per month, quarter or year.
@@ -194,16 +227,18 @@ def capital(
     """
     from cli.render import capital_tables
 
+    output = choose(as_json, as_csv, workbook)
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    show(reports.capital(books, on, since, by.value), as_json, capital_tables, as_of=as_of,
-         as_recorded=as_recorded)
+    present(ctx, "capital", reports.capital(books, on, since, by.value), capital_tables, output,
+            as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("summary")
 def summary(
-    ctx: typer.Context, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    ctx: typer.Context, *, as_of: AsOf = None, as_recorded: AsRecorded = None, as_json: Json = False,
+    as_csv: Csv = False, workbook: Workbook = None,
 ) -> None:
     """Capital raised, preferred outstanding, warrant overhang and fully diluted common.
 
@@ -211,6 +246,7 @@ def summary(
     """
     from cli.render import summary_table
 
+    output = choose(as_json, as_csv, workbook)
     if as_of is None and as_recorded is None:  # running totals and live state, no history
         from projections.readmodel import current_summary, plain_summary
 
@@ -226,7 +262,8 @@ def summary(
 
         books, on = books_for(ctx, as_of, as_recorded)
         report = reports.summary(books, on)
-    show(report, as_json, summary_table, as_of=as_of, as_recorded=as_recorded)
+    present(ctx, "summary", report, summary_table, output,
+            as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("rebuild")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +14,7 @@ import typer
 
 from cli.console import err, out
 from cli.context import after_write, ledger
+from cli.params import parse_date
 from cli.words import plural
 from ledger.errors import InvalidInput, NotFound
 
@@ -20,15 +23,44 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
 
 
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    ocf = "ocf"
+
+
 def export(
     ctx: typer.Context,
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", metavar="FILE", help="Write here instead of stdout.")] = None,
+        "-o", "--output", metavar="FILE",
+        help="Write here instead of stdout (with --format ocf: the package's new directory).")]
+        = None,
+    *,
+    fmt: Annotated[ExportFormat, typer.Option(
+        "--format", help="jsonl: every event as JSON lines; ocf: an Open Cap Table Format "
+        "1.2.0 package (a directory), validated against the OCF schemas.")]
+        = ExportFormat.jsonl,
+    issuer_name: Annotated[str | None, typer.Option(
+        "--issuer-name", metavar="TEXT", help="The issuer's legal name (--format ocf).")] = None,
+    formation_date: Annotated[date | None, typer.Option(
+        "--formation-date", parser=parse_date, metavar="YYYY-MM-DD",
+        help="The issuer's formation date (--format ocf).")] = None,
+    country: Annotated[str, typer.Option(
+        "--country", metavar="CC", help="The issuer's country of formation (--format ocf).")]
+        = "US",
 ) -> None:
-    """Write every event with its metadata as JSON lines, in recording order.
+    """Write every event with its metadata as JSON lines, in recording order, or the ledger
+    as an Open Cap Table Format package (--format ocf).
 
     Example: finledger export -o spectrum.jsonl
+
+    OCF: finledger export --format ocf -o spectrum-ocf --issuer-name "Spectrum
+    Pharmaceuticals, Inc." --formation-date 1987-01-01
     """
+    if fmt is ExportFormat.ocf:
+        from cli.ocf import export_ocf
+
+        export_ocf(ctx, output, issuer_name, formation_date, country)
+        return
     with ledger(ctx) as book:
         lines, counted = _export_lines(book)
         if output is None:
@@ -102,16 +134,28 @@ def _progress() -> Iterator[transfer.Progress | None]:
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="An export: JSON lines.")],
+    verify_source_head: Annotated[str | None, typer.Option(
+        "--verify-source-head", metavar="HASH",
+        help="Refuse the file unless its own hash chain recomputes line by line and ends at "
+        "HASH (the head `audit verify` printed on the exported ledger).")] = None,
 ) -> None:
     """Append an export's events, each checked as if recorded by hand: all or none.
 
+    Each event keeps the time and actor it was first recorded with, and its position and
+    hash in the exported ledger (`source` in `log --json`); the new ledger's chain is its own.
     A refused line is named by its number and nothing is appended; a killed import appends
     nothing either.
 
-    Example: finledger --db copy.db import spectrum.jsonl
+    Example: finledger --db copy.db import spectrum.jsonl --verify-source-head 94193c3e...
     """
     from ledger import transfer
+    from ledger.provenance import HEAD, verified_lines
     from projections.readmodel import import_sink
+
+    if verify_source_head is not None and not HEAD.fullmatch(verify_source_head.strip().lower()):
+        raise typer.BadParameter(f"{verify_source_head!r} is not a head hash; give the 64 hex "
+                                 "digits `finledger audit verify` prints after 'head N'",
+                                 param_hint="'--verify-source-head'")
 
     try:
         fh = file.open(encoding="utf-8")
@@ -123,7 +167,9 @@ def import_(
     with fh, ledger(ctx, create=True) as book, _progress() as progress:
         try:
             total = _count_lines(file) if progress is not None else None
-            imported = transfer.import_lines(book, fh, progress=progress, total=total,
+            lines = fh if verify_source_head is None else \
+                verified_lines(fh, verify_source_head.strip().lower())
+            imported = transfer.import_lines(book, lines, progress=progress, total=total,
                                              sink=import_sink(book))
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None

@@ -40,6 +40,21 @@ class LedgerEvent:
     def position(self) -> int:
         return self.originator_version
 
+    @property
+    def source(self) -> Source | None:
+        """Where an imported event was first recorded (its position and hash in the ledger
+        that was exported), None for an event recorded here. Not a dataclass field: it is
+        stored, and covered by the event's hash, only on an event that has one, so every
+        other event's stored form and hash are what they always were."""
+        return self.__dict__.get("source")
+
+
+def with_source(event: LedgerEvent, source: Source | None) -> LedgerEvent:
+    """The event (not yet sealed or seen by anyone) carrying `source`."""
+    if source is not None:
+        event.__dict__["source"] = source
+    return event
+
 
 # --- values carried inside events -------------------------------------------------------
 
@@ -60,6 +75,14 @@ class LotConversion:
     lot: str
     shares: int
     accrued: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """An imported event's provenance: its position and hash in the exported ledger."""
+
+    position: int
+    hash: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,7 +206,7 @@ EVENT_TYPES: tuple[type[LedgerEvent], ...] = (
     CommonOutstandingReported,
     EventReversed,
 )
-VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend)
+VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source)
 EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVENT_TYPES}
 
 __all__ = [
@@ -202,6 +225,8 @@ __all__ = [
     "LotConversion",
     "SeriesAuthorizationIncreased",
     "SeriesDesignated",
+    "Source",
     "WarrantsExercised",
     "WarrantsIssued",
+    "with_source",
 ]

@@ -191,9 +191,15 @@ def event_from_data(
     return cls(**kwargs)
 
 
+def source_data(event: LedgerEvent) -> dict[str, Any] | None:
+    """An imported event's `source` in JSON form (what the hash chain covers), else None."""
+    source = event.source
+    return None if source is None else {"position": source.position, "hash": source.hash}
+
+
 def log_entry(event: LedgerEvent, reversed_by: int | None = None) -> dict[str, Any]:
-    """One event as `log --json` and `export` show it."""
-    return {
+    """One event as `log --json` and `export` show it (`source` only on an imported one)."""
+    entry = {
         "position": event.originator_version,
         "type": type(event).__name__,
         "effective_date": event.effective_date.isoformat(),
@@ -204,3 +210,7 @@ def log_entry(event: LedgerEvent, reversed_by: int | None = None) -> dict[str, A
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+    source = source_data(event)
+    if source is not None:
+        entry["source"] = source
+    return entry

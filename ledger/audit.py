@@ -29,6 +29,7 @@ from events import (
     LedgerEvent,
     WarrantsExercised,
     WarrantsIssued,
+    with_source,
 )
 from events.codec import field_names
 from ledger.bulk import paused_gc
@@ -86,7 +87,7 @@ def _original_position(event: LedgerEvent, hash_positions: dict[str, int]) -> in
     candidate = before + 1
     if candidate == event.originator_version:
         return None
-    moved = dataclasses.replace(event, originator_version=candidate)
+    moved = with_source(dataclasses.replace(event, originator_version=candidate), event.source)
     return candidate if _hash_of(moved, event.prev_hash) == event.hash else None
 
 

@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from events import VALUE_TYPES, LedgerEvent
+from events import VALUE_TYPES, LedgerEvent, Source
 from events.codec import data_field_names, field_names
 from ledger.store import DataclassAsDict, DateAsISO
 
@@ -56,6 +56,7 @@ class EventSealer:
     def seal(
         self, cls: type[LedgerEvent], payload: dict[str, Any], *, originator_id: UUID,
         position: int, on: date, recorded_at: datetime, actor: str, prev_hash: str,
+        source: Source | None = None,
     ) -> tuple[LedgerEvent, dict[str, Any], StoredEvent | None] | None:
         """(event, its data in JSON form, its stored form if there is a mapper), or None.
 
@@ -110,12 +111,23 @@ class EventSealer:
         at_text = recorded_at.isoformat()
         actor_text = _text(actor)
         prev_text = _text(prev_hash)
+        # An imported event's source: hashed after recorded_at (keys sorted), stored last
+        # (where the slow path's `with_source` puts it).
+        hashed_source = stored_source = ""
+        if source is not None:
+            if type(source.position) is not int or type(source.hash) is not str:
+                return None
+            position_text, hash_text = int.__repr__(source.position), _text(source.hash)
+            hashed_source = ',"source":{"hash":' + hash_text + ',"position":' + position_text + "}"
+            stored_source = (',"source":' + wraps[Source] + '{"position":' + position_text
+                             + ',"hash":' + hash_text + "}}")
+            attrs["source"] = source
         canonical = "".join([
             '{"actor":', actor_text, ',"data":{',
             ",".join([key + texts[name] for name, key in plan.sorted]),
             '},"effective_date":"', on_text, '","position":', int.__repr__(position),
-            ',"prev_hash":', prev_text, ',"recorded_at":"', at_text, '","type":',
-            plan.type_text, "}",
+            ',"prev_hash":', prev_text, ',"recorded_at":"', at_text, '"', hashed_source,
+            ',"type":', plan.type_text, "}",
         ])
         digest = hashlib.sha256(canonical.encode()).hexdigest()
         attrs["hash"] = digest
@@ -126,7 +138,8 @@ class EventSealer:
         text = "".join([
             '{"effective_date":', wraps[date], '"', on_text, '"},"recorded_at":',
             wraps[datetime], '"', at_text, '"},"actor":', actor_text, ',"prev_hash":',
-            prev_text, ',"hash":"', digest, '"', *["," + part for part in stored], "}",
+            prev_text, ',"hash":"', digest, '"', *["," + part for part in stored],
+            stored_source, "}",
         ])
         encoded = text.encode("utf8")
         if self.mapper.compressor:

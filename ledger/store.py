@@ -33,7 +33,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, get_topic
 
-from events import EVENT_TYPES, VALUE_TYPES
+from events import EVENT_TYPES, VALUE_TYPES, with_source
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
 from ledger.target import META_TABLE, Target
 
@@ -65,7 +65,10 @@ class DataclassAsDict(Transcoding):
     def decode(self, data: dict[str, Any]) -> Any:
         values = {k: _tuples(v) for k, v in data.items()}
         if tuple(values) != self.names:
-            return self.type(**values)  # refuses what the class does not have, or lacks
+            # An imported event nested in a reversal carries its source outside its fields.
+            source = values.pop("source", None) if "source" not in self.names else None
+            # the class refuses what it does not have, or lacks
+            return with_source(self.type(**values), source)
         # Exactly the fields, in order: what the frozen dataclass's __init__ would assign
         # one `object.__setattr__` at a time (these classes have no __post_init__).
         obj: Any = object.__new__(self.type)

@@ -5,7 +5,9 @@ An export line is an event as `log --json` shows it. An import line needs only `
 hand, decided against the ledger as of its date and checked against the whole timeline, and
 the outcome the line states (common shares, cash in lieu, each holder's dividend...) must be
 the outcome recomputed, so an import never silently changes history. Every event is then
-appended in one transaction: a refused line, or a killed import, appends nothing.
+appended in one transaction: a refused line, or a killed import, appends nothing. Each new
+event keeps the recorded_at and actor its line states, and the line's position and hash as
+its `source`; its own position and hash chain are the new ledger's.
 
 The check is incremental: one `LedgerState` is carried along and only a line dated before
 the latest effective date so far (a back-dated entry) or a reversal rebuilds it, so a long
@@ -15,6 +17,7 @@ export in recording order imports in seconds.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import typing
 from array import array
@@ -44,8 +47,10 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    Source,
     WarrantsExercised,
     WarrantsIssued,
+    with_source,
 )
 from events.codec import event_data, from_json_value, log_entry
 from ledger.bulk import paused_gc
@@ -102,6 +107,34 @@ class Entry:
     cls: type[LedgerEvent]
     effective_date: date
     data: dict[str, Any]
+    # What the line says of its recording (an export's lines say it all): kept by the new
+    # event, so the imported history is the one recorded, not a new one.
+    recorded_at: datetime | None = None
+    actor: str | None = None
+    source: Source | None = None
+
+
+def _provenance(obj: dict[str, Any], position: int) -> dict[str, Any]:
+    """The line's recorded_at, actor and source (its position and hash), those it has."""
+    found: dict[str, Any] = {}
+    if obj.get("recorded_at") is not None:
+        try:
+            found["recorded_at"] = datetime.fromisoformat(obj["recorded_at"])
+        except (TypeError, ValueError):
+            raise InvalidInput(f"recorded_at {obj['recorded_at']!r} is not a time "
+                               "YYYY-MM-DDTHH:MM:SS+00:00") from None
+    if obj.get("actor") is not None:
+        if not isinstance(obj["actor"], str):
+            raise InvalidInput(f"actor {obj['actor']!r} is not a name")
+        found["actor"] = clean_name(obj["actor"], "actor")
+    if obj.get("hash"):  # an event never sealed (hash "") has no place in a chain to name
+        if not isinstance(obj["hash"], str) or not _HASH.fullmatch(obj["hash"]):
+            raise InvalidInput(f"hash {obj['hash']!r} is not a SHA-256 hash (64 hex digits)")
+        found["source"] = Source(position=position, hash=obj["hash"])
+    return found
+
+
+_HASH = re.compile("[0-9a-f]{64}")
 
 
 def parse_line(line: int, index: int, text: str) -> Entry:
@@ -128,7 +161,7 @@ def parse_line(line: int, index: int, text: str) -> Entry:
     position = obj.get("position", index)
     if isinstance(position, bool) or not isinstance(position, int):
         raise InvalidInput(f"position {position!r} is not a whole number")
-    return Entry(line, index, position, cls, effective, obj["data"])
+    return Entry(line, index, position, cls, effective, obj["data"], **_provenance(obj, position))
 
 
 # Dates and decimals read from the file, by their text: equal texts give one shared object
@@ -289,6 +322,7 @@ class Importer:
         # The stored form of the event just added (None when it must be encoded the slow way).
         self.stored: StoredEvent | None = None
         self._data: dict[str, Any] | None = None
+        self._line: Entry | None = None  # the line being added (its recording is kept)
         # The timeline in order with state checkpoints, built at the first back-dated line.
         self.trail: _Trail | None = None
 
@@ -307,18 +341,23 @@ class Importer:
 
     def _envelope(self, cls: type[LedgerEvent], on: date, payload: dict[str, Any]) -> LedgerEvent:
         position, prev = self._head
-        recorded_at = datetime.now(UTC)
+        # The line's own recording, when it states it (an export's line does), else now, by
+        # the importing actor. The chain is new either way: position and prev_hash are here.
+        line = self._line
+        recorded_at = line.recorded_at if line and line.recorded_at else datetime.now(UTC)
+        actor = line.actor if line and line.actor else self.actor
+        source = line.source if line else None
         sealed = self.sealer.seal(cls, payload, originator_id=self.ledger_id,
                                   position=position + 1, on=on, recorded_at=recorded_at,
-                                  actor=self.actor, prev_hash=prev)
+                                  actor=actor, prev_hash=prev, source=source)
         if sealed is not None:
             event, self._data, self.stored = sealed
         else:
-            event = cls(
+            event = with_source(cls(
                 originator_id=self.ledger_id, originator_version=position + 1,
-                effective_date=on, recorded_at=recorded_at, actor=self.actor, prev_hash=prev,
+                effective_date=on, recorded_at=recorded_at, actor=actor, prev_hash=prev,
                 hash="", **payload,
-            )
+            ), source)
             # The hash covers everything but itself: seal the event just built (no one else
             # has seen it yet) rather than building it a second time with `replace`.
             object.__setattr__(event, "hash", event_hash(event, prev))
@@ -328,6 +367,7 @@ class Importer:
     def add(self, entry: Entry) -> LedgerEvent:
         if entry.position in self.positions:
             raise InvalidInput(f"position {entry.position} appears twice in the file")
+        self._line = entry
         event = self._reversal(entry) if entry.cls is EventReversed else self._record(entry)
         self._head = (event.originator_version, event.hash)
         self.last = event

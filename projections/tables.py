@@ -1,0 +1,184 @@
+"""Every report described once: named tables of typed rows.
+
+A report builder (`projections.reports`) returns its document, the nested data `--json`
+prints. Here each report is also described as flat tables, each a name, typed columns and
+rows, and every other output is drawn from that one description: `--csv` writes the rows as
+JSON writes the figures, `-o FILE.xlsx` stores them as numbers, dates and text with a format
+per kind, and a report without a hand-drawn table is printed table by table. Wiring a new
+report is one function here (`document -> tables`) and one entry in `DESCRIBE`.
+
+Nothing here formats for people (no thousands separators, no currency signs): that is the
+renderers' business, and the kind of each column is what they need to do it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from projections.reports import to_json
+
+
+class Kind(StrEnum):
+    """What a column holds, which is all an output needs to know to store or draw it."""
+
+    TEXT = "text"
+    SHARES = "shares"  # whole shares (int)
+    INTEGER = "integer"  # a count or a position (int), never summed as money
+    MONEY = "money"  # cents (Decimal)
+    PRICE = "price"  # a price per share as recorded (Decimal, any number of places)
+    PERCENT = "percent"  # a rate in percent (Decimal: 8 is 8%)
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOL = "bool"
+    JSON = "json"  # nested data, written as one compact JSON text
+
+
+NUMERIC = frozenset({Kind.SHARES, Kind.INTEGER, Kind.MONEY, Kind.PRICE, Kind.PERCENT})
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    kind: Kind
+    title: str = ""
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.key.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a report: its name (a sheet, a CSV block), its columns, its rows (each a
+    mapping from column key to the typed value: Decimal, int, date, str, bool or None)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    rows: tuple[Mapping[str, Any], ...]
+
+    def values(self, row: Mapping[str, Any]) -> list[Any]:
+        return [row.get(column.key) for column in self.columns]
+
+
+@dataclass(frozen=True)
+class Described:
+    """A report ready for any output: its title, the date it is as of (None for the log),
+    its document (what `--json` prints) and its tables."""
+
+    title: str
+    as_of: date | None
+    document: Any
+    tables: tuple[Table, ...]
+
+
+def table(name: str, rows: Iterable[Mapping[str, Any]], *columns: tuple[str, Kind]) -> Table:
+    return Table(name, tuple(Column(key, kind) for key, kind in columns), tuple(rows))
+
+
+# --- the reports -----------------------------------------------------------------------------
+
+Report = dict[str, Any]
+T, S, N, M, P, R, D, B = (Kind.TEXT, Kind.SHARES, Kind.INTEGER, Kind.MONEY, Kind.PRICE,
+                          Kind.PERCENT, Kind.DATE, Kind.BOOL)
+
+
+def preferred_tables(report: Report) -> tuple[Table, ...]:
+    figures = (("issued", S), ("converted", S), ("outstanding", S),
+               ("stated_value_outstanding", M), ("accrued_dividends", M),
+               ("as_converted_common", S))
+    series = table("series", report["series"], ("series", T), ("stated_value", P),
+                   ("conversion_price", P), ("dividend_rate", R), ("cumulative", B),
+                   ("dividends_through", D), ("authorized", S), *figures)
+    holders = table("holders", (
+        {"series": s["series"], **h} for s in report["series"] for h in s["holders"]
+    ), ("series", T), ("holder", T), *figures)
+    return series, holders
+
+
+def _market(report: Report) -> tuple[tuple[str, Kind], ...]:
+    return (("in_the_money", S), ("treasury_shares", S)) if "market_price" in report else ()
+
+
+def warrants_tables(report: Report) -> tuple[Table, ...]:
+    counts = (("issued", S), ("exercised", S), ("expired", S), ("outstanding", S),
+              ("potential_proceeds", M), *_market(report))
+    return (
+        table("warrants", report["warrants"], ("ref", T), ("label", T), ("holder", T),
+              ("closing", T), ("issued_on", D), ("expires", D), ("exercise_price", P), *counts),
+        table("by_price", report["by_price"], ("exercise_price", P), ("outstanding", S),
+              ("potential_proceeds", M), *_market(report)),
+        table("by_closing", report["by_closing"], ("closing", T), *counts),
+    )
+
+
+def capital_tables(report: Report) -> tuple[Table, ...]:
+    return (
+        table("entries", report["entries"], ("date", D), ("source", T), ("ref", T),
+              ("security", T), ("position", N), ("gross", M), ("fees", M), ("net", M),
+              ("cumulative_gross", M)),
+        table("periods", report["periods"], ("period", T), ("gross", M), ("fees", M),
+              ("net", M)),
+    )
+
+
+def summary_tables(report: Report) -> tuple[Table, ...]:
+    return (
+        table("capital", [report["capital"]], ("gross", M), ("fees", M), ("net", M)),
+        table("preferred", [report["preferred"]], ("outstanding", S),
+              ("stated_value_outstanding", M), ("accrued_dividends", M),
+              ("as_converted_common", S)),
+        table("warrants", [report["warrants"]], ("issued", S), ("exercised", S),
+              ("expired", S), ("outstanding", S), ("potential_proceeds", M)),
+        table("fully_diluted", [report["fully_diluted"]], ("baseline", S),
+              ("baseline_date", D), ("issued_since_baseline", S), ("common_outstanding", S),
+              ("as_converted_preferred", S), ("warrants", S), ("total", S)),
+    )
+
+
+def log_tables(entries: Sequence[Report]) -> tuple[Table, ...]:
+    """`log`: one row per event as `log --json` shows it (its data as one JSON text)."""
+    return (table("events", entries, ("position", N), ("type", T), ("effective_date", D),
+                  ("recorded_at", Kind.DATETIME), ("actor", T), ("data", Kind.JSON),
+                  ("reversed_by", N), ("prev_hash", T), ("hash", T),
+                  ("source", Kind.JSON)),)
+
+
+DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
+    "preferred": ("Outstanding preferred", preferred_tables),
+    "warrants": ("Warrant overhang", warrants_tables),
+    "capital": ("Capital raised", capital_tables),
+    "summary": ("Summary", summary_tables),
+}
+"""Report name -> (title, its tables). A new report adds one line."""
+
+
+def describe(name: str, report: Report) -> Described:
+    title, tables_of = DESCRIBE[name]
+    return Described(title, report.get("as_of"), report, tables_of(report))
+
+
+def describe_log(entries: Sequence[Report]) -> Described:
+    return Described("Ledger events", None, list(entries), log_tables(entries))
+
+
+# --- cells as JSON writes them -----------------------------------------------------------------
+
+
+def plain(value: Any) -> str:
+    """One cell as CSV writes it: the figure exactly as `--json` writes it (exact decimals,
+    integer shares, ISO dates), nested data as compact JSON, nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal | date | datetime):
+        return str(to_json(value))
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"))
+    return str(value)
