@@ -29,9 +29,22 @@ def err() -> Console:
     return _console(stderr=True)
 
 
+def plain_console(console: Console | None = None) -> bool:
+    """Whether to draw with plain characters: under NO_COLOR or outside a terminal."""
+    console = console or out()
+    return not console.is_terminal or console.no_color
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def warn_line(message: str) -> None:
+    """A warning about something accepted (stderr; the exit code is unchanged)."""
+    line = " ".join(message.split())
+    sys.stderr.write(f"Warning: {line}\n")
+    sys.stderr.flush()
 
 
 def fail_line(message: str) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.console import out, print_json
+from cli.console import out, print_json, warn_line
 from cli.context import after_write, ledger
 from cli.params import parse_date, parse_decimal, parse_investor, parse_rate, parse_shares
 
@@ -91,6 +91,8 @@ def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
         event = book.record(command)
         after_write(book)
         show(event, as_json)
+        for note in book.advice:
+            warn_line(note)
 
 
 @app.command("series")

@@ -48,24 +48,32 @@ def _accrual_start(lot: LotRow, last_through: date | None) -> date:
     return last_through
 
 
-def holder_accrued(
-    series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, on: date
+def holder_dividend(
+    series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, through: date
 ) -> Decimal:
-    """A holder's accrued unpaid dividends on `on`: lot numerators summed, divided once,
-    rounded to cents (as `SeriesState.accrued` then `cents`). None for a non-cumulative series."""
-    if not series.cumulative:
-        return ZERO
+    """What a dividend through `through` would pay a holder on these lots (DOMAIN.md 3-4):
+    lot numerators summed, divided once, rounded to cents (as `SeriesState.accrued` then
+    `cents`, which `record dividend` pays)."""
     numerator = sum(
         (
             accrual_numerator(
                 lot.outstanding, series.stated_value, series.dividend_rate,
-                _accrual_start(lot, last_through), on, series.day_count,
+                _accrual_start(lot, last_through), through, series.day_count,
             )
             for lot in lots
         ),
         Decimal(0),
     )
     return cents(accrual_amount(numerator, series.day_count))
+
+
+def holder_accrued(
+    series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, on: date
+) -> Decimal:
+    """A holder's accrued unpaid dividends on `on`; none for a non-cumulative series."""
+    if not series.cumulative:
+        return ZERO
+    return holder_dividend(series, lots, last_through, on)
 
 
 def preferred(books: Books, on: date) -> Report:
@@ -281,13 +289,20 @@ def fully_diluted(
 ) -> Report:
     """Latest baseline on or before `on`, plus common the ledger issued after the baseline's
     date, plus as-converted preferred, plus the outstanding overhang."""
+    baseline, issued_since = common_outstanding(books, on)
+    return _fully_diluted(baseline, issued_since, preferred_report, warrant_report)
+
+
+def common_outstanding(books: Books, on: date) -> tuple[BaselineRow | None, int]:
+    """The common outstanding on `on` as fully diluted counts it: the latest baseline on or
+    before `on`, and the common the ledger issued after the baseline's date through `on`."""
     baselines = [b for b in books.baselines.values() if b.date <= on]
     baseline = max(baselines, key=lambda b: (b.date, b.position)) if baselines else None
     after = baseline.date if baseline is not None else date.min
     issued_since = sum(
         i.shares for i in books.common_issues.values() if after < i.date <= on
     )
-    return _fully_diluted(baseline, issued_since, preferred_report, warrant_report)
+    return baseline, issued_since
 
 
 def _fully_diluted(

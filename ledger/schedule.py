@@ -1,0 +1,75 @@
+"""The dividend schedule of a series (DOMAIN.md 17): the period ends its frequency sets.
+
+Quarterly: Mar 31, Jun 30, Sep 30 and Dec 31; semiannual: Jun 30 and Dec 31; annual: Dec 31;
+monthly: each month's end. A dividend through a date that is not a period end is still
+accepted (a final dividend on conversion); `off_schedule` words the warning for one.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+# frequency -> the months whose last day ends a period
+PERIOD_MONTHS: dict[str, tuple[int, ...]] = {
+    "quarterly": (3, 6, 9, 12),
+    "semiannual": (6, 12),
+    "annual": (12,),
+    "monthly": tuple(range(1, 13)),
+}
+FREQUENCIES = tuple(PERIOD_MONTHS)
+
+
+def _months(frequency: str) -> tuple[int, ...]:
+    try:
+        return PERIOD_MONTHS[frequency]
+    except KeyError:
+        raise ValueError(f"unknown frequency {frequency!r}; use one of {', '.join(FREQUENCIES)}") from None
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def is_period_end(frequency: str, day: date) -> bool:
+    return day.month in _months(frequency) and day == _month_end(day.year, day.month)
+
+
+def period_end_on_or_after(frequency: str, day: date) -> date:
+    """The first period end on or after `day` (the end of the period `day` falls in)."""
+    year = day.year
+    while True:
+        for month in _months(frequency):
+            end = _month_end(year, month)
+            if end >= day:
+                return end
+        year += 1
+
+
+def period_end_after(frequency: str, day: date) -> date:
+    """The first period end strictly after `day`."""
+    return period_end_on_or_after(frequency, day + timedelta(days=1))
+
+
+def period_end_before(frequency: str, day: date) -> date:
+    """The latest period end strictly before `day`."""
+    year = day.year
+    while True:
+        for month in reversed(_months(frequency)):
+            end = _month_end(year, month)
+            if end < day:
+                return end
+        year -= 1
+
+
+def off_schedule(series: str, frequency: str, through: date) -> str | None:
+    """The warning for a dividend through a date that is not a period end, naming the
+    scheduled one (the end of the period the date falls in); None when it is one."""
+    if is_period_end(frequency, through):
+        return None
+    scheduled = period_end_on_or_after(frequency, through)
+    return (
+        f"{through} is not a period end of {series!r}'s {frequency} dividend schedule; "
+        f"the scheduled through date for that period is {scheduled} (recorded as given: "
+        "an off-schedule through date is fine for a final dividend on conversion)"
+    )

@@ -1,0 +1,244 @@
+"""Earnings per share for a period (DOMAIN.md 18, ASC 260): basic and diluted, with the
+if-converted and treasury-stock candidates in the order they are taken.
+
+A pure fold: the timeline's events go through the books' own fold (`projections.books`), and
+the period's days are read off the books between the dates where something changes. On each
+day d of the period the common outstanding is what fully diluted counts on d
+(`reports.common_outstanding`), a series' as-converted common what `report preferred` shows on
+d, a warrant's incremental shares the treasury-stock figure `report warrants` shows on d at
+the average price; each is summed over the days as share-days. A cumulative series'
+dividends of the period are the accrual (DOMAIN.md 3, `calc.accrual_numerator`) of the shares
+outstanding over (D1 - 1 day, D2], interval by interval between the dates the lots change.
+
+Exact: share-days are integers, income a `Decimal`; every EPS is one division of the exact
+income by the exact share-days, rounded half-up to cents only when reported. Share figures
+are reported as whole shares, rounded half-up (`calc.nearest_shares`); a candidate is judged
+and ordered on its exact share-days, never on the rounded figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from events import CommonOutstandingReported, LedgerEvent
+from ledger.calc import EXACT, accrual_amount, accrual_numerator, cents, nearest_shares
+from ledger.errors import InvalidInput, NotFound
+from projections.books import Books, apply
+from projections.reports import ZERO, Report, common_outstanding, money_sum, preferred, warrants
+
+SERIES = "series"
+WARRANT = "warrant"
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass
+class Security:
+    """A potential common security of the period: its share-days of incremental common and
+    the income it would add back."""
+
+    security: str
+    kind: str  # SERIES or WARRANT
+    order: int  # designation or issue order
+    share_days: int = 0
+    add_back: Decimal = ZERO
+    outstanding_days: int = 0  # days it had shares outstanding in the period
+    price: Decimal = ZERO  # conversion or exercise price (the latest seen)
+
+    def per_share(self) -> Fraction:
+        """Add-back per incremental share (the order candidates are taken in)."""
+        return Fraction(self.add_back) / self.share_days
+
+
+class _Days:
+    """The timeline's events folded into books up to a day, one day's worth at a time."""
+
+    def __init__(self, events: Iterable[LedgerEvent]) -> None:
+        self.books = Books()
+        self._events = iter(events)
+        self._next: LedgerEvent | None = next(self._events, None)
+
+    def through(self, day: date) -> bool:
+        """Fold in every event effective on or before `day`; whether any was."""
+        folded = False
+        while self._next is not None and self._next.effective_date <= day:
+            apply(self.books, self._next)
+            folded = True
+            self._next = next(self._events, None)
+        return folded
+
+    def next_date(self) -> date | None:
+        return self._next.effective_date if self._next is not None else None
+
+    def rest(self) -> Iterator[LedgerEvent]:
+        if self._next is not None:
+            yield self._next
+        yield from self._events
+
+
+def _accrue(books: Books, start: date, end: date, numerators: dict[str, Decimal]) -> None:
+    """Add the accrual over (start, end] of every open lot of a cumulative series."""
+    if end <= start:
+        return
+    for lot in books.lots.values():
+        series = books.series[lot.series]
+        if series.cumulative and lot.outstanding > 0:
+            numerators[lot.series] = numerators.get(lot.series, Decimal(0)) + accrual_numerator(
+                lot.outstanding, series.stated_value, series.dividend_rate, start, end,
+                series.day_count)
+
+
+def _no_baseline(start: date, days: _Days, end: date) -> NotFound:
+    later = next((e.effective_date for e in days.rest()
+                  if isinstance(e, CommonOutstandingReported) and e.effective_date <= end), None)
+    hint = (f"; the first one in the period is on {later}, so start the period on or after it"
+            if later is not None else "")
+    return NotFound(
+        f"no common-outstanding baseline on or before {start}, the start of the period, so the "
+        "weighted average common cannot be counted; record the common outstanding on or before "
+        f"{start} with `finledger record common-outstanding N --date YYYY-MM-DD`{hint}")
+
+
+def eps(
+    events: Iterable[LedgerEvent], start: date, end: date, net_income: Decimal,
+    average_price: Decimal,
+) -> Report:
+    """Basic and diluted EPS from `start` to `end`, both included, from the timeline's
+    events in timeline order (events after `end` are not read)."""
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start}); give --to on "
+                           "or after --from")
+    if average_price <= 0:
+        raise InvalidInput("the average market price must be more than zero")
+    period_days = (end - start).days + 1
+    days = _Days(events)
+    days.through(start - ONE_DAY)
+    numerators: dict[str, Decimal] = {}  # cumulative series -> accrual numerator of the period
+    accrued_from = start - ONE_DAY
+    common_share_days = 0
+    securities: dict[str, Security] = {}
+    day = start
+    while day <= end:
+        if days.next_date() == day:  # the books change today: accrue on yesterday's first
+            _accrue(days.books, accrued_from, day, numerators)
+            accrued_from = day
+            days.through(day)
+        books = days.books
+        # the books stay as they are until the next event, and no warrant lapses before the
+        # day after its expiry: every day to `last` counts the same
+        last = end
+        upcoming = days.next_date()
+        if upcoming is not None and upcoming - ONE_DAY < last:
+            last = upcoming - ONE_DAY
+        for w in books.warrants.values():
+            if w.expires is not None and day <= w.expires < last:
+                last = w.expires
+        length = (last - day).days + 1
+        baseline, issued = common_outstanding(books, day)
+        if baseline is None:
+            raise _no_baseline(start, days, end)
+        common_share_days += (baseline.shares + issued) * length
+        for s in preferred(books, day)["series"]:
+            sec = securities.setdefault(s["series"], Security(
+                s["series"], SERIES, books.series[s["series"]].position))
+            sec.share_days += s["as_converted_common"] * length
+            sec.price = s["conversion_price"]
+            if s["outstanding"] > 0:
+                sec.outstanding_days += length
+        for w in warrants(books, day, average_price)["warrants"]:
+            if w["outstanding"] == 0:
+                continue
+            sec = securities.setdefault(w["ref"], Security(
+                w["ref"], WARRANT, books.warrants[w["ref"]].position))
+            sec.share_days += w["treasury_shares"] * length
+            sec.price = w["exercise_price"]
+            sec.outstanding_days += length
+        day = last + ONE_DAY
+    _accrue(days.books, accrued_from, end, numerators)
+    books = days.books
+
+    preferred_rows: list[Report] = []
+    for name, series in sorted(books.series.items(), key=lambda item: item[1].position):
+        if series.cumulative:
+            amount = cents(accrual_amount(numerators.get(name, Decimal(0)), series.day_count))
+        else:
+            amount = money_sum(d.amount for d in books.dividends.values()
+                               if d.series == name and start <= d.declared_on <= end)
+        sec = securities.get(name)
+        if sec is None:
+            continue
+        if sec.outstanding_days == 0 and amount == 0:
+            del securities[name]  # nothing outstanding in the period, and nothing to add back
+            continue
+        sec.add_back = amount
+        preferred_rows.append({"series": name, "cumulative": series.cumulative, "amount": amount})
+    preferred_total = money_sum(p["amount"] for p in preferred_rows)
+    to_common = EXACT.subtract(net_income, preferred_total)
+
+    def per_share(income: Decimal, share_days: int) -> Decimal:
+        return cents(EXACT.divide(EXACT.multiply(income, Decimal(period_days)),
+                                  Decimal(share_days)))
+
+    # The candidates, in the order DOMAIN.md 18 takes them: add-back per incremental share,
+    # lowest first (warrants add nothing back), then warrants before series, then by age.
+    ranked = sorted(securities.values(), key=lambda s: (s.kind == SERIES, s.order))
+    candidates = sorted((s for s in ranked if s.share_days > 0),
+                        key=lambda s: (s.per_share(), s.kind == SERIES))
+    dilutive: list[tuple[Security, str]] = []
+    excluded: list[tuple[Security, str]] = []
+    income, share_days = to_common, common_share_days
+    loss = to_common < 0
+    for sec in candidates:
+        if loss:
+            excluded.append((sec, "loss to common: every candidate is anti-dilutive"))
+        # (income + a) / (W + s) < income / W, both share-days positive
+        elif EXACT.multiply(EXACT.add(income, sec.add_back), Decimal(share_days)) < \
+                EXACT.multiply(income, Decimal(share_days + sec.share_days)):
+            dilutive.append((sec, "lowers diluted EPS"))
+            income = EXACT.add(income, sec.add_back)
+            share_days += sec.share_days
+        else:
+            excluded.append((sec, "would not lower diluted EPS"))
+    for sec in ranked:
+        if sec.share_days == 0:
+            reason = ("out of the money at the average price" if sec.kind == WARRANT
+                      and sec.price >= average_price else "no incremental shares")
+            excluded.append((sec, reason))
+
+    def entry(sec: Security, reason: str) -> Report:
+        return {
+            "security": sec.security,
+            "kind": sec.kind,
+            "method": "if-converted" if sec.kind == SERIES else "treasury-stock",
+            "price": sec.price,
+            "incremental_shares": nearest_shares(sec.share_days, period_days),
+            "share_days": sec.share_days,
+            "add_back": sec.add_back,
+            "reason": reason,
+        }
+
+    return {
+        "from": start,
+        "to": end,
+        "days": period_days,
+        "average_price": average_price,
+        "net_income": cents(net_income),
+        "preferred": preferred_rows,
+        "preferred_dividends": preferred_total,
+        "income_to_common": cents(to_common),
+        "common_share_days": common_share_days,
+        "weighted_average_common": nearest_shares(common_share_days, period_days),
+        "basic_eps": per_share(to_common, common_share_days),
+        "diluted_income": cents(income),
+        "diluted_share_days": share_days,
+        "diluted_weighted_average": nearest_shares(share_days, period_days),
+        "diluted_eps": per_share(income, share_days),
+        "dilutive": [entry(sec, reason) for sec, reason in dilutive],
+        "anti_dilutive": [entry(sec, reason) for sec, reason in excluded],
+    }
+
+
+__all__ = ["eps"]
