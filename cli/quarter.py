@@ -66,7 +66,7 @@ def _series_note(s: Report) -> str:
             f"({_schedule(s['frequency'])}), in {form[s['dividend_form']]}; {last}; {behind}")
 
 
-def dividends_table(report: Report) -> Table:
+def dividends_table(report: Report) -> Group:
     price = report.get("price")
     title = f"Dividends as of {report['as_of'].isoformat()}"
     if price is not None:
@@ -74,7 +74,7 @@ def dividends_table(report: Report) -> Table:
     notes = [_series_note(s) for s in report["series"]]
     notes.append("Next dividend: what a dividend through the next scheduled date would pay on "
                  "the holdings of the as-of date, arrears included.")
-    table = _statement(title, "\n".join(notes))
+    table = _statement(title)
     table.add_column("Series / holder")
     table.add_column("Last\nthrough", no_wrap=True)
     table.add_column("Next\nthrough", no_wrap=True)
@@ -111,7 +111,7 @@ def dividends_table(report: Report) -> Table:
         money(t["paid_cash"]), shares(t["paid_common_shares"]), money(t["paid_cash_in_lieu"]),
         style=TOTAL,
     )
-    return _fit(table)
+    return Group(_fit(table), *(Text(line) for line in notes))
 
 
 # --- report eps --------------------------------------------------------------------------------
@@ -130,8 +130,7 @@ def eps_table(report: Report) -> Group:
     price = report["average_price"]
     title = (f"Earnings per share, {report['from'].isoformat()} to {report['to'].isoformat()} "
              f"({report['days']} days)")
-    note = _statement(title, "Weighted averages are share-days / days, shown to the nearest "
-                      "share; EPS is computed from the exact figures and rounded to cents.")
+    note = _statement(title)
     note.add_column("")
     _figures(note, "")
     note.show_header = False
@@ -164,7 +163,9 @@ def eps_table(report: Report) -> Group:
     note.add_row("  Basic", per_share(report["basic_eps"]))
     note.add_row("  Diluted", per_share(report["diluted_eps"]), style=TOTAL)
 
-    parts: list[RenderableType] = [_fit(note)]
+    parts: list[RenderableType] = [_fit(note), Text(
+        "Weighted averages are share-days / days, shown to the nearest share; EPS is computed "
+        "from the exact figures and rounded to cents.")]
     if report["anti_dilutive"]:
         left_out = _statement("Anti-dilutive securities excluded from diluted EPS")
         left_out.add_column("Security")

@@ -167,13 +167,13 @@ def eps(
         else:
             amount = money_sum(d.amount for d in books.dividends.values()
                                if d.series == name and start <= d.declared_on <= end)
-        sec = securities.get(name)
-        if sec is None:
+        held = securities.get(name)
+        if held is None:
             continue
-        if sec.outstanding_days == 0 and amount == 0:
+        if held.outstanding_days == 0 and amount == 0:
             del securities[name]  # nothing outstanding in the period, and nothing to add back
             continue
-        sec.add_back = amount
+        held.add_back = amount
         preferred_rows.append({"series": name, "cumulative": series.cumulative, "amount": amount})
     preferred_total = money_sum(p["amount"] for p in preferred_rows)
     to_common = EXACT.subtract(net_income, preferred_total)
