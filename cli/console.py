@@ -29,9 +29,8 @@ def err() -> Console:
     return _console(stderr=True)
 
 
-def plain_console(console: Console | None = None) -> bool:
+def plain_console(console: Console) -> bool:
     """Whether to draw with plain characters: under NO_COLOR or outside a terminal."""
-    console = console or out()
     return not console.is_terminal or console.no_color
 
 

@@ -16,6 +16,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from cli.console import plain_console
 from cli.render import HEADER, TOTAL, _figures, _fit, _statement, money, shares
 from ledger.schedule import PERIOD_MONTHS
 
@@ -262,9 +263,8 @@ def wide_terminal(console: Console) -> bool:
     return console.is_terminal and console.width >= WIDE
 
 
-def summary_with_chart(summary: Table, capital: Report, console: Console | None = None) -> Table:
-    from cli.console import plain_console
-
+def summary_with_chart(summary: Table, capital: Report, console: Console) -> Table:
+    """The summary with the capital chart beside it (for a wide terminal)."""
     grid = Table.grid(padding=(0, 4))
     grid.add_column(no_wrap=True)
     grid.add_column()

@@ -203,7 +203,8 @@ def capital(
     if chart and not as_json:
         from cli.quarter import capital_chart
 
-        out().print(capital_chart(report, plain=plain_console()))
+        console = out()
+        console.print(capital_chart(report, plain=plain_console(console)))
         return
     show(report, as_json, capital_tables)
 
@@ -235,13 +236,15 @@ def summary(
         report = reports.summary(books, on)
     from cli.quarter import summary_with_chart, wide_terminal
 
-    if as_json or not wide_terminal(out()):
+    console = out()
+    if as_json or not wide_terminal(console):
         show(report, as_json, summary_table)
         return
-    from projections import reports
+    from projections import reports  # a person at a wide terminal: the chart beside it
 
     books, on = books_for(ctx, as_of, as_recorded)
-    out().print(summary_with_chart(summary_table(report), reports.capital(books, on, by="quarter")))
+    capital = reports.capital(books, on, by="quarter")
+    console.print(summary_with_chart(summary_table(report), capital, console))
 
 
 @app.command("dividends")
