@@ -54,17 +54,17 @@ def _schedule(frequency: str) -> str:
 
 def _series_note(s: Report) -> str:
     kind = "cumulative" if s["cumulative"] else "non-cumulative"
-    form = {"either": "cash or common stock", "cash": "cash only", "stock": "common stock only"}
-    last = (f"declared through {s['last_through']} ({s['dividends_declared']} declared)"
-            if s["last_through"] else "none declared yet")
+    form = {"either": "cash or stock", "cash": "cash only", "stock": "stock only"}
+    last = (f"{s['dividends_declared']} declared, through {s['last_through']}"
+            if s["last_through"] else "none declared")
     if not s["cumulative"]:
         behind = "no arrears (non-cumulative)"
     elif s["arrears_through"] is not None:
-        behind = f"arrears are what accrued through {s['arrears_through']} and was not declared"
+        behind = f"in arrears through {s['arrears_through']}"
     else:
-        behind = "no scheduled period undeclared"
+        behind = "no arrears"
     return (f"{s['series']}: {s['dividend_rate']}% {kind}, {s['frequency']} "
-            f"({_schedule(s['frequency'])}), in {form[s['dividend_form']]}; {last}; {behind}")
+            f"({_schedule(s['frequency'])}), {form[s['dividend_form']]}; {last}; {behind}")
 
 
 def dividends_table(report: Report) -> Group:

@@ -69,7 +69,7 @@ def off_schedule(series: str, frequency: str, through: date) -> str | None:
         return None
     scheduled = period_end_on_or_after(frequency, through)
     return (
-        f"{through} is not a period end of {series!r}'s {frequency} dividend schedule; "
-        f"the scheduled through date for that period is {scheduled} (recorded as given: "
-        "an off-schedule through date is fine for a final dividend on conversion)"
+        f"{through} is not a period end of the {frequency} dividend schedule of {series!r}; "
+        f"the scheduled through date of that period is {scheduled} (recorded anyway: an "
+        "off-schedule through date suits a final dividend on conversion)"
     )

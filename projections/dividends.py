@@ -29,10 +29,13 @@ def next_through(frequency: str, on: date, last_through: date | None) -> date:
 
 def arrears_through(series: SeriesRow, on: date, last_through: date | None) -> date | None:
     """The latest period end before `on` when it is after the last through date and the
-    series is cumulative (what is in arrears accrued through it); else None."""
+    series is cumulative (what is in arrears accrued through it); else None (also when that
+    period ended before the series was designated: no period of it has passed)."""
     if not series.cumulative:
         return None
     end = period_end_before(series.frequency, on)
+    if end <= series.designated_on:
+        return None
     return end if last_through is None or end > last_through else None
 
 

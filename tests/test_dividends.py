@@ -144,8 +144,8 @@ def test_an_off_schedule_through_date_warns_and_is_recorded(fl: Any) -> None:
            "--form", "cash")
     assert r.code == 0
     assert r.out.startswith("Recorded DividendDeclared at position 4")
-    assert r.err.startswith("Warning: 2003-09-15 is not a period end of 'Series D''s quarterly")
-    assert "the scheduled through date for that period is 2003-09-30" in r.err
+    assert r.err.startswith("Warning: 2003-09-15 is not a period end of the quarterly dividend schedule of 'Series D'")
+    assert "the scheduled through date of that period is 2003-09-30" in r.err
     assert len(r.err.splitlines()) == 1
     (d,) = dividends(fl, "--as-of", "2003-09-16")["series"]
     assert d["last_through"] == "2003-09-15"
@@ -154,7 +154,7 @@ def test_an_off_schedule_through_date_warns_and_is_recorded(fl: Any) -> None:
     r = fl("record", "dividend", "Series D", "--through", "2003-11-14", "--date", "2003-11-20",
            "--form", "cash", "--json")
     assert r.code == 0 and json.loads(r.out)["type"] == "DividendDeclared"
-    assert "the scheduled through date for that period is 2003-12-31" in r.err
+    assert "the scheduled through date of that period is 2003-12-31" in r.err
 
 
 def test_as_recorded_shows_the_dividends_before_a_later_declaration(fl: Any) -> None:
@@ -189,3 +189,10 @@ def test_a_bad_price_is_a_usage_error(fl: Any) -> None:
     r = fl("report", "dividends", "--price", "0")
     assert r.code == 2
     assert r.err.startswith("Error: ") and "--price" in r.err and len(r.err.splitlines()) == 1
+
+
+def test_no_arrears_before_the_first_period_of_a_series(fl: Any) -> None:
+    series_d(fl)
+    # As of 2003-06-15 the latest quarter end before it, 2003-03-31, precedes the series
+    (d,) = dividends(fl, "--as-of", "2003-06-15")["series"]
+    assert (d["next_through"], d["arrears_through"], d["arrears"]) == ("2003-06-30", None, "0.00")

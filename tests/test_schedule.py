@@ -63,7 +63,7 @@ def test_the_warning_names_the_scheduled_date() -> None:
     assert off_schedule("Series D", "quarterly", D("2003-06-30")) is None
     note = off_schedule("Series D", "quarterly", D("2003-06-15"))
     assert note is not None and "2003-06-15 is not a period end" in note
-    assert "the scheduled through date for that period is 2003-06-30" in note
+    assert "the scheduled through date of that period is 2003-06-30" in note
     assert off_schedule("M", "monthly", D("2024-02-28")) is not None  # 2024 is a leap year
     assert off_schedule("M", "monthly", D("2024-02-29")) is None
     assert set(FREQUENCIES) == {"quarterly", "semiannual", "annual", "monthly"}
