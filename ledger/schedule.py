@@ -8,7 +8,9 @@ accepted (a final dividend on conversion); `off_schedule` words the warning for 
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import MAXYEAR, MINYEAR, date, timedelta
+
+from ledger.errors import InvalidInput
 
 # frequency -> the months whose last day ends a period
 PERIOD_MONTHS: dict[str, tuple[int, ...]] = {
@@ -37,29 +39,34 @@ def is_period_end(frequency: str, day: date) -> bool:
 
 def period_end_on_or_after(frequency: str, day: date) -> date:
     """The first period end on or after `day` (the end of the period `day` falls in)."""
-    year = day.year
-    while True:
+    for year in (day.year, day.year + 1):
+        if year > MAXYEAR:
+            break
         for month in _months(frequency):
             end = _month_end(year, month)
             if end >= day:
                 return end
-        year += 1
+    raise InvalidInput(f"the calendar has no {frequency} period end on or after {day}; "
+                       "give an earlier date")
 
 
 def period_end_after(frequency: str, day: date) -> date:
     """The first period end strictly after `day`."""
+    if day == date.max:
+        raise InvalidInput(f"the calendar has no {frequency} period end after {day}")
     return period_end_on_or_after(frequency, day + timedelta(days=1))
 
 
-def period_end_before(frequency: str, day: date) -> date:
-    """The latest period end strictly before `day`."""
-    year = day.year
-    while True:
+def period_end_before(frequency: str, day: date) -> date | None:
+    """The latest period end strictly before `day` (None before the calendar's first)."""
+    for year in (day.year, day.year - 1):
+        if year < MINYEAR:
+            break
         for month in reversed(_months(frequency)):
             end = _month_end(year, month)
             if end < day:
                 return end
-        year -= 1
+    return None
 
 
 def off_schedule(series: str, frequency: str, through: date) -> str | None:

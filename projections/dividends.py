@@ -34,7 +34,7 @@ def arrears_through(series: SeriesRow, on: date, last_through: date | None) -> d
     if not series.cumulative:
         return None
     end = period_end_before(series.frequency, on)
-    if end <= series.designated_on:
+    if end is None or end <= series.designated_on:
         return None
     return end if last_through is None or end > last_through else None
 

@@ -18,6 +18,7 @@ and ordered on its exact share-days, never on the rounded figure.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -92,8 +93,9 @@ def _accrue(books: Books, start: date, end: date, numerators: dict[str, Decimal]
 
 
 def _no_baseline(start: date, days: _Days, end: date) -> NotFound:
-    later = next((e.effective_date for e in days.rest()
-                  if isinstance(e, CommonOutstandingReported) and e.effective_date <= end), None)
+    within = itertools.takewhile(lambda e: e.effective_date <= end, days.rest())
+    later = next((e.effective_date for e in within if isinstance(e, CommonOutstandingReported)),
+                 None)
     hint = (f"; the first one in the period is on {later}, so start the period on or after it"
             if later is not None else "")
     return NotFound(
@@ -113,6 +115,9 @@ def eps(
                            "or after --from")
     if average_price <= 0:
         raise InvalidInput("the average market price must be more than zero")
+    if start == date.min:
+        raise InvalidInput(f"a period cannot start on {start}, the calendar's first day; "
+                           "give a later --from")
     period_days = (end - start).days + 1
     days = _Days(events)
     days.through(start - ONE_DAY)
@@ -156,6 +161,8 @@ def eps(
             sec.share_days += w["treasury_shares"] * length
             sec.price = w["exercise_price"]
             sec.outstanding_days += length
+        if last == end:
+            break
         day = last + ONE_DAY
     _accrue(days.books, accrued_from, end, numerators)
     books = days.books
