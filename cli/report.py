@@ -218,7 +218,9 @@ def summary(
     Example: finledger report summary --as-of 2003-05-14 --json
     """
     from cli.render import summary_table
+    from projections import reports
 
+    books: Books | None = None
     if as_of is None and as_recorded is None:  # running totals and live state, no history
         from projections.readmodel import current_summary, plain_summary
 
@@ -230,20 +232,20 @@ def summary(
             with ledger(ctx) as book:
                 report = current_summary(book, judge_date)
     else:
-        from projections import reports
-
         books, on = books_for(ctx, as_of, as_recorded)
         report = reports.summary(books, on)
-    from cli.quarter import summary_with_chart, wide_terminal
-
     console = out()
-    if as_json or not wide_terminal(console):
+    if as_json or not console.is_terminal:
         show(report, as_json, summary_table)
         return
-    from projections import reports  # a person at a wide terminal: the chart beside it
+    from cli.quarter import summary_with_chart, wide_terminal
 
-    books, on = books_for(ctx, as_of, as_recorded)
-    capital = reports.capital(books, on, by="quarter")
+    if not wide_terminal(console):
+        show(report, as_json, summary_table)
+        return
+    if books is None:  # a person at a wide terminal: the chart beside it needs every entry
+        books, _ = books_for(ctx, as_of, as_recorded)
+    capital = reports.capital(books, report["as_of"], by="quarter")
     console.print(summary_with_chart(summary_table(report), capital, console))
 
 
