@@ -196,3 +196,19 @@ def test_no_arrears_before_the_first_period_of_a_series(fl: Any) -> None:
     # As of 2003-06-15 the latest quarter end before it, 2003-03-31, precedes the series
     (d,) = dividends(fl, "--as-of", "2003-06-15")["series"]
     assert (d["next_through"], d["arrears_through"], d["arrears"]) == ("2003-06-30", None, "0.00")
+
+
+def test_a_back_dated_off_schedule_dividend_warns_too(fl: Any) -> None:
+    series_d(fl)
+    # a later entry first, so the dividend is decided on the streamed timeline, not the head
+    assert fl("record", "warrants", "--holder", "A", "--shares", "1000", "--exercise-price", "3",
+              "--date", "2003-12-01").code == 0
+    r = fl("record", "dividend", "Series D", "--through", "2003-08-31", "--date", "2003-09-02",
+           "--form", "cash")
+    assert r.code == 0, r.err
+    assert "the scheduled through date of that period is 2003-09-30" in r.err
+    # and a refused one warns of nothing
+    r = fl("record", "dividend", "Series D", "--through", "2003-08-15", "--date", "2003-09-03",
+           "--form", "cash")
+    assert r.code == 1
+    assert r.err.startswith("Error: ") and "Warning" not in r.err
