@@ -24,12 +24,27 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from events import CommonOutstandingReported, LedgerEvent
-from ledger.calc import EXACT, accrual_amount, accrual_numerator, cents, nearest_shares
+from ledger.calc import (
+    EXACT,
+    accrual_amount,
+    accrual_numerator,
+    cashless_shares,
+    cents,
+    nearest_shares,
+)
 from ledger.errors import InvalidInput, NotFound
-from projections.books import Books, apply
-from projections.reports import ZERO, Report, common_outstanding, money_sum, preferred, warrants
+from projections.books import Books, LotRow, WarrantRow, apply, touches
+from projections.reports import (
+    ZERO,
+    Report,
+    common_outstanding,
+    holder_as_converted,
+    money_sum,
+    warrant_outstanding,
+)
 
 SERIES = "series"
 WARRANT = "warrant"
@@ -55,21 +70,65 @@ class Security:
 
 
 class _Days:
-    """The timeline's events folded into books up to a day, one day's worth at a time."""
+    """The timeline's events folded into books up to a day, one day's worth at a time, and
+    the figures of a day kept counted: only the rows the folded events touched
+    (`books.touches`) are counted again, so a day costs what changed, not the history."""
 
-    def __init__(self, events: Iterable[LedgerEvent]) -> None:
+    def __init__(self, events: Iterable[LedgerEvent], average_price: Decimal) -> None:
         self.books = Books()
         self._events = iter(events)
         self._next: LedgerEvent | None = next(self._events, None)
+        self._price = average_price
+        self.common: int | None = None  # None: no baseline yet
+        self.open_lots: dict[str, dict[str, LotRow]] = {}  # series -> its open lots
+        self.as_converted: dict[str, int] = {}  # series -> as-converted common
+        self.live: dict[str, tuple[WarrantRow, int]] = {}  # ref -> (row, treasury shares)
 
     def through(self, day: date) -> bool:
-        """Fold in every event effective on or before `day`; whether any was."""
-        folded = False
+        """Fold in every event effective on or before `day`, then count again what they
+        touched; whether any was folded."""
+        touched: dict[str, set[Any]] = {}
         while self._next is not None and self._next.effective_date <= day:
             apply(self.books, self._next)
-            folded = True
+            for attr, key in touches(self._next):
+                touched.setdefault(attr, set()).add(key)
             self._next = next(self._events, None)
-        return folded
+        if touched:
+            self._count(touched, day)
+        return bool(touched)
+
+    def _count(self, touched: dict[str, set[Any]], day: date) -> None:
+        books = self.books
+        if touched.keys() & {"baselines", "common_issues"}:
+            baseline, issued = common_outstanding(books, day)
+            self.common = None if baseline is None else baseline.shares + issued
+        series = set(touched.get("series", ()))
+        for lot_id in touched.get("lots", ()):
+            lot = books.lots.get(lot_id)
+            if lot is None:
+                continue
+            series.add(lot.series)
+            lots = self.open_lots.setdefault(lot.series, {})
+            if lot.outstanding > 0:
+                lots[lot_id] = lot
+            else:
+                lots.pop(lot_id, None)
+        for name in series:
+            row = books.series.get(name)
+            if row is None:
+                continue
+            held: dict[str, int] = {}
+            for lot in self.open_lots.get(name, {}).values():
+                held[lot.holder] = held.get(lot.holder, 0) + lot.outstanding
+            self.as_converted[name] = sum(holder_as_converted(row, n) for n in held.values())
+        for ref in touched.get("warrants", ()):
+            warrant = books.warrants.get(ref)
+            if warrant is None or warrant.issued == warrant.exercised:
+                self.live.pop(ref, None)
+            else:
+                shares = cashless_shares(warrant.issued - warrant.exercised,
+                                         warrant.exercise_price, self._price)
+                self.live[ref] = (warrant, shares)
 
     def next_date(self) -> date | None:
         return self._next.effective_date if self._next is not None else None
@@ -79,17 +138,18 @@ class _Days:
             yield self._next
         yield from self._events
 
-
-def _accrue(books: Books, start: date, end: date, numerators: dict[str, Decimal]) -> None:
-    """Add the accrual over (start, end] of every open lot of a cumulative series."""
-    if end <= start:
-        return
-    for lot in books.lots.values():
-        series = books.series[lot.series]
-        if series.cumulative and lot.outstanding > 0:
-            numerators[lot.series] = numerators.get(lot.series, Decimal(0)) + accrual_numerator(
-                lot.outstanding, series.stated_value, series.dividend_rate, start, end,
-                series.day_count)
+    def accrue(self, start: date, end: date, numerators: dict[str, Decimal]) -> None:
+        """Add the accrual over (start, end] of every open lot of a cumulative series."""
+        if end <= start:
+            return
+        for name, lots in self.open_lots.items():
+            series = self.books.series[name]
+            if not series.cumulative:
+                continue
+            for lot in lots.values():
+                numerators[name] = numerators.get(name, Decimal(0)) + accrual_numerator(
+                    lot.outstanding, series.stated_value, series.dividend_rate, start, end,
+                    series.day_count)
 
 
 def _no_baseline(start: date, days: _Days, end: date) -> NotFound:
@@ -119,52 +179,50 @@ def eps(
         raise InvalidInput(f"a period cannot start on {start}, the calendar's first day; "
                            "give a later --from")
     period_days = (end - start).days + 1
-    days = _Days(events)
+    days = _Days(events, average_price)
     days.through(start - ONE_DAY)
     numerators: dict[str, Decimal] = {}  # cumulative series -> accrual numerator of the period
     accrued_from = start - ONE_DAY
     common_share_days = 0
     securities: dict[str, Security] = {}
     day = start
-    while day <= end:
+    while True:
         if days.next_date() == day:  # the books change today: accrue on yesterday's first
-            _accrue(days.books, accrued_from, day, numerators)
+            days.accrue(accrued_from, day, numerators)
             accrued_from = day
             days.through(day)
         books = days.books
+        if days.common is None:
+            raise _no_baseline(start, days, end)
+        for ref, (warrant, _) in list(days.live.items()):
+            if warrant_outstanding(warrant, day) == 0:
+                del days.live[ref]  # expired: it stays out for the rest of the period
         # the books stay as they are until the next event, and no warrant lapses before the
         # day after its expiry: every day to `last` counts the same
         last = end
         upcoming = days.next_date()
         if upcoming is not None and upcoming - ONE_DAY < last:
             last = upcoming - ONE_DAY
-        for w in books.warrants.values():
-            if w.expires is not None and day <= w.expires < last:
-                last = w.expires
+        for warrant, _ in days.live.values():
+            if warrant.expires is not None and warrant.expires < last:
+                last = warrant.expires
         length = (last - day).days + 1
-        baseline, issued = common_outstanding(books, day)
-        if baseline is None:
-            raise _no_baseline(start, days, end)
-        common_share_days += (baseline.shares + issued) * length
-        for s in preferred(books, day)["series"]:
-            sec = securities.setdefault(s["series"], Security(
-                s["series"], SERIES, books.series[s["series"]].position))
-            sec.share_days += s["as_converted_common"] * length
-            sec.price = s["conversion_price"]
-            if s["outstanding"] > 0:
+        common_share_days += days.common * length
+        for name, row in books.series.items():
+            sec = securities.setdefault(name, Security(name, SERIES, row.position))
+            sec.price = row.conversion_price
+            sec.share_days += days.as_converted.get(name, 0) * length
+            if days.open_lots.get(name):
                 sec.outstanding_days += length
-        for w in warrants(books, day, average_price)["warrants"]:
-            if w["outstanding"] == 0:
-                continue
-            sec = securities.setdefault(w["ref"], Security(
-                w["ref"], WARRANT, books.warrants[w["ref"]].position))
-            sec.share_days += w["treasury_shares"] * length
-            sec.price = w["exercise_price"]
+        for ref, (warrant, shares) in days.live.items():
+            sec = securities.setdefault(ref, Security(ref, WARRANT, warrant.position))
+            sec.price = warrant.exercise_price
+            sec.share_days += shares * length
             sec.outstanding_days += length
         if last == end:
             break
         day = last + ONE_DAY
-    _accrue(days.books, accrued_from, end, numerators)
+    days.accrue(accrued_from, end, numerators)
     books = days.books
 
     preferred_rows: list[Report] = []

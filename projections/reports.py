@@ -76,6 +76,11 @@ def holder_accrued(
     return holder_dividend(series, lots, last_through, on)
 
 
+def holder_as_converted(series: SeriesRow, outstanding: int) -> int:
+    """The common a holder's preferred converts into: stated value only, whole shares."""
+    return floor_shares(mul(outstanding, series.stated_value), series.conversion_price)
+
+
 def preferred(books: Books, on: date) -> Report:
     series_rows: list[Report] = []
     lots_by_series: dict[str, list[LotRow]] = {}
@@ -99,9 +104,7 @@ def preferred(books: Books, on: date) -> Report:
                 "accrued_dividends": holder_accrued(
                     series, [lot for lot in lots if lot.outstanding > 0], last_through, on
                 ),
-                "as_converted_common": floor_shares(
-                    mul(outstanding, series.stated_value), series.conversion_price
-                ),
+                "as_converted_common": holder_as_converted(series, outstanding),
             })
         series_rows.append({
             "series": series.series,
@@ -141,6 +144,11 @@ def _expired(warrant: WarrantRow, on: date) -> bool:
     return warrant.expires is not None and on > warrant.expires
 
 
+def warrant_outstanding(warrant: WarrantRow, on: date) -> int:
+    """The warrant's shares outstanding on `on`: those unexercised, none once it expired."""
+    return 0 if _expired(warrant, on) else warrant.issued - warrant.exercised
+
+
 def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
     sums: Report = {
         "issued": sum(r["issued"] for r in rows),
@@ -161,9 +169,8 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
     method's floor(N x (P - K) / P)."""
     rows: list[Report] = []
     for w in sorted(books.warrants.values(), key=lambda w: (w.issued_on, w.position)):
-        unexercised = w.issued - w.exercised
-        expired = unexercised if _expired(w, on) else 0
-        outstanding = unexercised - expired
+        outstanding = warrant_outstanding(w, on)
+        expired = w.issued - w.exercised - outstanding
         row: Report = {
             "ref": w.ref,
             "label": w.label,

@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.calc import accrual_amount, accrual_numerator, cents
 from ledger.commands import DeclareDividend, ReportCommonOutstanding
 from ledger.state import LedgerState, timeline
 from projections import reports
@@ -99,3 +100,39 @@ def test_the_next_dividend_is_what_record_dividend_would_pay(book: Book, offset:
     shown = {h["holder"]: h["next_amount"] for h in series["holders"]}
     assert shown == paid
     assert series["next_amount"] == payload["amount"]
+
+
+@SETTINGS
+@given(histories, periods, prices)
+def test_every_share_day_and_accrual_is_what_the_day_by_day_reports_say(
+    book: Book, period: tuple[int, int], price: Decimal
+) -> None:
+    """The fold counts only what changed; counted afresh from each day's reports (`report
+    preferred` and `report warrants --market-price` as of that day) it must come out the same."""
+    start = START + timedelta(days=period[0])
+    end = start + timedelta(days=period[1])
+    report = eps(timeline(book.events), start, end, Decimal(1_000_000), price)
+    share_days: dict[str, int] = {}
+    numerator = Decimal(0)
+    day = start
+    while day <= end:
+        books = replay(book.events, day)
+        for s in reports.preferred(books, day)["series"]:
+            share_days[s["series"]] = share_days.get(s["series"], 0) + s["as_converted_common"]
+        for w in reports.warrants(books, day, price)["warrants"]:
+            if w["outstanding"]:
+                share_days[w["ref"]] = share_days.get(w["ref"], 0) + w["treasury_shares"]
+        # series A accrues actual/365: the day (d - 1, d] on the shares held at the end of d - 1
+        before = day - timedelta(days=1)
+        series = replay(book.events, before).series.get("A")
+        if series is not None:
+            held = sum(lot.outstanding for lot in replay(book.events, before).lots.values())
+            numerator += accrual_numerator(held, series.stated_value, series.dividend_rate,
+                                           before, day, series.day_count)
+        day += timedelta(days=1)
+    for entry in report["dilutive"] + report["anti_dilutive"]:
+        assert entry["share_days"] == share_days.get(entry["security"], 0), entry["security"]
+    shown = {e["security"] for e in report["dilutive"] + report["anti_dilutive"]}
+    assert {ref for ref, n in share_days.items() if n and ref != "A"} <= shown
+    expected = cents(accrual_amount(numerator, "actual/365"))
+    assert [p["amount"] for p in report["preferred"]] == ([expected] if "A" in shown else [])
