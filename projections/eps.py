@@ -4,11 +4,14 @@ if-converted and treasury-stock candidates in the order they are taken.
 A pure fold: the timeline's events go through the books' own fold (`projections.books`), and
 the period's days are read off the books between the dates where something changes. On each
 day d of the period the common outstanding is what fully diluted counts on d
-(`reports.common_outstanding`), a series' as-converted common what `report preferred` shows on
-d, a warrant's incremental shares the treasury-stock figure `report warrants` shows on d at
-the average price; each is summed over the days as share-days. A cumulative series'
-dividends of the period are the accrual (DOMAIN.md 3, `calc.accrual_numerator`) of the shares
-outstanding over (D1 - 1 day, D2], interval by interval between the dates the lots change.
+(`reports.common_outstanding`), a series' as-converted common what `report preferred` shows
+on d (`reports.holder_as_converted` per holder), a warrant's incremental shares the
+treasury-stock figure `report warrants` shows on d at the average price
+(`reports.warrant_outstanding`, `calc.cashless_shares`); each is summed over the days as
+share-days. Only the rows the events of a day touched are counted again. A cumulative
+series' dividends of the period are the accrual (DOMAIN.md 3, `calc.accrual_numerator`) of
+the shares outstanding over (D1 - 1 day, D2], interval by interval between the dates the
+lots change.
 
 Exact: share-days are integers, income a `Decimal`; every EPS is one division of the exact
 income by the exact share-days, rounded half-up to cents only when reported. Share figures
