@@ -39,6 +39,11 @@ def err() -> Console:
     return _console(stderr=True)
 
 
+def plain_console(console: Console) -> bool:
+    """Whether to draw with plain characters: under NO_COLOR or outside a terminal."""
+    return not console.is_terminal or console.no_color
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()

@@ -39,6 +39,17 @@ def parse_decimal(text: str | Decimal, what: str = "value") -> Decimal:
     return value
 
 
+def parse_signed_decimal(text: str | Decimal, what: str = "value") -> Decimal:
+    """A plain decimal that may be negative (`-250000` for a loss)."""
+    if not isinstance(text, str):
+        return text
+    raw = text.strip()
+    if raw.startswith("-"):
+        value = parse_decimal(raw[1:], what)
+        return -value if value else value
+    return parse_decimal(raw, what)
+
+
 def parse_shares(text: str | int) -> int:
     if not isinstance(text, str):
         return text

@@ -92,6 +92,8 @@ def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
         event = book.record(command)
         after_write(book)
         show(event, as_json)
+        for note in book.advice:
+            warn_line(note)
     warn_if_future(event)
 
 

@@ -6,7 +6,7 @@ does not grow with history; `--as-of` and `--as-recorded` replay the event strea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -14,18 +14,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.console import out, print_json
+from cli.console import out, plain_console
 from cli.context import ledger, plain_path, today
-from cli.output import Csv, Output, Workbook, choose, emit
-from cli.params import parse_date, parse_decimal, parse_shares
+from cli.output import Csv, Format, Output, Workbook, choose, emit
+from cli.params import parse_date, parse_decimal, parse_shares, parse_signed_decimal
 from ledger.errors import NotFound
 
 if TYPE_CHECKING:  # the projections load when a report runs, not for --help
+    from events import LedgerEvent
     from ledger.service import Ledger
     from projections.books import Books
 
 app = typer.Typer(
-    help="Replay the ledger into reports: preferred, warrants, capital, summary.",
+    help="Replay the ledger into reports: preferred, warrants, capital, summary, dividends, eps.",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain click help: no markdown parser at start-up
 )
@@ -68,9 +69,24 @@ def _books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None
                  ) -> tuple[Books, date]:
     """The books of the timeline (as recorded at a position) through a date, replayed from
     the store a page at a time: the events after the date are never read."""
-    from ledger.stream import KeyMismatch
     from projections.books import Books as Fresh
-    from projections.books import apply, replay
+    from projections.books import apply
+
+    events, latest = timeline_of(book, as_recorded)
+    on = as_of or judge_date(latest)
+    books = Fresh()
+    for event in events:
+        if event.effective_date > on:
+            break
+        apply(books, event)
+    return books, on
+
+
+def timeline_of(book: Ledger, as_recorded: int | None) -> tuple[Iterator[LedgerEvent], date | None]:
+    """The timeline (as recorded at a position), streamed in order, and its latest
+    effective date."""
+    from ledger.state import timeline
+    from ledger.stream import KeyMismatch
 
     stream = book.stream()
     try:
@@ -81,19 +97,13 @@ def _books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None
             if as_recorded > len(events):
                 raise _no_position(as_recorded, len(events)) from None
             events = events[:as_recorded]
-        on = as_of or judge_date(max((e.effective_date for e in events), default=None))
-        return replay(events, on), on
+        return iter(timeline(events)), max((e.effective_date for e in events), default=None)
     if as_recorded is not None and as_recorded > keys.count:
         raise _no_position(as_recorded, keys.count)
     last = keys.count if as_recorded is None else as_recorded
     latest = max(keys.ordinals[1:last + 1], default=None)
-    on = as_of or judge_date(date.fromordinal(latest) if latest is not None else None)
-    books = Fresh()
-    for event in stream.timeline(keys, upto=as_recorded):
-        if event.effective_date > on:
-            break
-        apply(books, event)
-    return books, on
+    return (iter(stream.timeline(keys, upto=as_recorded)),
+            date.fromordinal(latest) if latest is not None else None)
 
 
 def _no_position(position: int, count: int) -> NotFound:
@@ -109,19 +119,6 @@ def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -
     if as_of is None and isinstance(on, date) and on > today():
         said += f" (the latest effective date; today is {today().isoformat()})"
     return said
-
-
-def show(report: dict[str, Any], as_json: bool, table: Callable[[dict[str, Any]], Any], *,
-         as_of: date | None = None, as_recorded: int | None = None) -> None:
-    """JSON or the table only (a report not yet described in `projections.tables`)."""
-    if as_json:
-        from projections import reports
-
-        print_json(reports.to_json(report))
-    else:
-        from cli.tables import emit
-
-        emit(out(), table({**report, "basis": basis(report, as_of, as_recorded)}))
 
 
 def present(
@@ -169,8 +166,12 @@ def preferred(
 
 
 def _market_price(value: Decimal | None) -> Decimal | None:
+    return _positive(value, "--market-price", "4.10")
+
+
+def _positive(value: Decimal | None, option: str, example: str) -> Decimal | None:
     if value is not None and value <= 0:
-        raise typer.BadParameter("must be more than zero, like 4.10", param_hint="'--market-price'")
+        raise typer.BadParameter(f"must be more than zero, like {example}", param_hint=f"'{option}'")
     return value
 
 
@@ -216,12 +217,15 @@ def capital(
         "from the first closing).")] = None,
     by: Annotated[Period, typer.Option(help="Group the periods by month, quarter or year.")]
         = Period.month,
+    chart: Annotated[bool, typer.Option(
+        "--chart", help="Draw the cumulative gross and the gross per period instead of the "
+        "tables.")] = False,
     as_json: Json = False,
     as_csv: Csv = False,
     workbook: Workbook = None,
 ) -> None:
     """Capital raised: every closing and cash exercise with gross, fees, net and the
-    cumulative gross, then totals per month, quarter or year.
+    cumulative gross, then totals per month, quarter or year (or, with --chart, a picture).
 
     Example: finledger report capital --by quarter --since 2003-01-01
     """
@@ -231,8 +235,14 @@ def capital(
     books, on = books_for(ctx, as_of, as_recorded)
     from projections import reports
 
-    present(ctx, "capital", reports.capital(books, on, since, by.value), capital_tables, output,
-            as_of=as_of, as_recorded=as_recorded)
+    report = reports.capital(books, on, since, by.value)
+    if chart and output.format is Format.TABLE:
+        from cli.quarter import capital_chart
+
+        console = out()
+        console.print(capital_chart(report, plain=plain_console(console)))
+        return
+    present(ctx, "capital", report, capital_tables, output, as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("summary")
@@ -245,8 +255,10 @@ def summary(
     Example: finledger report summary --as-of 2003-05-14 --json
     """
     from cli.render import summary_table
+    from projections import reports
 
     output = choose(as_json, as_csv, workbook)
+    books: Books | None = None
     if as_of is None and as_recorded is None:  # running totals and live state, no history
         from projections.readmodel import current_summary, plain_summary
 
@@ -258,12 +270,89 @@ def summary(
             with ledger(ctx) as book:
                 report = current_summary(book, judge_date)
     else:
-        from projections import reports
-
         books, on = books_for(ctx, as_of, as_recorded)
         report = reports.summary(books, on)
-    present(ctx, "summary", report, summary_table, output,
+    console = out()
+    from cli.quarter import summary_with_chart, wide_terminal
+
+    if output.format is not Format.TABLE or not console.is_terminal or not wide_terminal(console):
+        present(ctx, "summary", report, summary_table, output,
+                as_of=as_of, as_recorded=as_recorded)
+        return
+    if books is None:  # a person at a wide terminal: the chart beside it needs every entry
+        books, _ = books_for(ctx, as_of, as_recorded)
+    capital = reports.capital(books, report["as_of"], by="quarter")
+    console.print(summary_with_chart(summary_table(report), capital, console))
+
+
+@app.command("dividends")
+def dividends(
+    ctx: typer.Context,
+    *,
+    as_of: AsOf = None,
+    as_recorded: AsRecorded = None,
+    price: Annotated[Decimal | None, typer.Option(
+        parser=parse_decimal, metavar="DECIMAL",
+        help="Price per common share: the common a stock dividend at it would issue, and "
+        "the cash in lieu.")] = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
+) -> None:
+    """Dividends by series and holder: the frequency, the last and next through dates, what
+    the next dividend would pay (from the holdings of the date), arrears of scheduled
+    periods not declared, and what was paid to date in cash, common and cash in lieu.
+
+    Example: finledger report dividends --as-of 2003-09-15 --price 3.10
+    """
+    from cli.quarter import dividends_table
+    from projections.dividends import dividends as build
+
+    output = choose(as_json, as_csv, workbook)
+    stock_price = _positive(price, "--price", "3.10")
+    books, on = books_for(ctx, as_of, as_recorded)
+    present(ctx, "dividends", build(books, on, stock_price), dividends_table, output,
             as_of=as_of, as_recorded=as_recorded)
+
+
+@app.command("eps")
+def eps(
+    ctx: typer.Context,
+    *,
+    start: Annotated[date, typer.Option(
+        "--from", parser=parse_date, metavar="YYYY-MM-DD", help="First day of the period.")],
+    end: Annotated[date, typer.Option(
+        "--to", parser=parse_date, metavar="YYYY-MM-DD", help="Last day of the period.")],
+    net_income: Annotated[Decimal, typer.Option(
+        parser=parse_signed_decimal, metavar="DECIMAL",
+        help="Net income of the period (a loss is negative, like -250000).")],
+    average_price: Annotated[Decimal, typer.Option(
+        parser=parse_decimal, metavar="DECIMAL",
+        help="Average market price per common share over the period (treasury-stock method).")],
+    as_recorded: AsRecorded = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
+) -> None:
+    """Basic and diluted earnings per share for a period (ASC 260): weighted average common,
+    preferred dividends of the period, each if-converted series and treasury-stock warrant
+    taken in order, and the anti-dilutive securities left out.
+
+    Example: finledger report eps --from 2003-07-01 --to 2003-09-30 --net-income 1500000
+    --average-price 4.10
+    """
+    from cli.quarter import eps_table
+    from projections.eps import eps as build
+
+    output = choose(as_json, as_csv, workbook)
+    _positive(average_price, "--average-price", "4.10")
+    if end < start:
+        raise typer.BadParameter(f"{end} is before --from {start}; give the period's last day",
+                                 param_hint="'--to'")
+    with ledger(ctx) as book:
+        events, _ = timeline_of(book, as_recorded)
+        report = build(events, start, end, net_income, average_price)
+    present(ctx, "eps", report, eps_table, output, as_recorded=as_recorded)
 
 
 @app.command("rebuild")

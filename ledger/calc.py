@@ -38,6 +38,14 @@ def floor_shares(value: Decimal, price: Decimal) -> int:
     return int(EXACT.divide(value, price).to_integral_value(rounding=ROUND_DOWN, context=EXACT))
 
 
+def nearest_shares(share_days: int, days: int) -> int:
+    """A weighted average of whole shares (share-days / days), reported as whole shares:
+    rounded half-up to the nearest share. (Shares *issued* from a division are rounded
+    down, the fraction paid in cash; an average issues nothing, so it is not floored.)"""
+    quotient = EXACT.divide(Decimal(share_days), Decimal(days))
+    return int(quotient.to_integral_value(rounding=ROUND_HALF_UP, context=EXACT))
+
+
 def days_between(start: date, end: date, day_count: str) -> int:
     """Days in the interval (start, end] under the series' day-count convention."""
     if day_count == ACTUAL_365:
@@ -79,6 +87,13 @@ def cashless_shares(shares: int, exercise_price: Decimal, market_price: Decimal)
         return 0
     spread = EXACT.subtract(market_price, exercise_price)
     return floor_shares(EXACT.multiply(Decimal(shares), spread), market_price)
+
+
+def stock_payment(amount: Decimal, price: Decimal) -> tuple[int, Decimal]:
+    """A dividend `amount` paid in common at `price`: floor(amount / price) shares, and the
+    rest as cash in lieu, in cents (DOMAIN.md 4)."""
+    shares = floor_shares(amount, price)
+    return shares, cents(EXACT.subtract(amount, EXACT.multiply(Decimal(shares), price)))
 
 
 def mul(a: Decimal | int, b: Decimal | int) -> Decimal:

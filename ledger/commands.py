@@ -39,11 +39,12 @@ from ledger.calc import (
     cents,
     floor_shares,
     mul,
+    stock_payment,
 )
 from ledger.errors import InvalidInput, InvariantViolation
+from ledger.schedule import FREQUENCIES, off_schedule
 from ledger.state import LedgerState
 
-FREQUENCIES = ("quarterly", "semiannual", "annual", "monthly")
 DIVIDEND_FORMS = ("cash", "stock", "either")
 PAYMENT_FORMS = ("cash", "stock")
 MAX_NAME = 200
@@ -139,6 +140,10 @@ class Command:
 
     def references_position(self) -> int | None:
         return None
+
+    def advice(self, state: LedgerState) -> tuple[str, ...]:
+        """Warnings about an accepted command, worth printing but never a refusal."""
+        return ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -364,12 +369,11 @@ class DeclareDividend(Command):
         for holder in series.holdings():
             amount = cents(series.accrued(series.holder_lots(holder), self.through))
             if self.form == "stock" and self.price is not None:
-                shares = floor_shares(amount, self.price)
-                cash = amount - mul(shares, self.price)
+                shares, cash = stock_payment(amount, self.price)
             else:
                 shares, cash = 0, amount
             payments.append(
-                HolderDividend(holder=holder, amount=amount, common_shares=shares, cash=cents(cash))
+                HolderDividend(holder=holder, amount=amount, common_shares=shares, cash=cash)
             )
         return DividendDeclared, {
             "series": series.name,
@@ -381,6 +385,11 @@ class DeclareDividend(Command):
             "common_shares": sum(p.common_shares for p in payments),
             "cash": sum((p.cash for p in payments), Decimal("0.00")),
         }
+
+    def advice(self, state: LedgerState) -> tuple[str, ...]:
+        series = state.get_series(clean_name(self.series, "series name"))
+        note = off_schedule(series.name, series.terms.frequency, self.through)
+        return () if note is None else (note,)
 
 
 @dataclass(frozen=True, kw_only=True)

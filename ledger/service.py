@@ -98,6 +98,8 @@ class Ledger:
         self.key = key or None
         self._create = create
         self._app: LedgerApplication | None = None
+        # The warnings of the last command recorded (`Command.advice`, on its decision state).
+        self.advice: tuple[str, ...] = ()
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -252,6 +254,7 @@ class Ledger:
 
     def record(self, command: Command) -> LedgerEvent:
         """Decide, check and append the command's event: all of it or nothing."""
+        self.advice = ()
         return self._append(lambda: self._decide(command))
 
     def reverse(self, position: int, reason: str) -> LedgerEvent:
@@ -330,6 +333,7 @@ class Ledger:
         if head is not None and (head.last_date is None or on >= head.last_date):
             # At the end of the timeline: the head state is the state as of `on`.
             cls, payload = command.decide(head.state, head.version + 1)
+            self.advice = command.advice(head.state)
             event = self._envelope_at(head.version, head.head_hash, cls, on, payload)
             head.state.apply(event)
             # A long way from the last snapshot (or none yet): take one with this event.
@@ -369,6 +373,7 @@ class Ledger:
                 break
             state.apply(earlier)
         cls, payload = command.decide(state, count + 1)
+        self.advice = command.advice(state)
         event = self._envelope_at(count, prev, cls, on, payload)
         state.apply(event)
         for later in itertools.chain(after, ordered):

@@ -67,6 +67,8 @@ class SeriesRow:
     conversion_price: Decimal
     dividend_rate: Decimal
     cumulative: bool
+    frequency: str
+    dividend_form: str
     day_count: str
     convert_accrued: bool
     authorized: int
@@ -103,7 +105,10 @@ class DividendRow:
     series: str
     declared_on: date
     through: date
+    form: str
     amount: Decimal
+    common_shares: int
+    cash: Decimal  # the cash paid: the whole amount in cash, or the cash in lieu in stock
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,6 +226,8 @@ def _designated(event: SeriesDesignated, books: Books, sign: int) -> None:
         conversion_price=event.conversion_price,
         dividend_rate=event.dividend_rate,
         cumulative=event.cumulative,
+        frequency=event.frequency,
+        dividend_form=event.dividend_form,
         day_count=event.day_count,
         convert_accrued=event.convert_accrued,
         authorized=event.authorized,
@@ -324,7 +331,8 @@ def _dividend(event: DividendDeclared, books: Books, sign: int) -> None:
     else:
         books.dividends[position] = DividendRow(
             position=position, series=event.series, declared_on=event.effective_date,
-            through=event.through, amount=event.amount,
+            through=event.through, form=event.form, amount=event.amount,
+            common_shares=event.common_shares, cash=event.cash,
         )
     _common_issue(books, event, "dividend", event.common_shares, sign)
 

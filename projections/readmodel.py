@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must b
 
 # Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
 # applies the ledger again from position zero.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: series frequency and dividend form, dividends paid by form
 META = "rm_meta"
 # table -> (attribute of Books, row class, primary key)
 TABLES: dict[str, tuple[str, type, str]] = {

@@ -48,24 +48,37 @@ def _accrual_start(lot: LotRow, last_through: date | None) -> date:
     return last_through
 
 
-def holder_accrued(
-    series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, on: date
+def holder_dividend(
+    series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, through: date
 ) -> Decimal:
-    """A holder's accrued unpaid dividends on `on`: lot numerators summed, divided once,
-    rounded to cents (as `SeriesState.accrued` then `cents`). None for a non-cumulative series."""
-    if not series.cumulative:
-        return ZERO
+    """What a dividend through `through` would pay a holder on these lots (DOMAIN.md 3-4):
+    lot numerators summed, divided once, rounded to cents (as `SeriesState.accrued` then
+    `cents`, which `record dividend` pays)."""
     numerator = sum(
         (
             accrual_numerator(
                 lot.outstanding, series.stated_value, series.dividend_rate,
-                _accrual_start(lot, last_through), on, series.day_count,
+                _accrual_start(lot, last_through), through, series.day_count,
             )
             for lot in lots
         ),
         Decimal(0),
     )
     return cents(accrual_amount(numerator, series.day_count))
+
+
+def holder_accrued(
+    series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, on: date
+) -> Decimal:
+    """A holder's accrued unpaid dividends on `on`; none for a non-cumulative series."""
+    if not series.cumulative:
+        return ZERO
+    return holder_dividend(series, lots, last_through, on)
+
+
+def holder_as_converted(series: SeriesRow, outstanding: int) -> int:
+    """The common a holder's preferred converts into: stated value only, whole shares."""
+    return floor_shares(mul(outstanding, series.stated_value), series.conversion_price)
 
 
 def preferred(books: Books, on: date) -> Report:
@@ -91,9 +104,7 @@ def preferred(books: Books, on: date) -> Report:
                 "accrued_dividends": holder_accrued(
                     series, [lot for lot in lots if lot.outstanding > 0], last_through, on
                 ),
-                "as_converted_common": floor_shares(
-                    mul(outstanding, series.stated_value), series.conversion_price
-                ),
+                "as_converted_common": holder_as_converted(series, outstanding),
             })
         series_rows.append({
             "series": series.series,
@@ -133,6 +144,11 @@ def _expired(warrant: WarrantRow, on: date) -> bool:
     return warrant.expires is not None and on > warrant.expires
 
 
+def warrant_outstanding(warrant: WarrantRow, on: date) -> int:
+    """The warrant's shares outstanding on `on`: those unexercised, none once it expired."""
+    return 0 if _expired(warrant, on) else warrant.issued - warrant.exercised
+
+
 def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
     sums: Report = {
         "issued": sum(r["issued"] for r in rows),
@@ -153,9 +169,8 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
     method's floor(N x (P - K) / P)."""
     rows: list[Report] = []
     for w in sorted(books.warrants.values(), key=lambda w: (w.issued_on, w.position)):
-        unexercised = w.issued - w.exercised
-        expired = unexercised if _expired(w, on) else 0
-        outstanding = unexercised - expired
+        outstanding = warrant_outstanding(w, on)
+        expired = w.issued - w.exercised - outstanding
         row: Report = {
             "ref": w.ref,
             "label": w.label,
@@ -281,13 +296,20 @@ def fully_diluted(
 ) -> Report:
     """Latest baseline on or before `on`, plus common the ledger issued after the baseline's
     date, plus as-converted preferred, plus the outstanding overhang."""
+    baseline, issued_since = common_outstanding(books, on)
+    return _fully_diluted(baseline, issued_since, preferred_report, warrant_report)
+
+
+def common_outstanding(books: Books, on: date) -> tuple[BaselineRow | None, int]:
+    """The common outstanding on `on` as fully diluted counts it: the latest baseline on or
+    before `on`, and the common the ledger issued after the baseline's date through `on`."""
     baselines = [b for b in books.baselines.values() if b.date <= on]
     baseline = max(baselines, key=lambda b: (b.date, b.position)) if baselines else None
     after = baseline.date if baseline is not None else date.min
     issued_since = sum(
         i.shares for i in books.common_issues.values() if after < i.date <= on
     )
-    return _fully_diluted(baseline, issued_since, preferred_report, warrant_report)
+    return baseline, issued_since
 
 
 def _fully_diluted(

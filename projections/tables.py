@@ -141,6 +141,37 @@ def summary_tables(report: Report) -> tuple[Table, ...]:
     )
 
 
+def dividends_tables(report: Report) -> tuple[Table, ...]:
+    preview = (("next_common_shares", S), ("next_cash_in_lieu", M)) if any(
+        "next_common_shares" in row for row in report["series"]) else ()
+    series = table("series", report["series"], ("series", T), ("frequency", T),
+                   ("cumulative", B), ("dividend_rate", R), ("dividend_form", T),
+                   ("last_through", D), ("next_through", D), ("next_amount", M), *preview,
+                   ("arrears_through", D), ("arrears", M), ("dividends_declared", N),
+                   ("paid_cash", M), ("paid_common_shares", S), ("paid_cash_in_lieu", M))
+    holders = table("holders", (
+        {"series": s["series"], **h} for s in report["series"] for h in s["holders"]
+    ), ("series", T), ("holder", T), ("next_amount", M), *preview, ("arrears", M))
+    return series, holders
+
+
+def eps_tables(report: Report) -> tuple[Table, ...]:
+    figures = table("eps", [report], ("from", D), ("to", D), ("days", N),
+                    ("net_income", M), ("preferred_dividends", M), ("income_to_common", M),
+                    ("weighted_average_common", S), ("basic_eps", M), ("diluted_income", M),
+                    ("diluted_weighted_average", S), ("diluted_eps", M),
+                    ("average_price", P))
+    preferred = table("preferred_dividends", report["preferred"], ("series", T),
+                      ("cumulative", B), ("amount", M))
+    securities = table("securities", (
+        {"treatment": treatment, **row}
+        for treatment, key in (("dilutive", "dilutive"), ("anti-dilutive", "anti_dilutive"))
+        for row in report[key]
+    ), ("treatment", T), ("security", T), ("method", T), ("price", P),
+        ("incremental_shares", S), ("add_back", M), ("reason", T))
+    return figures, preferred, securities
+
+
 def log_tables(entries: Sequence[Report]) -> tuple[Table, ...]:
     """`log`: one row per event as `log --json` shows it (its data as one JSON text)."""
     return (table("events", entries, ("position", N), ("type", T), ("effective_date", D),
@@ -154,6 +185,8 @@ DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
     "warrants": ("Warrant overhang", warrants_tables),
     "capital": ("Capital raised", capital_tables),
     "summary": ("Summary", summary_tables),
+    "dividends": ("Dividends", dividends_tables),
+    "eps": ("Earnings per share", eps_tables),
 }
 """Report name -> (title, its tables). A new report adds one line."""
 

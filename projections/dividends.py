@@ -1,0 +1,118 @@
+"""What falls due on each series (DOMAIN.md 17): the next scheduled dividend per holder,
+arrears of scheduled periods not declared, and what was paid to date.
+
+A pure function of the books as of a date. The amounts are the ones `record dividend` would
+pay (`reports.holder_dividend`, the accrual of DOMAIN.md 3-4 on the holdings of the date), and
+a stock preview splits each holder's amount as a stock dividend does (`calc.stock_payment`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ledger.calc import stock_payment
+from ledger.schedule import period_end_after, period_end_before, period_end_on_or_after
+from projections.books import Books, LotRow, SeriesRow
+from projections.reports import ZERO, Report, holder_dividend, money_sum
+
+STOCK_FORMS = ("stock", "either")
+
+
+def next_through(frequency: str, on: date, last_through: date | None) -> date:
+    """The first period end on or after `on` that is after the last through date declared."""
+    scheduled = period_end_on_or_after(frequency, on)
+    if last_through is not None and scheduled <= last_through:
+        return period_end_after(frequency, last_through)
+    return scheduled
+
+
+def arrears_through(series: SeriesRow, on: date, last_through: date | None) -> date | None:
+    """The latest period end before `on` when it is after the last through date and the
+    series is cumulative (what is in arrears accrued through it); else None (also when that
+    period ended before the series was designated: no period of it has passed)."""
+    if not series.cumulative:
+        return None
+    end = period_end_before(series.frequency, on)
+    if end is None or end <= series.designated_on:
+        return None
+    return end if last_through is None or end > last_through else None
+
+
+def _holder_lots(books: Books, series: str) -> dict[str, list[LotRow]]:
+    """Each holder's open lots of a series on the books' date, oldest first."""
+    by_holder: dict[str, list[LotRow]] = {}
+    ordered = sorted(books.lots.values(), key=lambda lot: (lot.issued_on, lot.position, lot.seq))
+    for lot in ordered:
+        if lot.series == series and lot.outstanding > 0:
+            by_holder.setdefault(lot.holder, []).append(lot)
+    return by_holder
+
+
+def _preview(row: Report, amount: Decimal, price: Decimal | None, allowed: bool) -> None:
+    if price is None:
+        return
+    if allowed:
+        shares, cash = stock_payment(amount, price)
+        row["next_common_shares"], row["next_cash_in_lieu"] = shares, cash
+    else:
+        row["next_common_shares"], row["next_cash_in_lieu"] = None, None
+
+
+def dividends(books: Books, on: date, price: Decimal | None = None) -> Report:
+    """Per series as of `on`: frequency, last and next through dates, the next dividend and
+    the arrears per holder, and the dividends declared to date by form. With `price`, the
+    common a stock dividend at that price would issue for the next dividend, and the cash in
+    lieu (None for a series that pays cash only)."""
+    rows: list[Report] = []
+    for series in sorted(books.series.values(), key=lambda s: (s.designated_on, s.position)):
+        last = books.last_through(series.series)
+        upcoming = next_through(series.frequency, on, last)
+        behind = arrears_through(series, on, last)
+        allowed = series.dividend_form in STOCK_FORMS
+        holders: list[Report] = []
+        for holder, lots in _holder_lots(books, series.series).items():
+            amount = holder_dividend(series, lots, last, upcoming)
+            row: Report = {
+                "holder": holder,
+                "next_amount": amount,
+                "arrears": ZERO if behind is None else holder_dividend(series, lots, last, behind),
+            }
+            _preview(row, amount, price, allowed)
+            holders.append(row)
+        paid = [d for d in books.dividends.values()
+                if d.series == series.series and d.declared_on <= on]
+        row = {
+            "series": series.series,
+            "frequency": series.frequency,
+            "cumulative": series.cumulative,
+            "dividend_rate": series.dividend_rate,
+            "dividend_form": series.dividend_form,
+            "last_through": last,
+            "next_through": upcoming,
+            "next_amount": money_sum(h["next_amount"] for h in holders),
+            "arrears_through": behind,
+            "arrears": money_sum(h["arrears"] for h in holders),
+            "dividends_declared": len(paid),
+            "paid_cash": money_sum(d.cash for d in paid if d.form == "cash"),
+            "paid_common_shares": sum(d.common_shares for d in paid),
+            "paid_cash_in_lieu": money_sum(d.cash for d in paid if d.form == "stock"),
+            "holders": holders,
+        }
+        if price is not None:
+            row["next_common_shares"] = (
+                sum(h["next_common_shares"] for h in holders) if allowed else None)
+            row["next_cash_in_lieu"] = (
+                money_sum(h["next_cash_in_lieu"] for h in holders) if allowed else None)
+        rows.append(row)
+    totals: Report = {
+        name: money_sum(s[name] for s in rows)
+        for name in ("next_amount", "arrears", "paid_cash", "paid_cash_in_lieu")
+    }
+    totals["paid_common_shares"] = sum(s["paid_common_shares"] for s in rows)
+    report: Report = {"as_of": on, "series": rows, "totals": totals}
+    if price is not None:
+        report["price"] = price
+        totals["next_common_shares"] = sum(s["next_common_shares"] or 0 for s in rows)
+        totals["next_cash_in_lieu"] = money_sum(s["next_cash_in_lieu"] or ZERO for s in rows)
+    return report
