@@ -78,7 +78,7 @@ def shares(value: int) -> str:
 
 
 def money(value: Decimal) -> str:
-    return f"{value:,}"
+    return f"{value:,f}"  # never in exponent form
 
 
 def _figures(table: Table, *names: str) -> None:

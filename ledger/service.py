@@ -28,7 +28,7 @@ from events import (
     LedgerEvent,
 )
 from ledger.chain import GENESIS_HASH, event_hash
-from ledger.commands import Command, clean_name
+from ledger.commands import Command
 from ledger.errors import (
     ConcurrencyConflict,
     InvariantViolation,
@@ -36,6 +36,7 @@ from ledger.errors import (
     StoreError,
 )
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
+from ledger.inputs import clean_name
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, describe, reversed_positions, timeline
 from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env

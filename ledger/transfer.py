@@ -60,7 +60,6 @@ from ledger.commands import (
     RecordClosing,
     ReportCommonOutstanding,
     RequestConversion,
-    clean_name,
 )
 from ledger.errors import (
     ConcurrencyConflict,
@@ -70,6 +69,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.inputs import clean_name
 from ledger.seal import EventSealer
 from ledger.state import ORDER_FREE, LedgerState, describe, reversed_positions, timeline
 from ledger.target import redact

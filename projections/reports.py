@@ -25,6 +25,7 @@ from ledger.calc import (
     cents,
     floor_shares,
     mul,
+    total,
 )
 from projections.books import TOTALS, BaselineRow, Books, LotRow, SeriesRow, WarrantRow
 
@@ -35,7 +36,7 @@ Report = dict[str, Any]
 
 
 def money_sum(values: Iterable[Decimal]) -> Decimal:
-    return sum(values, ZERO)
+    return total(values, ZERO)
 
 
 # --- preferred -----------------------------------------------------------------------------
@@ -55,15 +56,12 @@ def holder_accrued(
     rounded to cents (as `SeriesState.accrued` then `cents`). None for a non-cumulative series."""
     if not series.cumulative:
         return ZERO
-    numerator = sum(
-        (
-            accrual_numerator(
-                lot.outstanding, series.stated_value, series.dividend_rate,
-                _accrual_start(lot, last_through), on, series.day_count,
-            )
-            for lot in lots
-        ),
-        Decimal(0),
+    numerator = total(
+        accrual_numerator(
+            lot.outstanding, series.stated_value, series.dividend_rate,
+            _accrual_start(lot, last_through), on, series.day_count,
+        )
+        for lot in lots
     )
     return cents(accrual_amount(numerator, series.day_count))
 
