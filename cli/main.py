@@ -155,7 +155,7 @@ def run(argv: list[str] | None = None) -> None:
         rc = command.main(args=argv, prog_name="finledger", standalone_mode=False)
     except LedgerError as exc:
         fail_line(str(exc))
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -47,6 +47,7 @@ from ledger.target import (
     check_sqlite_file,
     create_private_file,
     redact,
+    remove_sqlite_files,
 )
 
 MAX_ATTEMPTS = 200
@@ -124,6 +125,7 @@ class Ledger:
         if self._app is not None:
             return self._app
         create = self._create if create is None else create
+        created = False
         if not self.target.exists():
             if not create:
                 raise NotFound(
@@ -132,8 +134,18 @@ class Ledger:
                 )
             if self.target.kind == "sqlite":
                 create_private_file(self.target.path)
+                created = True
         elif self.target.kind == "sqlite":
             check_sqlite_file(self.target.path)
+        try:
+            return self._open_app()
+        except BaseException:
+            if created:  # a ledger this command could not set up is not left behind
+                self.close()
+                remove_sqlite_files(self.target.path)
+            raise
+
+    def _open_app(self) -> LedgerApplication:
         try:
             app = LedgerApplication(env=self._env())
         except ValueError as exc:
@@ -146,6 +158,15 @@ class Ledger:
         self._app = app
         self._check_meta()
         return app
+
+    def discard_if_empty(self) -> None:
+        """Remove the SQLite ledger file if it holds no event (a new ledger that a refused
+        command, such as an import, created for nothing)."""
+        if self.target.kind != "sqlite" or self._app is None:
+            return
+        if self.head()[0] == 0 and not self.events(limit=1):
+            self.close()
+            remove_sqlite_files(self.target.path)
 
     @property
     def recorder(self) -> MetaRecorder:
