@@ -12,7 +12,7 @@ import typer
 
 from cli.console import err, out
 from cli.context import after_write, ledger
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, LedgerError, NotFound
 
 if TYPE_CHECKING:
     from ledger import transfer
@@ -28,18 +28,22 @@ def export(
 
     Example: finledger export -o spectrum.jsonl
     """
+    from ledger.files import private_output
+
     with ledger(ctx) as book:
+        if output is not None and book.target.holds(output):
+            raise InvalidInput(
+                f"{str(output)!r} is the ledger itself (or a file SQLite keeps beside it); "
+                "exporting onto it would destroy it: give another -o FILE"
+            )
         lines, counted = _export_lines(book)
         if output is None:
             for line in lines:
                 sys.stdout.write(line)
             sys.stdout.flush()
             return
-        try:
-            with output.open("w", encoding="utf-8") as fh:
-                fh.writelines(lines)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write {str(output)!r}: {exc.strerror}") from None
+        with private_output(output) as fh:
+            fh.writelines(lines)
     err().print(f"Exported {counted()} events to {output}", markup=False)
 
 
@@ -120,12 +124,21 @@ def import_(
         raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
     # The file is read line by line while it is checked (a long export is never held whole).
     with fh, ledger(ctx, create=True) as book, _progress() as progress:
+        new = not book.exists
+        if book.target.holds(file):
+            raise InvalidInput(f"{str(file)!r} is the ledger itself; import an export file")
         try:
             total = _count_lines(file) if progress is not None else None
             imported = transfer.import_lines(book, fh, progress=progress, total=total,
                                              sink=import_sink(book))
         except (OSError, UnicodeDecodeError) as exc:
+            if new:
+                book.discard_if_empty()
             raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
+        except LedgerError:
+            if new:  # a refused import into a new ledger leaves no ledger behind
+                book.discard_if_empty()
+            raise
         if imported.count:
             after_write(book)
     if imported.count:

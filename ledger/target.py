@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from ledger.errors import InvalidTarget, StoreError
 
 FORMAT_VERSION = 1
+SIDECARS = ("", "-wal", "-shm", "-journal")  # a SQLite file and the files SQLite keeps beside it
 META_TABLE = "finledger_meta"
 
 
@@ -72,6 +73,21 @@ class Target:
             return self.path
         schema = f"?schema={self.schema}" if self.schema else ""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}{schema}"
+
+    def holds(self, path: str | os.PathLike[str]) -> bool:
+        """Whether `path` is this SQLite ledger's file or one of its sidecars (-wal, -shm,
+        -journal), by real path or by inode (a hard link, another spelling of the path)."""
+        if self.kind != "sqlite":
+            return False
+        ledger = os.path.realpath(self.path)
+        given = os.path.realpath(path)
+        for suffix in SIDECARS:
+            if given == ledger + suffix:
+                return True
+            with contextlib.suppress(OSError):
+                if os.path.samefile(path, self.path + suffix):
+                    return True
+        return False
 
     def exists(self) -> bool:
         if self.kind == "sqlite":
@@ -178,7 +194,7 @@ def _copy_new(source: str, path: str) -> None:
 
 def remove_sqlite_files(path: str) -> None:
     """Remove a ledger file this command created and could not finish (and its sidecars)."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in SIDECARS:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path + suffix)
 

@@ -571,6 +571,11 @@ def _check(
                 event = importer.add(parse_line(number, index, text))
             except LedgerError as exc:
                 raise type(exc)(f"line {number}: {exc}") from None
+            except RecursionError:  # brackets nested thousands deep: no export writes that
+                raise InvalidInput(
+                    f"line {number}: not an event as `export` writes it (its JSON is nested "
+                    "too deeply)"
+                ) from None
             if each is not None:
                 each(event)
     if progress is not None:
