@@ -39,3 +39,10 @@ def fail_line(message: str) -> None:
     line = " ".join(message.split())
     sys.stderr.write(f"Error: {line}\n")
     sys.stderr.flush()
+
+
+def warn_line(message: str) -> None:
+    """One line on stderr about a later step that failed after a command succeeded."""
+    line = " ".join(message.split())
+    sys.stderr.write(f"Warning: {line}\n")
+    sys.stderr.flush()

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from cli import audit, record, report, transfer
+from cli import audit, context, record, report, transfer
 from cli.console import fail_line, out, print_json
 from cli.context import Settings, ledger
 from cli.params import parse_date
@@ -151,6 +151,7 @@ def _command() -> Any:
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn refusals into one line and an exit code."""
     command = _command()
+    context.forget()
     try:
         rc = command.main(args=argv, prog_name="finledger", standalone_mode=False)
     except LedgerError as exc:
@@ -170,6 +171,12 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         fail_line("interrupted; nothing half-written is kept")
         sys.exit(130)
+    except Exception:
+        damage = context.damaged()  # a damaged ledger is said in one line; a bug is not
+        if damage is None:
+            raise
+        fail_line(damage)
+        sys.exit(1)
     sys.exit(rc if isinstance(rc, int) else 0)
 
 

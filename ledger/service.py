@@ -31,6 +31,7 @@ from ledger.chain import GENESIS_HASH, event_hash
 from ledger.commands import Command
 from ledger.errors import (
     ConcurrencyConflict,
+    DamagedLedger,
     InvariantViolation,
     NotFound,
     StoreError,
@@ -232,6 +233,11 @@ class Ledger:
                 app.events.get(LEDGER_ID, gt=after or None, limit=limit)  # type: ignore[arg-type]
             )
         except PersistenceError as exc:
+            from ledger.damage import file_damage_line
+
+            damaged = file_damage_line(self.target)
+            if damaged is not None:
+                raise DamagedLedger(damaged) from None
             raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
         except Exception as exc:
             _unreadable(exc)
@@ -288,7 +294,10 @@ class Ledger:
                     raise StoreError(f"cannot write to the ledger: {redact(str(exc))}") from None
             else:
                 if after.fresh or event.originator_version % SNAPSHOT_INTERVAL == 0:
-                    self._snapshot(after)
+                    # The event is appended: a snapshot is only a cache, and one that cannot
+                    # be written now is taken by a later command; it never fails this one.
+                    with contextlib.suppress(Exception):
+                        self._snapshot(after)
                 return event
             time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 20))
         raise ConcurrencyConflict(
