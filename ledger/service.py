@@ -47,6 +47,7 @@ from ledger.target import (
     Target,
     check_sqlite_file,
     create_private_file,
+    no_space_beside,
     redact,
     remove_sqlite_files,
 )
@@ -291,7 +292,11 @@ class Ledger:
                 pass  # another writer took this position: decide again from the new head
             except OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise StoreError(f"cannot write to the ledger: {redact(str(exc))}") from None
+                    full = "; free some space on its disk and try again" if (
+                        self.target.kind == "sqlite" and no_space_beside(self.target.path)) else ""
+                    raise StoreError(
+                        f"cannot write to the ledger: {redact(str(exc))}{full}; nothing was "
+                        "recorded") from None
             else:
                 if after.fresh or event.originator_version % SNAPSHOT_INTERVAL == 0:
                     # The event is appended: a snapshot is only a cache, and one that cannot

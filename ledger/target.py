@@ -9,6 +9,7 @@ import dataclasses
 import os
 import re
 import secrets
+import shutil
 import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -229,6 +230,11 @@ def check_sqlite_file(path: str) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
+        if no_space_beside(path):
+            raise StoreError(
+                f"the disk holding {path!r} is full (SQLite needs room beside the ledger even "
+                "to read it); free some space and run the command again"
+            ) from None
         raise StoreError(f"{path!r} cannot be read as a ledger: {exc}") from None
     if META_TABLE not in tables:
         # Another program's database (or an empty one): a ledger always has its meta table,
@@ -237,6 +243,14 @@ def check_sqlite_file(path: str) -> None:
             f"{path!r} is a SQLite database but not a finledger ledger (no {META_TABLE} "
             "table); point --db / FINLEDGER_DB at a ledger or a new file"
         )
+
+
+def no_space_beside(path: str) -> bool:
+    """Whether the folder holding `path` has (almost) no free space left."""
+    try:
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < 1 << 16
+    except OSError:
+        return False
 
 
 def plain_head(conn: sqlite3.Connection) -> int | None:
