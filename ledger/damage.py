@@ -10,11 +10,12 @@ what the events say) are damaged.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from ledger.target import Target
+from ledger.target import Target, is_sqlite_ledger_file, no_space_beside, read_only_place
 
 READ_MODEL_PREFIX = "rm_"
 SCHEMA = "sqlite_master"
@@ -44,6 +45,10 @@ def _detail(text: str) -> str:
 
 def sqlite_damage(path: str) -> list[Damage]:
     """What SQLite finds damaged in the file at `path`, table by table (empty when sound)."""
+    if not os.path.isfile(path) or not is_sqlite_ledger_file(path):
+        return []  # not a SQLite file at all: opening it says so
+    if read_only_place(path) or no_space_beside(path):
+        return []  # SQLite cannot even open it there: nothing can be told about its bytes
     try:
         con = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30)
     except sqlite3.Error as exc:
@@ -54,8 +59,8 @@ def sqlite_damage(path: str) -> list[Damage]:
             tables = [row[0] for row in con.execute(
                 f"SELECT name FROM {SCHEMA} WHERE type = 'table'")]
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return []  # a writer holds it: nothing can be told now
+            if _transient(exc):
+                return []  # a writer holds it, or it cannot be opened: nothing can be told
             return [Damage(SCHEMA, str(exc))]
         except sqlite3.DatabaseError as exc:
             return [Damage(SCHEMA, str(exc))]
@@ -74,7 +79,7 @@ def sqlite_damage(path: str) -> list[Damage]:
                 result = [row[0] for row in con.execute(
                     f"PRAGMA quick_check([{table.replace(']', ']]')}])")]
             except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
+                if _transient(exc):
                     continue
                 found.append(Damage(table, str(exc)))
                 continue
@@ -89,6 +94,11 @@ def sqlite_damage(path: str) -> list[Damage]:
         return found
     finally:
         con.close()
+
+
+def _transient(exc: sqlite3.OperationalError) -> bool:
+    """A failure that says nothing about the bytes (a busy file, one that cannot be opened)."""
+    return any(word in str(exc) for word in ("locked", "busy", "unable to open"))
 
 
 def text_damage(path: str) -> list[Damage]:

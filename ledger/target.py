@@ -230,6 +230,12 @@ def check_sqlite_file(path: str) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
+        if read_only_place(path):
+            raise StoreError(
+                f"{path!r} is in a read-only place; SQLite writes its -wal and -shm files beside "
+                "a ledger even to read it: copy the ledger somewhere writable, or make the "
+                "folder writable"
+            ) from None
         if no_space_beside(path):
             raise StoreError(
                 f"the disk holding {path!r} is full (SQLite needs room beside the ledger even "
@@ -243,6 +249,17 @@ def check_sqlite_file(path: str) -> None:
             f"{path!r} is a SQLite database but not a finledger ledger (no {META_TABLE} "
             "table); point --db / FINLEDGER_DB at a ledger or a new file"
         )
+
+
+def read_only_place(path: str) -> bool:
+    """Whether the ledger's folder (or file system) cannot be written to."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(folder, os.W_OK)
 
 
 def no_space_beside(path: str) -> bool:
