@@ -18,9 +18,12 @@ BASIS = {ACTUAL_365: 365, THIRTY_360: 360}
 # The limits on what a command accepts (README.md, "Limits"): far beyond any real financing,
 # and small enough that every figure derived from them stays exact within PRECISION and every
 # share count fits a SQLite INTEGER (a signed 64-bit integer) with room for totals.
-# Any share count, given or derived (a conversion's common, a stock dividend's common, a
-# series' as-converted common at its full authorization): at most MAX_SHARES.
+# Any share count given, and any a single event derives (a conversion's common, a stock
+# dividend's common): at most MAX_SHARES. Every series' as-converted common at its full
+# authorization, all series together: at most MAX_AS_CONVERTED. Totals are sums of these, so
+# a 64-bit integer holds them for any ledger under nine million events.
 MAX_SHARES = 10**12 - 1
+MAX_AS_CONVERTED = 10**15 - 1
 # Money and prices (stated value, price per share, fees, exercise and market prices): below
 # MAX_MONEY, with at most MAX_PLACES decimal places; rates: 0 to MAX_RATE percent, the same
 # places. So a closing's gross (shares x price) has at most 28 significant digits.

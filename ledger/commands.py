@@ -31,6 +31,7 @@ from events import (
 from ledger.calc import (
     DAY_COUNTS,
     EXACT,
+    MAX_AS_CONVERTED,
     MAX_SHARES,
     accrual_amount,
     cashless_shares,
@@ -62,14 +63,29 @@ def as_converted_at(shares: int, stated_value: Decimal, conversion_price: Decima
     return floor_shares(mul(shares, stated_value), conversion_price)
 
 
-def within_limits(derived: int, source: str, *, what: str = "as-converted common shares") -> None:
-    """A share count the ledger derives must stay within the limit every count keeps
-    (calc.MAX_SHARES), so that no report or table ever meets a figure it cannot hold."""
-    if derived > MAX_SHARES:
+def within_limits(derived: int, source: str, *, what: str = "common shares it would issue",
+                  limit: int = MAX_SHARES) -> None:
+    """A share count the ledger derives must stay within its limit (README.md, "Limits"), so
+    that no report or table ever meets a figure it cannot hold."""
+    if derived > limit:
         raise InvalidInput(
             f"{source} gives {derived:,} {what}, more than the ledger's limit of "
-            f"{MAX_SHARES:,} (README.md, Limits); check the figures"
+            f"{limit:,} (README.md, Limits); check the figures"
         )
+
+
+def _as_converted_within_limits(state: LedgerState, series: str, authorized: int,
+                                stated_value: Decimal, conversion_price: Decimal, *,
+                                source: str) -> None:
+    """Every series' common at its full authorization, together, within MAX_AS_CONVERTED:
+    the fully diluted count sums them."""
+    total = as_converted_at(authorized, stated_value, conversion_price) + sum(
+        as_converted_at(other.authorized, other.terms.stated_value, other.terms.conversion_price)
+        for name, other in state.series.items() if name != series
+    )
+    within_limits(total, source, limit=MAX_AS_CONVERTED,
+                  what="as-converted common shares (with every other series, at full "
+                       "authorization)")
 
 
 def _generated_ref(state: LedgerState, prefix: str, position: int) -> str:
@@ -115,9 +131,10 @@ class DesignateSeries(Command):
         rate_percent(self.dividend_rate, "dividend rate")
         positive_money(self.par_value, "par value", allow_zero=True)
         positive_shares(self.authorized, "authorized shares")
-        within_limits(as_converted_at(self.authorized, self.stated_value, self.conversion_price),
-                      f"{self.authorized:,} authorized shares at stated value "
-                      f"{plain(self.stated_value)} converting at {plain(self.conversion_price)}")
+        _as_converted_within_limits(
+            state, name, self.authorized, self.stated_value, self.conversion_price,
+            source=f"{self.authorized:,} authorized shares at stated value {plain(self.stated_value)} "
+            f"converting at {plain(self.conversion_price)}")
         if self.frequency not in FREQUENCIES:
             raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}")
         if self.day_count not in DAY_COUNTS:
@@ -150,8 +167,9 @@ class IncreaseAuthorization(Command):
         authorized = series.authorized + self.shares
         positive_shares(authorized, "the authorized shares after the increase")
         terms = series.terms
-        within_limits(as_converted_at(authorized, terms.stated_value, terms.conversion_price),
-                      f"{authorized:,} authorized shares of {series.name!r}")
+        _as_converted_within_limits(state, series.name, authorized, terms.stated_value,
+                                    terms.conversion_price,
+                                    source=f"{authorized:,} authorized shares of {series.name!r}")
         return SeriesAuthorizationIncreased, {
             "series": series.name,
             "shares": self.shares,
@@ -321,8 +339,8 @@ class DeclareDividend(Command):
                 HolderDividend(holder=holder, amount=amount, common_shares=shares, cash=cents(cash))
             )
         common_shares = sum(p.common_shares for p in payments)
-        within_limits(common_shares, f"a stock dividend on {series.name!r} at {plain(self.price or Decimal(0))}",
-                      what="common shares it would issue")
+        within_limits(common_shares,
+                      f"a stock dividend on {series.name!r} at {plain(self.price or Decimal(0))}")
         return DividendDeclared, {
             "series": series.name,
             "through": self.through,
@@ -378,8 +396,8 @@ class RequestConversion(Command):
         stated = cents(mul(self.shares, terms.stated_value))
         value = EXACT.add(stated, accrued) if terms.convert_accrued else stated
         common = floor_shares(value, terms.conversion_price)
-        within_limits(common, f"converting {self.shares:,} shares of {series.name!r}",
-                      what="common shares it would issue")
+        within_limits(common, f"converting {self.shares:,} shares of {series.name!r} at once "
+                              "(convert in parts)")
         cash_in_lieu = cents(value - mul(common, terms.conversion_price))
         return ConversionRequested, {
             "series": series.name,

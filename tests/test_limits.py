@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from ledger.calc import MAX_MONEY, MAX_PLACES, MAX_SHARES
+from ledger.calc import MAX_AS_CONVERTED, MAX_MONEY, MAX_PLACES, MAX_SHARES
 from ledger.commands import within_limits
 from ledger.errors import InvalidInput
 
 LIMIT = f"{MAX_SHARES:,}"
+ALL_SERIES = f"{MAX_AS_CONVERTED:,}"
 
 
 def series(name: str = "A", *, stated: str = "10000", price: str = "2.35",
@@ -52,16 +53,21 @@ def test_the_absurd_series_of_the_attack_is_refused_before_anything_is_appended(
 
 
 def test_a_series_whose_as_converted_common_would_not_fit_is_refused(fl: Any) -> None:
-    # every input within its own limit, the derived figure beyond: 600 x 10000 / 0.000001
-    result = fl(*series(price="0.000001"))
+    # every input within its own limit, the derived figure beyond: 200,000 x 10000 / 0.000001
+    result = fl(*series(price="0.000001", authorized="200000"))
     assert result.code == 1, result
-    assert "as-converted" in result.err and LIMIT in result.err
+    assert "as-converted" in result.err and ALL_SERIES in result.err
     assert count(fl) == 0
     assert fl(*series(price="2.35")).code == 0
-    result = fl("record", "authorization", "A", "--shares", "1000000000", "--date",
+    result = fl("record", "authorization", "A", "--shares", "999999999000", "--date",
                 "2003-05-02")
     assert result.code == 1 and "as-converted" in result.err, result
-    assert count(fl) == 1
+    # all series together: each within the limit, the second one too many with the first
+    assert fl(*series("B", price="0.0001", authorized="6000000")).code == 0  # 6 x 10^14
+    result = fl(*series("C", price="0.0001", authorized="6000000"))
+    assert result.code == 1 and "with every other series" in result.err, result
+    assert count(fl) == 2
+    healthy(fl)
 
 
 def test_figures_at_the_limits_are_exact_and_every_report_holds_them(fl: Any) -> None:
