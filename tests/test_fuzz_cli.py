@@ -205,6 +205,9 @@ HOSTILE_LINES: list[list[str]] = [
      "--date", "2003-06-01", "--date", "2003-07-01"],
     ["report", "summary", "--as-of", "9999-12-31"],
     ["report", "warrants", "--market-price", "1e400"],
+    # once the absurd series above was accepted, these two bricked the ledger
+    ["record", "closing", "X", "--date", "2003-05-08", "--investor", "Y=999999999999999"],
+    ["record", "conversion", "X", "--holder", "Y", "--shares", "1", "--date", "2003-06-01"],
 ]
 
 
