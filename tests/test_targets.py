@@ -126,3 +126,10 @@ def test_two_processes_creating_one_ledger_both_land(tmp_path: Path) -> None:
 def _create_and_record(path: str, n: int) -> int:
     return invoke("--db", path, "record", "common-outstanding", str(1000 + n),
                   "--date", "2003-05-09").code
+
+
+def test_a_malformed_key_leaves_no_ledger_on_either_backend(db: str) -> None:
+    for command in (["init"], SERIES):
+        one_line(invoke("--db", db, *command, env={"FINLEDGER_KEY": "garbage"}), 1,
+                 "FINLEDGER_KEY")
+        assert not Target.parse(db).exists()
