@@ -61,3 +61,4 @@ def fail_line(message: str) -> None:
     line = " ".join(message.split())
     sys.stderr.write(f"Error: {line}\n")
     sys.stderr.flush()
+

@@ -27,12 +27,50 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
+# The settings of the ledger this command used (what a failure is diagnosed against).
+_USED: list[Settings] = []
+
+
 def settings(ctx: typer.Context) -> Settings:
     root = ctx.find_root()
     obj = root.obj
-    if isinstance(obj, Settings):
-        return obj
-    return Settings(db=os.environ.get("FINLEDGER_DB") or "finledger.db", actor=None)
+    if not isinstance(obj, Settings):
+        obj = Settings(db=os.environ.get("FINLEDGER_DB") or "finledger.db", actor=None)
+    _USED[:] = [obj]
+    return obj
+
+
+def forget() -> None:
+    """A new command starts: no ledger used yet."""
+    _USED.clear()
+
+
+def damaged() -> str | None:
+    """When a command failed unexpectedly: the one line saying the ledger it used is damaged
+    (`ledger.damage`), or None when it is not (the failure is a bug, and keeps its traceback)."""
+    if not _USED:
+        return None
+    from ledger.damage import diagnose
+
+    db, key = _USED[-1].db, os.environ.get("FINLEDGER_KEY") or None
+    try:
+        return diagnose(db, key) or _tables_damaged(db, key)
+    except Exception:
+        return None
+
+
+def _tables_damaged(db: str, key: str | None) -> str | None:
+    """The read model's tables against a fresh replay (what `audit verify` compares): the
+    events are sound, but a report could not read its tables."""
+    from cli.audit import _projection_problems
+    from ledger.damage import Damage, damage_line
+    from ledger.service import Ledger
+
+    with Ledger(db, key=key) as book:
+        problems = _projection_problems(book, book.events())
+        if not problems:
+            return None
+        return damage_line(book.target.display(), [Damage("rm_*", problems[0].problem)])
 
 
 def ledger(ctx: typer.Context, *, create: bool = False) -> Ledger:
@@ -51,7 +89,20 @@ def plain_path(ctx: typer.Context) -> str | None:
 
 def after_write(book: Ledger, recorded: Sequence[LedgerEvent] = ()) -> None:
     """Bring the materialized reports up to the event just recorded (a busy table is caught
-    up by the next read instead; the event itself is already durable)."""
+    up by the next read instead; the event itself is already durable).
+
+    The command succeeded once its events were appended: should this later step fail, it
+    says so on stderr and the command still exits 0 (exit non-zero always means nothing was
+    appended); the next command catches the tables up, and `audit verify` shows the lag."""
     from projections.readmodel import catch_up
 
-    catch_up(book, recorded)
+    try:
+        catch_up(book, recorded)
+    except Exception as exc:
+        from cli.console import warn_line
+
+        warn_line(
+            f"recorded, but the reports' tables could not be brought up to date "
+            f"({type(exc).__name__}: {exc}); the next command catches them up "
+            "(`finledger report rebuild` rebuilds them)"
+        )

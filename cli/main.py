@@ -17,7 +17,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer.core import TyperArgument
 from typer.exceptions import TyperException
 
-from cli import audit, record, report, transfer
+from cli import audit, context, record, report, transfer
 from cli.console import fail_line, out
 from cli.context import Settings, ledger
 from cli.output import Csv, Format, Workbook, choose, emit
@@ -209,6 +209,7 @@ def _plain_metavars(command: Any) -> None:
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn refusals into one line and an exit code."""
     command = _command()
+    context.forget()
     try:
         rc = command.main(args=argv, prog_name="finledger", standalone_mode=False)
     except NoArgsIsHelpError as exc:  # a group without its command: its help, as click
@@ -219,7 +220,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except LedgerError as exc:
         fail_line(str(exc))
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -234,6 +235,12 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         fail_line("interrupted; nothing half-written is kept")
         sys.exit(130)
+    except Exception:
+        damage = context.damaged()  # a damaged ledger is said in one line; a bug is not
+        if damage is None:
+            raise
+        fail_line(damage)
+        sys.exit(1)
     sys.exit(rc if isinstance(rc, int) else 0)
 
 

@@ -28,7 +28,7 @@ def export_ocf(
     formation_date: date | None, country: str,
 ) -> None:
     from cli.report import judge_date
-    from ledger.commands import clean_name
+    from ledger.inputs import clean_name
     from projections.ocf import Issuer, package
     from projections.ocf_schema import validate_package
 

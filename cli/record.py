@@ -168,8 +168,9 @@ def authorization(
 def _investors(values: list[str]) -> tuple[tuple[str, int], ...]:
     try:
         return tuple(parse_investor(v) for v in values)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--investor'") from None
+    except typer.BadParameter as exc:
+        exc.param_hint = "'--investor'"
+        raise
 
 
 @app.command("closing")

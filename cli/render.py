@@ -85,11 +85,12 @@ CENTS = Decimal("0.01")
 
 def money(value: Decimal) -> str:
     """An amount with thousands separators and at least cents, however it was typed
-    (`10000` and `10000.00` both print `10,000.00`); more places are kept as given."""
+    (`10000` and `10000.00` both print `10,000.00`); more places are kept as given, and never
+    in exponent form."""
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent > -2:
         value = value.quantize(CENTS)
-    return f"{value:,}"
+    return f"{value:,f}"
 
 
 def _figures(table: Table, *names: str) -> None:

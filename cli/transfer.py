@@ -16,7 +16,7 @@ from cli.console import err, out
 from cli.context import after_write, ledger
 from cli.params import parse_date
 from cli.words import plural
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, LedgerError, NotFound
 
 if TYPE_CHECKING:
     from ledger import transfer
@@ -61,18 +61,22 @@ def export(
 
         export_ocf(ctx, output, issuer_name, formation_date, country)
         return
+    from ledger.files import private_output
+
     with ledger(ctx) as book:
+        if output is not None and book.target.holds(output):
+            raise InvalidInput(
+                f"{str(output)!r} is the ledger itself (or a file SQLite keeps beside it); "
+                "exporting onto it would destroy it: give another -o FILE"
+            )
         lines, counted = _export_lines(book)
         if output is None:
             for line in lines:
                 sys.stdout.write(line)
             sys.stdout.flush()
             return
-        try:
-            with output.open("w", encoding="utf-8") as fh:
-                fh.writelines(lines)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write {str(output)!r}: {exc.strerror}") from None
+        with private_output(output) as fh:
+            fh.writelines(lines)
     err().print(f"Exported {plural(counted(), 'event')} to {output}", markup=False)
 
 
@@ -165,6 +169,9 @@ def import_(
         raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
     # The file is read line by line while it is checked (a long export is never held whole).
     with fh, ledger(ctx, create=True) as book, _progress() as progress:
+        new = not book.exists
+        if book.target.holds(file):
+            raise InvalidInput(f"{str(file)!r} is the ledger itself; import an export file")
         try:
             total = _count_lines(file) if progress is not None else None
             lines = fh if verify_source_head is None else \
@@ -172,7 +179,13 @@ def import_(
             imported = transfer.import_lines(book, lines, progress=progress, total=total,
                                              sink=import_sink(book))
         except (OSError, UnicodeDecodeError) as exc:
+            if new:
+                book.discard_if_empty()
             raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
+        except LedgerError:
+            if new:  # a refused import into a new ledger leaves no ledger behind
+                book.discard_if_empty()
+            raise
         if imported.count:
             after_write(book)
     if imported.count == 1:

@@ -6,6 +6,7 @@ division are rounded down and the fraction is paid as cash in lieu.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, DefaultContext
 
@@ -14,11 +15,21 @@ ACTUAL_365 = "actual/365"
 THIRTY_360 = "30/360"
 DAY_COUNTS = (ACTUAL_365, THIRTY_360)
 BASIS = {ACTUAL_365: 365, THIRTY_360: 360}
-# The largest values a command accepts: far beyond any real financing, and small enough
-# that every computation stays exact within PRECISION.
-MAX_SHARES = 10**15 - 1
-MAX_MONEY = Decimal("1e15")
-MAX_PLACES = 10
+# The limits on what a command accepts (README.md, "Limits"): far beyond any real financing,
+# and small enough that every figure derived from them stays exact within PRECISION and every
+# share count fits a SQLite INTEGER (a signed 64-bit integer) with room for totals.
+# Any share count given, and any a single event derives (a conversion's common, a stock
+# dividend's common): at most MAX_SHARES. Every series' as-converted common at its full
+# authorization, all series together: at most MAX_AS_CONVERTED. Totals are sums of these, so
+# a 64-bit integer holds them for any ledger under nine million events.
+MAX_SHARES = 10**12 - 1
+MAX_AS_CONVERTED = 10**15 - 1
+# Money and prices (stated value, price per share, fees, exercise and market prices): below
+# MAX_MONEY, with at most MAX_PLACES decimal places; rates: 0 to MAX_RATE percent, the same
+# places. So a closing's gross (shares x price) has at most 28 significant digits.
+MAX_MONEY = Decimal(10**10)
+MAX_PLACES = 6
+MAX_RATE = Decimal(100)
 # Enough digits that no intermediate quotient in this ledger is ever rounded.
 PRECISION = 60
 # The context every computation here runs in, passed explicitly: the default context with
@@ -98,3 +109,11 @@ def stock_payment(amount: Decimal, price: Decimal) -> tuple[int, Decimal]:
 
 def mul(a: Decimal | int, b: Decimal | int) -> Decimal:
     return EXACT.multiply(Decimal(a), Decimal(b))
+
+
+def total(values: Iterable[Decimal], start: Decimal = Decimal(0)) -> Decimal:
+    """The exact sum (the built-in `sum` rounds to the thread's 28 digits)."""
+    result = start
+    for value in values:
+        result = EXACT.add(result, value)
+    return result

@@ -8,7 +8,6 @@ new event inserted, so a back-dated command is checked against what came after i
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,8 +30,8 @@ from events import (
 )
 from ledger.calc import (
     DAY_COUNTS,
-    MAX_MONEY,
-    MAX_PLACES,
+    EXACT,
+    MAX_AS_CONVERTED,
     MAX_SHARES,
     accrual_amount,
     cashless_shares,
@@ -40,86 +39,54 @@ from ledger.calc import (
     floor_shares,
     mul,
     stock_payment,
+    total,
 )
 from ledger.errors import InvalidInput, InvariantViolation
+from ledger.inputs import (
+    clean_name,
+    clean_text,
+    plain,
+    positive_money,
+    positive_shares,
+    rate_percent,
+)
 from ledger.schedule import FREQUENCIES, off_schedule
 from ledger.state import LedgerState
 
 DIVIDEND_FORMS = ("cash", "stock", "either")
 PAYMENT_FORMS = ("cash", "stock")
-MAX_NAME = 200
 
 Decision = tuple[type[LedgerEvent], dict[str, Any]]
 
 
-# Characters a name may not contain: controls (C0, DEL, C1), lone surrogates (undecodable
-# command-line bytes), unassigned and private-use code points, line and paragraph separators,
-# and the bidirectional embeddings, overrides and isolates that can make a name display as
-# another one. Right-to-left letters and marks themselves are fine.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Cn", "Co", "Zl", "Zp"})
-_BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
-# Bounds that keep every product and quotient exact at calc.PRECISION digits.
+def as_converted_at(shares: int, stated_value: Decimal, conversion_price: Decimal) -> int:
+    """The common shares `shares` of preferred convert into (stated value only)."""
+    return floor_shares(mul(shares, stated_value), conversion_price)
 
 
-def clean_text(value: str, what: str, *, allow_empty: bool = False, noun: str = "name") -> str:
-    """Trim a free-text value; refuse control and invisible-only text (`noun` is what the
-    refusal asks for: a name, a reason)."""
-    text = value.strip()
-    if text and text.isascii() and text.isprintable():
-        # Plain printable ASCII holds no control, invisible or bidi character and, stripped
-        # and not empty, starts with a visible one: only the length is left to check.
-        if len(text) > MAX_NAME:
-            raise InvalidInput(f"{what} is {len(text)} characters long; keep it to {MAX_NAME}")
-        return text
-    bad = next(
-        (
-            ch
-            for ch in text
-            if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES or ch in _BIDI_CONTROLS
-        ),
-        None,
+def within_limits(derived: int, source: str, *, what: str = "common shares it would issue",
+                  limit: int = MAX_SHARES) -> None:
+    """A share count the ledger derives must stay within its limit (README.md, "Limits"), so
+    that no report or table ever meets a figure it cannot hold."""
+    if derived > limit:
+        raise InvalidInput(
+            f"{source} gives {derived:,} {what}, more than the ledger's limit of "
+            f"{limit:,} (README.md, Limits); check the figures"
+        )
+
+
+def _as_converted_within_limits(state: LedgerState, series: str, authorized: int,
+                                stated_value: Decimal, conversion_price: Decimal, *,
+                                source: str) -> None:
+    """Every series' common at its full authorization, together, within MAX_AS_CONVERTED:
+    the fully diluted count sums them."""
+    total = as_converted_at(authorized, stated_value, conversion_price) + sum(
+        as_converted_at(other.authorized, other.terms.stated_value, other.terms.conversion_price)
+        for name, other in state.series.items() if name != series
     )
-    if bad is not None:
-        code = f"U+{ord(bad):04X}"
-        raise InvalidInput(
-            f"{what} contains the control or invisible character {code}; "
-            "remove it and give plain text"
-        )
-    visible = any(unicodedata.category(ch)[0] not in "ZC" for ch in text)
-    if not visible and not (allow_empty and not text):
-        raise InvalidInput(f"{what} is empty; give a {noun} with at least one visible character")
-    if len(text) > MAX_NAME:
-        raise InvalidInput(f"{what} is {len(text)} characters long; keep it to {MAX_NAME}")
-    return text
-
-
-def clean_name(value: str, what: str) -> str:
-    """Trim a name; refuse empty ones, control characters and invisible-only names."""
-    return clean_text(value, what)
-
-
-def positive_shares(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInput(f"{what} must be a whole positive number of shares, not {value!r}")
-    if value > MAX_SHARES:
-        raise InvalidInput(f"{what} {value:,} is too large; give at most {MAX_SHARES:,} shares")
-    return value
-
-
-def positive_money(value: Decimal, what: str, *, allow_zero: bool = False) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise InvalidInput(f"{what} must be a finite decimal such as 2.35, not {value!r}")
-    if value < 0 or (value == 0 and not allow_zero) or value.is_signed():
-        floor = "zero or more" if allow_zero else "more than zero"
-        raise InvalidInput(f"{what} must be {floor}, not {value}")
-    if value >= MAX_MONEY:
-        raise InvalidInput(f"{what} {value} is too large; give less than {MAX_MONEY:,.0f}")
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_PLACES:
-        raise InvalidInput(
-            f"{what} {value} has more than {MAX_PLACES} decimal places; round it to {MAX_PLACES}"
-        )
-    return value
+    within_limits(total, source, limit=MAX_AS_CONVERTED,
+                  what="as-converted common shares (with every other series, at full "
+                       "authorization)")
 
 
 def _generated_ref(state: LedgerState, prefix: str, position: int) -> str:
@@ -166,11 +133,13 @@ class DesignateSeries(Command):
             raise InvalidInput("`common` is reserved for common stock; choose another series name")
         positive_money(self.stated_value, "stated value")
         positive_money(self.conversion_price, "conversion price")
-        positive_money(self.dividend_rate, "dividend rate", allow_zero=True)
+        rate_percent(self.dividend_rate, "dividend rate")
         positive_money(self.par_value, "par value", allow_zero=True)
         positive_shares(self.authorized, "authorized shares")
-        if self.dividend_rate > 100:
-            raise InvalidInput(f"dividend rate {self.dividend_rate}% is over 100%; give a percent")
+        _as_converted_within_limits(
+            state, name, self.authorized, self.stated_value, self.conversion_price,
+            source=f"{self.authorized:,} authorized shares at stated value {plain(self.stated_value)} "
+            f"converting at {plain(self.conversion_price)}")
         if self.frequency not in FREQUENCIES:
             raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}")
         if self.day_count not in DAY_COUNTS:
@@ -200,10 +169,16 @@ class IncreaseAuthorization(Command):
     def decide(self, state: LedgerState, position: int) -> Decision:
         positive_shares(self.shares, "--shares")
         series = state.get_series(clean_name(self.series, "series name"))
+        authorized = series.authorized + self.shares
+        positive_shares(authorized, "the authorized shares after the increase")
+        terms = series.terms
+        _as_converted_within_limits(state, series.name, authorized, terms.stated_value,
+                                    terms.conversion_price,
+                                    source=f"{authorized:,} authorized shares of {series.name!r}")
         return SeriesAuthorizationIncreased, {
             "series": series.name,
             "shares": self.shares,
-            "authorized": series.authorized + self.shares,
+            "authorized": authorized,
         }
 
 
@@ -375,15 +350,18 @@ class DeclareDividend(Command):
             payments.append(
                 HolderDividend(holder=holder, amount=amount, common_shares=shares, cash=cash)
             )
+        common_shares = sum(p.common_shares for p in payments)
+        within_limits(common_shares,
+                      f"a stock dividend on {series.name!r} at {plain(self.price or Decimal(0))}")
         return DividendDeclared, {
             "series": series.name,
             "through": self.through,
             "form": self.form,
             "price": self.price if self.form == "stock" else None,
             "payments": tuple(payments),
-            "amount": sum((p.amount for p in payments), Decimal("0.00")),
-            "common_shares": sum(p.common_shares for p in payments),
-            "cash": sum((p.cash for p in payments), Decimal("0.00")),
+            "amount": total((p.amount for p in payments), Decimal("0.00")),
+            "common_shares": common_shares,
+            "cash": total((p.cash for p in payments), Decimal("0.00")),
         }
 
     def advice(self, state: LedgerState) -> tuple[str, ...]:
@@ -422,7 +400,7 @@ class RequestConversion(Command):
                 if terms.cumulative
                 else Decimal(0)
             )
-            numerator += lot_numerator
+            numerator = EXACT.add(numerator, lot_numerator)
             parts.append(
                 LotConversion(
                     lot=lot.id,
@@ -433,8 +411,10 @@ class RequestConversion(Command):
             remaining -= take
         accrued = cents(accrual_amount(numerator, terms.day_count))
         stated = cents(mul(self.shares, terms.stated_value))
-        value = stated + accrued if terms.convert_accrued else stated
+        value = EXACT.add(stated, accrued) if terms.convert_accrued else stated
         common = floor_shares(value, terms.conversion_price)
+        within_limits(common, f"converting {self.shares:,} shares of {series.name!r} at once "
+                              "(convert in parts)")
         cash_in_lieu = cents(value - mul(common, terms.conversion_price))
         return ConversionRequested, {
             "series": series.name,

@@ -6,6 +6,8 @@ from __future__ import annotations
 class LedgerError(Exception):
     """A refusal: the message says what was wrong and what would be right."""
 
+    exit_code = 1  # refused; 2 is a malformed command line
+
 
 class InvalidInput(LedgerError):
     """A value given to a command is malformed or out of range."""
@@ -34,6 +36,17 @@ class ConcurrencyConflict(LedgerError):
 
 class StoreError(LedgerError):
     """The store cannot be opened or used (wrong key, newer format, unreachable server)."""
+
+
+class InvalidTarget(StoreError):
+    """The --db value cannot name a ledger at all (a malformed URL, a SQLite target that
+    keeps nothing, a path under a file): a malformed command line."""
+
+    exit_code = 2
+
+
+class DamagedLedger(StoreError):
+    """The ledger's bytes are damaged: `audit verify` says where."""
 
 
 class AuditFailure(LedgerError):

@@ -28,14 +28,16 @@ from events import (
     LedgerEvent,
 )
 from ledger.chain import GENESIS_HASH, event_hash
-from ledger.commands import Command, clean_name, clean_text
+from ledger.commands import Command
 from ledger.errors import (
     ConcurrencyConflict,
+    DamagedLedger,
     InvariantViolation,
     NotFound,
     StoreError,
 )
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
+from ledger.inputs import clean_name, clean_text
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, describe, reversed_positions, timeline
 from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
@@ -45,7 +47,9 @@ from ledger.target import (
     Target,
     check_sqlite_file,
     create_private_file,
+    no_space_beside,
     redact,
+    remove_sqlite_files,
 )
 
 MAX_ATTEMPTS = 200
@@ -125,6 +129,7 @@ class Ledger:
         if self._app is not None:
             return self._app
         create = self._create if create is None else create
+        created = False
         if not self.target.exists():
             if not create:
                 raise NotFound(
@@ -133,8 +138,18 @@ class Ledger:
                 )
             if self.target.kind == "sqlite":
                 create_private_file(self.target.path)
+                created = True
         elif self.target.kind == "sqlite":
             check_sqlite_file(self.target.path)
+        try:
+            return self._open_app()
+        except BaseException:
+            if created:  # a ledger this command could not set up is not left behind
+                self.close()
+                remove_sqlite_files(self.target.path)
+            raise
+
+    def _open_app(self) -> LedgerApplication:
         try:
             app = LedgerApplication(env=self._env())
         except ValueError as exc:
@@ -147,6 +162,15 @@ class Ledger:
         self._app = app
         self._check_meta()
         return app
+
+    def discard_if_empty(self) -> None:
+        """Remove the SQLite ledger file if it holds no event (a new ledger that a refused
+        command, such as an import, created for nothing)."""
+        if self.target.kind != "sqlite" or self._app is None:
+            return
+        if self.head()[0] == 0 and not self.events(limit=1):
+            self.close()
+            remove_sqlite_files(self.target.path)
 
     @property
     def recorder(self) -> MetaRecorder:
@@ -212,6 +236,11 @@ class Ledger:
                 app.events.get(LEDGER_ID, gt=after or None, limit=limit)  # type: ignore[arg-type]
             )
         except PersistenceError as exc:
+            from ledger.damage import file_damage_line
+
+            damaged = file_damage_line(self.target)
+            if damaged is not None:
+                raise DamagedLedger(damaged) from None
             raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
         except Exception as exc:
             _unreadable(exc)
@@ -272,10 +301,17 @@ class Ledger:
                 pass  # another writer took this position: decide again from the new head
             except OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise StoreError(f"cannot write to the ledger: {redact(str(exc))}") from None
+                    full = "; free some space on its disk and try again" if (
+                        self.target.kind == "sqlite" and no_space_beside(self.target.path)) else ""
+                    raise StoreError(
+                        f"cannot write to the ledger: {redact(str(exc))}{full}; nothing was "
+                        "recorded") from None
             else:
                 if after.fresh or event.originator_version % SNAPSHOT_INTERVAL == 0:
-                    self._snapshot(after)
+                    # The event is appended: a snapshot is only a cache, and one that cannot
+                    # be written now is taken by a later command; it never fails this one.
+                    with contextlib.suppress(Exception):
+                        self._snapshot(after)
                 return event
             time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 20))
         raise ConcurrencyConflict(

@@ -28,7 +28,7 @@ from events import (
     WarrantsExercised,
     WarrantsIssued,
 )
-from ledger.calc import accrual_amount, accrual_numerator
+from ledger.calc import accrual_amount, accrual_numerator, total
 from ledger.errors import InvariantViolation
 
 
@@ -133,10 +133,8 @@ class SeriesState:
 
     def accrued(self, lots: Iterable[Lot], through: date) -> Decimal:
         """Exact dividends accrued on the given lots up to `through` (not yet rounded)."""
-        total = sum(
-            (self.lot_numerator(lot, lot.shares, through) for lot in lots), Decimal(0)
-        )
-        return accrual_amount(total, self.terms.day_count)
+        numerator = total(self.lot_numerator(lot, lot.shares, through) for lot in lots)
+        return accrual_amount(numerator, self.terms.day_count)
 
 
 @dataclass

@@ -65,7 +65,6 @@ from ledger.commands import (
     RecordClosing,
     ReportCommonOutstanding,
     RequestConversion,
-    clean_name,
 )
 from ledger.errors import (
     ConcurrencyConflict,
@@ -75,6 +74,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.inputs import clean_name
 from ledger.seal import EventSealer
 from ledger.state import ORDER_FREE, LedgerState, describe, reversed_positions, timeline
 from ledger.target import redact
@@ -644,6 +644,11 @@ def _check(
                 event = importer.add(parse_line(number, index, text))
             except LedgerError as exc:
                 raise type(exc)(f"line {number}: {exc}") from None
+            except RecursionError:  # brackets nested thousands deep: no export writes that
+                raise InvalidInput(
+                    f"line {number}: not an event as `export` writes it (its JSON is nested "
+                    "too deeply)"
+                ) from None
             if each is not None:
                 each(event)
     if progress is not None:

@@ -25,6 +25,7 @@ from ledger.calc import (
     cents,
     floor_shares,
     mul,
+    total,
 )
 from projections.books import TOTALS, BaselineRow, Books, LotRow, SeriesRow, WarrantRow
 
@@ -35,7 +36,7 @@ Report = dict[str, Any]
 
 
 def money_sum(values: Iterable[Decimal]) -> Decimal:
-    return sum(values, ZERO)
+    return total(values, ZERO)
 
 
 # --- preferred -----------------------------------------------------------------------------
@@ -54,15 +55,12 @@ def holder_dividend(
     """What a dividend through `through` would pay a holder on these lots (DOMAIN.md 3-4):
     lot numerators summed, divided once, rounded to cents (as `SeriesState.accrued` then
     `cents`, which `record dividend` pays)."""
-    numerator = sum(
-        (
-            accrual_numerator(
-                lot.outstanding, series.stated_value, series.dividend_rate,
-                _accrual_start(lot, last_through), through, series.day_count,
-            )
-            for lot in lots
-        ),
-        Decimal(0),
+    numerator = total(
+        accrual_numerator(
+            lot.outstanding, series.stated_value, series.dividend_rate,
+            _accrual_start(lot, last_through), through, series.day_count,
+        )
+        for lot in lots
     )
     return cents(accrual_amount(numerator, series.day_count))
 
