@@ -20,15 +20,10 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
-from events import (
-    ClosingCompleted,
-    ConversionRequested,
-    DividendDeclared,
-    EventReversed,
-    LedgerEvent,
-)
+from events import EventReversed, LedgerEvent
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.commands import Command, clean_name
+from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
     ConcurrencyConflict,
     InvariantViolation,
@@ -37,7 +32,7 @@ from ledger.errors import (
 )
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
-from ledger.state import LedgerState, describe, reversed_positions, timeline
+from ledger.state import LedgerState, reversed_positions, timeline
 from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
 from ledger.stream import Stream
 from ledger.target import (
@@ -322,10 +317,13 @@ class Ledger:
         head = self._head()
         on = command.effective_date
         if head is not None and (head.last_date is None or on >= head.last_date):
-            # At the end of the timeline: the head state is the state as of `on`.
-            cls, payload = command.decide(head.state, head.version + 1)
-            event = self._envelope_at(head.version, head.head_hash, cls, on, payload)
-            head.state.apply(event)
+            # At the end of the timeline: the head state is the state as of `on`, and
+            # nothing follows.
+            def decide(before: LedgerState) -> LedgerEvent:
+                cls, payload = command.decide(before, head.version + 1)
+                return self._envelope_at(head.version, head.head_hash, cls, on, payload)
+
+            event, _ = decide_in_timeline(head.state, decide, ())
             # A long way from the last snapshot (or none yet): take one with this event.
             fresh = head.folded >= SNAPSHOT_INTERVAL
             return event, HeadState(
@@ -345,8 +343,8 @@ class Ledger:
         self._snapshot(HeadState(LEDGER_ID, last.originator_version, state, last.hash))
 
     def _decide_streamed(self, command: Command) -> tuple[LedgerEvent, HeadState]:
-        """Decide on the state as of the command's date, then fold every later event after
-        it, exactly as a full replay would: for a back-dated command, or when no snapshot
+        """Decide on the state as of the command's date, then check and fold every later
+        event after it (`ledger.decision`): for a back-dated command, or when no snapshot
         can be used. The timeline is read a page at a time (`Stream.timeline`), so the whole
         stream is never held (a million events held took ~4 GB)."""
         stream = self.stream()
@@ -362,18 +360,12 @@ class Ledger:
                 after.append(earlier)
                 break
             state.apply(earlier)
-        cls, payload = command.decide(state, count + 1)
-        event = self._envelope_at(count, prev, cls, on, payload)
-        state.apply(event)
-        for later in itertools.chain(after, ordered):
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"back-dated to {on}, this would invalidate the later {describe(later)} "
-                    f"({later.effective_date}): {exc}",
-                    later.originator_version,
-                ) from None
+
+        def decide(before: LedgerState) -> LedgerEvent:
+            cls, payload = command.decide(before, count + 1)
+            return self._envelope_at(count, prev, cls, on, payload)
+
+        event, state = decide_in_timeline(state, decide, itertools.chain(after, ordered))
         return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
 
     def _decide_reversal(
@@ -394,25 +386,7 @@ class Ledger:
             raise InvariantViolation(
                 f"position {position} was already reversed by position {already[position]}"
             )
-        remaining = [e for e in events if e.originator_version != position]
-        ordered = timeline(remaining)
-        dependent = computed_with(target, ordered)
-        if dependent is not None:
-            raise InvariantViolation(
-                f"cannot reverse {describe(target)}: the later {describe(dependent)} "
-                f"({dependent.effective_date}) computed its amounts with it; reverse that first",
-                dependent.originator_version,
-            )
-        state = LedgerState()
-        for later in ordered:
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"cannot reverse {describe(target)}: the later {describe(later)} depends "
-                    f"on it ({exc})",
-                    later.originator_version,
-                ) from None
+        state = fold_without(target, timeline(e for e in events if e.originator_version != position))
         on = max(
             datetime.now(UTC).date(),
             max((e.effective_date for e in events), default=target.effective_date),
@@ -424,27 +398,6 @@ class Ledger:
             {"reversed_position": position, "reason": reason, "reversed": target},
         )
         return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
-
-
-def computed_with(target: LedgerEvent, ordered: Sequence[LedgerEvent]) -> LedgerEvent | None:
-    """The first later event whose stored outcome was computed with `target` in place.
-
-    A dividend stores each holder's accrual, which depends on every closing, conversion and
-    earlier dividend of its series; a conversion stores accrued dividends that depend on the
-    series' last dividend. Taking `target` out from under them would leave amounts that the
-    history no longer explains, so such a reversal is refused until they are reversed.
-    """
-    series = getattr(target, "series", getattr(target, "security", None))
-    if not isinstance(target, (ClosingCompleted, ConversionRequested, DividendDeclared)):
-        return None
-    for later in ordered:
-        if later.effective_date < target.effective_date or getattr(later, "series", None) != series:
-            continue
-        if isinstance(later, DividendDeclared) or (
-            isinstance(target, DividendDeclared) and isinstance(later, ConversionRequested)
-        ):
-            return later
-    return None
 
 
 __all__ = ["Ledger", "new_key"]

@@ -70,8 +70,9 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.decision import decide_in_timeline, fold_without
 from ledger.seal import EventSealer
-from ledger.state import ORDER_FREE, LedgerState, describe, reversed_positions, timeline
+from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline
 from ledger.target import redact
 
 Progress = Callable[[str, int, int], None]
@@ -355,23 +356,18 @@ class Importer:
                 self.trail.add(event)
             return event
         # Back-dated: decide on the state as of `on` (from the nearest checkpoint before it),
-        # then fold every later event again after it, exactly as a full replay would.
+        # then check and fold every later event after it, exactly as a full replay would.
         trail = self._trail()
-        state, index, taken = trail.state_at(on)
-        cls, payload = command.decide(state, self._head[0] + 1)
-        event = self._envelope(cls, on, payload)
-        state.apply(event)
-        for offset, later in enumerate(trail.ordered[index:]):
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"back-dated to {on}, this would invalidate the later {describe(later)} "
-                    f"({later.effective_date}): {exc}", later.originator_version,
-                ) from None
-            trail.maybe_keep(taken, index + offset + 2, state)
+        state, index = trail.state_at(on)
+        trail.keep(index, state)  # the state in front of the line: the next one's start
+
+        def decide(before: LedgerState) -> LedgerEvent:
+            cls, payload = command.decide(before, self._head[0] + 1)
+            return self._envelope(cls, on, payload)
+
+        event, state = decide_in_timeline(state, decide, trail.ordered[index:])
         _same_outcome(fields, event, self._data)
-        trail.insert(index, event, taken)
+        trail.insert(index, event)
         self.state = state
         return event
 
@@ -401,17 +397,10 @@ class Importer:
         if isinstance(stated, dict) and stated.get("type") != type(target).__name__:
             raise InvalidInput(f"it says it reverses a {stated.get('type')}, but position "
                                f"{file_position} is a {type(target).__name__}")
+        state = fold_without(target, timeline(e for e in events
+                                              if e.originator_version != position))
         event = self._envelope(EventReversed, entry.effective_date, {
             "reversed_position": position, "reason": reason, "reversed": target})
-        state = LedgerState()
-        for later in timeline([*events, event]):
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"cannot reverse {describe(target)}: the later {describe(later)} depends "
-                    f"on it ({exc})", later.originator_version,
-                ) from None
         self.state = state
         self.reversed[position] = event.originator_version
         self.trail = None  # the timeline lost an event: rebuilt at the next back-dated line
@@ -452,12 +441,13 @@ class _Positions:
 
 
 class _Trail:
-    """The timeline in order, and copies of the state along it (one every `spacing` events
-    folded while checking back-dated lines).
+    """The timeline in order, and copies of the state along it: one every `spacing` events,
+    and the one in front of the latest back-dated line.
 
     A back-dated line starts from the nearest copy before its date instead of the first
-    event. At most MAX_CHECKPOINTS copies are kept: past that, every other one is dropped and
-    the spacing doubles, so memory stays bounded."""
+    event, so a line dated a little before the latest ones costs what follows it (and two
+    state copies), not the history. At most MAX_CHECKPOINTS spaced copies are kept: past
+    that, every other one is dropped and the spacing doubles, so memory stays bounded."""
 
     SPACING = 1024
     MAX_CHECKPOINTS = 32
@@ -468,6 +458,7 @@ class _Trail:
         self.spacing = self.SPACING
         # (how many events of the timeline were folded, the state after them), ascending.
         self.checkpoints: list[tuple[int, LedgerState]] = []
+        self.recent: tuple[int, LedgerState] | None = None
 
     def add(self, event: LedgerEvent) -> None:
         """An event folded in at the end: dated last, or order-free (state.ORDER_FREE) and
@@ -480,33 +471,39 @@ class _Trail:
         if index < len(self.keys) - 1:
             self.checkpoints = [(c + 1 if c > index else c, state)
                                 for c, state in self.checkpoints]
+            if self.recent is not None and self.recent[0] > index:
+                self.recent = (self.recent[0] + 1, self.recent[1])
 
-    def state_at(self, on: date) -> tuple[LedgerState, int, list[tuple[int, LedgerState]]]:
-        """A fresh state with every event effective on or before `on` folded in, how many
-        that is, and the checkpoints taken on the way (kept only if the line is accepted)."""
+    def state_at(self, on: date) -> tuple[LedgerState, int]:
+        """A fresh state with every event effective on or before `on` folded in, and how
+        many that is (spaced checkpoints are taken on the way)."""
         index = bisect_right(self.keys, (on, sys.maxsize))
         found = bisect_right(self.checkpoints, index, key=lambda c: c[0]) - 1
-        start, state = (self.checkpoints[found][0], self.checkpoints[found][1].copy()) \
-            if found >= 0 else (0, LedgerState())
-        taken: list[tuple[int, LedgerState]] = []
+        start, base = self.checkpoints[found] if found >= 0 else (0, None)
+        if self.recent is not None and start < self.recent[0] <= index:
+            start, base = self.recent
+        state = base.copy() if base is not None else LedgerState()
         for count, event in enumerate(self.ordered[start:index], start=start + 1):
             state.apply(event)
-            self.maybe_keep(taken, count, state)
-        return state, index, taken
+            if count % self.spacing == 0 and count > self._last_spaced():
+                self.checkpoints.append((count, state.copy()))
+        return state, index
 
-    def maybe_keep(self, taken: list[tuple[int, LedgerState]], count: int,
-                   state: LedgerState) -> None:
-        if count % self.spacing == 0:
-            taken.append((count, state.copy()))
+    def _last_spaced(self) -> int:
+        return self.checkpoints[-1][0] if self.checkpoints else 0
 
-    def insert(self, index: int, event: LedgerEvent, taken: list[tuple[int, LedgerState]]) -> None:
+    def keep(self, index: int, state: LedgerState) -> None:
+        """The state after the first `index` events: where the next back-dated line starts."""
+        self.recent = (index, state.copy())
+
+    def insert(self, index: int, event: LedgerEvent) -> None:
         """The accepted back-dated event at `index`; checkpoints after it are stale (they
-        lack it), those taken while folding it in replace them."""
+        lack it) and dropped."""
         self.ordered.insert(index, event)
         self.keys.insert(index, (event.effective_date, event.originator_version))
-        kept = [c for c in self.checkpoints if c[0] <= index]
-        self.checkpoints = sorted({c[0]: c for c in [*kept, *taken]}.values(),
-                                  key=lambda c: c[0])
+        self.checkpoints = [c for c in self.checkpoints if c[0] <= index]
+        if self.recent is not None and self.recent[0] > index:
+            self.recent = None
         while len(self.checkpoints) > self.MAX_CHECKPOINTS:
             self.spacing *= 2
             self.checkpoints = self.checkpoints[1::2]
