@@ -101,6 +101,11 @@ class _Streamed:
             self.tables.position == self.keys.count
         self.reorder = Reorder(self.keys, self.stream.at, self._emit)
 
+    def feed(self, event: LedgerEvent) -> None:
+        """Each event as the chain check decodes it, in recording order."""
+        self.history.record(event)
+        self.reorder.feed(event)
+
     def _emit(self, event: LedgerEvent) -> None:
         self.history.feed(event)
         if self.shared:
@@ -167,7 +172,7 @@ def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None
             with progress_bar("Checking the ledger", total) as update:
                 chain = audit.check_store(book.open(), LEDGER_ID, meta,
                                           expect_head=expect_head, progress=update,
-                                          sink=streamed.reorder.feed if streamed else None)
+                                          sink=streamed.feed if streamed else None)
             if chain.problems or streamed is None:
                 return chain, None
             found = streamed.problems(chain)

@@ -33,8 +33,9 @@ from events import (
 from events.codec import field_names
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
+from ledger.decision import READERS, Footprint, computed_with
 from ledger.errors import InvariantViolation
-from ledger.state import LedgerState, timeline
+from ledger.state import LedgerState, describe, timeline
 from ledger.stream import KeyMismatch, Keys, stored_batches
 
 Progress = Callable[[int, int], None]
@@ -301,6 +302,10 @@ def check_history(events: Sequence[LedgerEvent]) -> list[Problem]:
                                     f"reverses position {event.reversed_position} again "
                                     f"(already reversed at {seen[event.reversed_position]})"))
         seen.setdefault(event.reversed_position, event.originator_version)
+    dependencies = ReversalCheck()
+    for event in events:
+        dependencies.feed(event)
+    problems.extend(dependencies.problems)
     try:
         LedgerState().apply_all(timeline(events))
     except InvariantViolation as exc:
@@ -559,14 +564,51 @@ def check_store(
     return ChainResult(problems, check.count, keys, streamed=sink is not None)
 
 
+class ReversalCheck:
+    """Every reversal against the reversal dependency rule (`ledger.decision.computed_with`)
+    as the ledger stood when it was recorded: fed every event in recording order, it keeps
+    the few fields the rule reads of each live event whose outcome reads earlier ones."""
+
+    def __init__(self) -> None:
+        self.live: dict[str, dict[int, Footprint]] = {}  # series -> position -> footprint
+        self.problems: list[Problem] = []
+
+    def feed(self, event: LedgerEvent) -> None:
+        if not isinstance(event, EventReversed):
+            if type(event) in READERS:
+                mark = Footprint.of(event)
+                if mark.series is not None:
+                    self.live.setdefault(mark.series, {})[mark.position] = mark
+            return
+        target = event.reversed
+        if not isinstance(target, LedgerEvent) or target.originator_version != \
+                event.reversed_position:
+            return  # ill-formed: `check_history` says so
+        mark = Footprint.of(target)
+        live = self.live.get(mark.series or "", {})
+        live.pop(mark.position, None)
+        dependent = next((fp for fp in live.values() if computed_with(fp, mark)), None)
+        if dependent is not None:
+            self.problems.append(Problem(
+                event.originator_version,
+                f"reverses {describe(target)}, but the later {dependent.kind.__name__} at "
+                f"position {dependent.position} ({dependent.effective_date}) computed its "
+                "amounts with it and was not reversed first"))
+
+
 class HistoryCheck:
     """`check_history` for a ledger whose chain holds (positions 1..n), from its timeline
-    keys, with its timeline handed in an event at a time (`feed`)."""
+    keys, with its timeline handed in an event at a time (`feed`), and every event in
+    recording order (`record`)."""
 
     def __init__(self, keys: Keys) -> None:
         self.keys = keys
         self.state = LedgerState()
         self.failed: Problem | None = None
+        self.reversals = ReversalCheck()
+
+    def record(self, event: LedgerEvent) -> None:
+        self.reversals.feed(event)
 
     def feed(self, event: LedgerEvent) -> None:
         if self.failed is not None:
@@ -579,7 +621,7 @@ class HistoryCheck:
             self.failed = Problem(0, f"the history cannot be replayed: {exc!r}")
 
     def problems(self) -> list[Problem]:
-        problems = _reversal_problems(self.keys)
+        problems = _reversal_problems(self.keys) + self.reversals.problems
         if self.failed is not None:
             problems.append(self.failed)
         return problems

@@ -14,6 +14,7 @@ outcome with an earlier one in place, and so must be reversed before it. `record
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date
@@ -149,9 +150,10 @@ class Footprint:
         series = getattr(event, "series", None)
         if isinstance(event, ClosingCompleted):
             series = event.security
-        return cls(type(event), series if isinstance(series, str) else None,
-                   getattr(event, "holder", None) if isinstance(event, ConversionRequested)
-                   else None, event.effective_date, event.originator_version)
+        holder = event.holder if isinstance(event, ConversionRequested) else None
+        return cls(type(event), sys.intern(series) if isinstance(series, str) else None,
+                   sys.intern(holder) if isinstance(holder, str) else None,
+                   event.effective_date, event.originator_version)
 
     @property
     def key(self) -> tuple[date, int]:
@@ -166,6 +168,10 @@ _COMPUTED_WITH: dict[type[LedgerEvent], tuple[type[LedgerEvent], ...]] = {
     # (after the holder's earlier conversions)
     ConversionRequested: (DividendDeclared, ConversionRequested),
 }
+
+
+# The kinds whose stored outcome reads earlier events (the only ones a reversal can wait for).
+READERS = frozenset(_COMPUTED_WITH)
 
 
 def computed_with(later: Footprint, target: Footprint) -> bool:
