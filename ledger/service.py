@@ -251,6 +251,7 @@ class Ledger:
     def _append(self, decide: Callable[[], tuple[LedgerEvent, HeadState]]) -> LedgerEvent:
         app = self.open(create=True)
         for attempt in range(MAX_ATTEMPTS):
+            self.check_head()
             event, after = decide()
             try:
                 app.save(event, head=(event.originator_version, event.hash))
@@ -281,13 +282,51 @@ class Ledger:
         app = self.open()
         try:
             head = app.repository.get(LEDGER_ID, projector_func=project_head)
-        except NeedsFullReplay:
+        except (NeedsFullReplay, StoreError) as exc:
+            if isinstance(exc, StoreError):
+                raise
             return None
-        except Exception as exc:  # an unreadable snapshot is a cache miss, never an answer
-            if type(exc).__name__ in ("AggregateNotFoundError", "MapperDeserialisationError"):
-                return None
-            raise
+        except Exception:  # an unreadable snapshot is a cache miss, never an answer (an
+            return None  # unreadable event is the stream's to report, read as it is then)
         return head if isinstance(head, HeadState) else None
+
+    def check_head(self) -> None:
+        """Refuse to write on a ledger whose recorded head does not match its last event (the
+        position, the hash, and that event's content against its hash): what a damaged or
+        tampered ledger shows on open. The whole chain is `audit verify`'s to prove."""
+        app = self.open()
+        for _ in range(MAX_ATTEMPTS):
+            # The head read on both sides of the last event: the same twice, no writer
+            # committed in between (heads only move on), so the three agree or never will.
+            meta = self.meta()
+            try:
+                rows = app.recorder.select_events(LEDGER_ID, desc=True, limit=1)
+            except PersistenceError as exc:
+                raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
+            if self.meta() == meta:
+                break
+        raw_position, head_hash = meta.get("head_position", "0"), meta.get("head_hash")
+        found = "the ledger is empty"
+        if rows:
+            try:
+                last: LedgerEvent | None = self._decode(rows[0])
+            except Exception:  # a damaged row may fail anywhere in decoding
+                last = None
+            if last is None:
+                found = f"its last event (position {rows[0].originator_version}) cannot be read"
+            elif event_hash(last, last.prev_hash) != last.hash:
+                found = f"its last event (position {last.originator_version}) does not match " \
+                        "its hash"
+            elif (str(last.originator_version), last.hash) == (raw_position, head_hash):
+                return
+            else:
+                found = f"its last event is at position {last.originator_version}"
+        elif raw_position == "0" and head_hash in (None, GENESIS_HASH):
+            return
+        raise StoreError(
+            f"the ledger's recorded head (position {raw_position}) does not match what it "
+            f"holds ({found}): it was changed outside finledger; nothing was recorded; run "
+            "`finledger audit verify`")
 
     def _envelope(
         self, events: Sequence[LedgerEvent], cls: type[LedgerEvent], effective: date,

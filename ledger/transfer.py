@@ -608,6 +608,7 @@ def import_lines(
     from ledger.store import LEDGER_ID
 
     app = book.open(create=True)
+    book.check_head()
     mapper = app.mapper
     importer = Importer(book.events(), ledger_id=LEDGER_ID, actor=book.actor, keep=False,
                         sealer=EventSealer(mapper))
