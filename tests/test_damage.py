@@ -124,3 +124,52 @@ def test_import_refuses_a_damaged_head(db: str, tmp_path: Any) -> None:
                                 "effective_date": "2003-05-09", "data": {"shares": 5}}) + "\n")
     r = invoke("--db", db, "import", str(path))
     assert r.code == 1 and "run `finledger audit verify`" in r.err, r.err
+
+
+def _set_meta(db: str, key: str, value: str) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE rm_meta SET value = ? WHERE key = ?", [value, key])
+    conn.close()
+
+
+def _spectrum(path: str) -> None:
+    ok(path, *SERIES)
+    ok(path, "record", "closing", "Series D", "--date", "2003-05-08", "--investor",
+       "SCO Capital Partners=250", "--investor", "SDS Merchant Fund=194")
+    ok(path, "report", "summary")  # the tables are caught up
+
+
+def test_verify_checks_the_read_models_latest_effective_date(tmp_path: Any) -> None:
+    path = str(tmp_path / "l.db")
+    _spectrum(path)
+    accrued = json.loads(ok(path, "report", "summary", "--json").out)
+    _set_meta(path, "latest_effective", "9999-12-30")
+    r = invoke("--db", path, "audit", "verify")
+    assert r.code == 1
+    assert "rm_meta latest_effective is 9999-12-30 in the tables but 2003-05-08 by replay" \
+        in r.out
+    assert json.loads(ok(path, "report", "summary", "--json").out) != accrued  # (as stored)
+    ok(path, "report", "rebuild")
+    assert json.loads(ok(path, "report", "summary", "--json").out) == accrued
+
+
+@pytest.mark.parametrize("key, value", [("latest_effective", "garbage"), ("position", "x")])
+def test_unreadable_read_model_metadata_is_said_and_rebuilt(
+    tmp_path: Any, key: str, value: str
+) -> None:
+    path = str(tmp_path / "l.db")
+    _spectrum(path)
+    expected = json.loads(ok(path, "report", "summary", "--json").out)
+    _set_meta(path, key, value)
+    verified = invoke("--db", path, "audit", "verify")
+    assert verified.code == 1 and f"rm_meta {key} {value!r} is not a" in verified.out
+    r = invoke("--db", path, "report", "summary", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == expected
+    assert r.err.count("\n") == 1 and r.err.startswith("Note: the read-model tables cannot be read")
+    assert "Traceback" not in r.err
+    _set_meta(path, key, value)
+    r = invoke("--db", path, "record", "common-outstanding", "3108100", "--date", "2003-05-09")
+    assert r.code == 0 and "Traceback" not in r.err, r.err
+    assert ok(path, "audit", "verify").out.startswith("OK: 3 events")
