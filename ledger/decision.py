@@ -209,14 +209,8 @@ def fold_without(target: LedgerEvent, ordered: Iterable[LedgerEvent]) -> LedgerS
     if dependent is not None:
         raise dependent_refusal(target, dependent)
     mark = timeline_key(target)
-    state = LedgerState()
-    index = 0
-    for index, event in enumerate(ordered):  # noqa: B007 (the index is used after)
-        if timeline_key(event) > mark:
-            break
-        state.apply(event)
-    else:
-        index = len(ordered)
+    index = next((i for i, e in enumerate(ordered) if timeline_key(e) > mark), len(ordered))
+    state = LedgerState().apply_all(ordered[:index])  # what comes before it stays as it was
 
     def why(later: LedgerEvent, exc: InvariantViolation) -> str:
         return f"cannot reverse {describe(target)}: the later {describe(later)} depends on it ({exc})"

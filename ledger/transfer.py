@@ -62,6 +62,7 @@ from ledger.commands import (
     RequestConversion,
     clean_name,
 )
+from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -70,7 +71,6 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
-from ledger.decision import decide_in_timeline, fold_without
 from ledger.seal import EventSealer
 from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline
 from ledger.target import redact
