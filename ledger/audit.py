@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import heapq
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -566,34 +567,67 @@ def check_store(
 
 class ReversalCheck:
     """Every reversal against the reversal dependency rule (`ledger.decision.computed_with`)
-    as the ledger stood when it was recorded: fed every event in recording order, it keeps
-    the few fields the rule reads of each live event whose outcome reads earlier ones."""
+    as the ledger stood when it was recorded, fed every event in recording order.
+
+    Of each live event whose outcome reads earlier ones it keeps 8 bytes, its timeline key,
+    grouped by what the rule reads besides the key (series, kind, holder): the rule holds
+    for a group exactly when it holds for the group's latest event, so a reversal asks it
+    of one event per group."""
 
     def __init__(self) -> None:
-        self.live: dict[str, dict[int, Footprint]] = {}  # series -> position -> footprint
+        # series -> (kind, holder) -> the packed keys of its live events, and their latest
+        self.groups: dict[str, dict[tuple[type[LedgerEvent], str | None], array[int]]] = {}
+        self.latest: dict[tuple[str, type[LedgerEvent], str | None], int] = {}
         self.problems: list[Problem] = []
+
+    @staticmethod
+    def _packed(mark: Footprint) -> int:
+        return (mark.effective_date.toordinal() << 32) | mark.position
 
     def feed(self, event: LedgerEvent) -> None:
         if not isinstance(event, EventReversed):
             if type(event) in READERS:
                 mark = Footprint.of(event)
                 if mark.series is not None:
-                    self.live.setdefault(mark.series, {})[mark.position] = mark
+                    group = (mark.kind, mark.holder)
+                    keys = self.groups.setdefault(mark.series, {}).setdefault(group, array("q"))
+                    packed = self._packed(mark)
+                    keys.append(packed)
+                    top = (mark.series, *group)
+                    self.latest[top] = max(self.latest.get(top, 0), packed)
             return
         target = event.reversed
         if not isinstance(target, LedgerEvent) or target.originator_version != \
                 event.reversed_position:
             return  # ill-formed: `check_history` says so
         mark = Footprint.of(target)
-        live = self.live.get(mark.series or "", {})
-        live.pop(mark.position, None)
-        dependent = next((fp for fp in live.values() if computed_with(fp, mark)), None)
-        if dependent is not None:
-            self.problems.append(Problem(
-                event.originator_version,
-                f"reverses {describe(target)}, but the later {dependent.kind.__name__} at "
-                f"position {dependent.position} ({dependent.effective_date}) computed its "
-                "amounts with it and was not reversed first"))
+        groups = self.groups.get(mark.series or "", {})
+        self._forget(mark, groups)
+        for (kind, holder), keys in groups.items():
+            if not keys:
+                continue
+            packed = self.latest[(mark.series or "", kind, holder)]
+            later = Footprint(kind, mark.series, holder,
+                              date.fromordinal(packed >> 32), packed & 0xFFFFFFFF)
+            if computed_with(later, mark):
+                self.problems.append(Problem(
+                    event.originator_version,
+                    f"reverses {describe(target)}, but the later {kind.__name__} at "
+                    f"position {later.position} ({later.effective_date}) computed its "
+                    "amounts with it and was not reversed first"))
+                return
+
+    def _forget(self, mark: Footprint, groups: dict[tuple[type[LedgerEvent], str | None],
+                                                   array[int]]) -> None:
+        """The reversed event is no longer live."""
+        keys = groups.get((mark.kind, mark.holder))
+        packed = self._packed(mark)
+        if keys is None or packed not in keys:
+            return
+        keys.remove(packed)
+        top = (mark.series or "", mark.kind, mark.holder)
+        if self.latest[top] == packed:
+            self.latest[top] = max(keys, default=0)
 
 
 class HistoryCheck:
