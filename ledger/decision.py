@@ -28,6 +28,7 @@ from events import (
     LedgerEvent,
     LotConversion,
     WarrantsExercised,
+    WarrantsIssued,
 )
 from ledger.commands import (
     Command,
@@ -92,20 +93,35 @@ def check_outcome(state: LedgerState, event: LedgerEvent) -> None:
                 f"{_show(getattr(event, name))} it stores", event.originator_version)
 
 
+def scope(event: LedgerEvent) -> tuple[str, str] | None:
+    """The part of the state an event changes, and the only part its command reads to decide
+    its outcome: its series, or its warrant (None: nothing a stored outcome reads)."""
+    if isinstance(event, ClosingCompleted):
+        return "series", event.security
+    if isinstance(event, (WarrantsIssued, WarrantsExercised)):
+        return "warrant", event.ref if isinstance(event, WarrantsIssued) else event.warrant
+    series = getattr(event, "series", None)
+    return ("series", series) if isinstance(series, str) else None
+
+
 Wording = Callable[[LedgerEvent, InvariantViolation], str]
 
 
-def fold_following(state: LedgerState, following: Iterable[LedgerEvent], why: Wording
-                   ) -> LedgerState:
-    """Fold the events that follow a change of the timeline, each one's stored outcome
-    decided again first; the first that breaks raises, worded by `why(event, problem)`."""
+def fold_following(state: LedgerState, following: Iterable[LedgerEvent], why: Wording,
+                   changed: LedgerEvent) -> LedgerState:
+    """Fold the events that follow a change of the timeline (`changed` inserted, or taken
+    out), each one's stored outcome decided again first where the change can reach it (its
+    `scope`: an outcome read elsewhere in the state comes out as before); the first that
+    breaks raises, worded by `why(event, problem)`."""
+    reach = scope(changed)
     for later in following:
         try:
             try:
-                check_outcome(state, later)
-            except InvariantViolation as changed:
+                if reach is not None and scope(later) == reach:
+                    check_outcome(state, later)
+            except InvariantViolation as changed_outcome:
                 state.apply(later)  # an invariant it breaks says more; else the outcome
-                raise changed from None
+                raise changed_outcome from None
             state.apply(later)
         except InvariantViolation as exc:
             raise InvariantViolation(why(later, exc), later.originator_version) from None
@@ -129,7 +145,7 @@ def decide_in_timeline(
     Returns the event and the state after the whole timeline (`before`, folded on)."""
     event = decide(before)
     before.apply(event)
-    return event, fold_following(before, following, back_dated(event.effective_date))
+    return event, fold_following(before, following, back_dated(event.effective_date), event)
 
 
 # --- the reversal dependency -------------------------------------------------------------------
@@ -215,4 +231,4 @@ def fold_without(target: LedgerEvent, ordered: Iterable[LedgerEvent]) -> LedgerS
     def why(later: LedgerEvent, exc: InvariantViolation) -> str:
         return f"cannot reverse {describe(target)}: the later {describe(later)} depends on it ({exc})"
 
-    return fold_following(state, ordered[index:], why)
+    return fold_following(state, ordered[index:], why, target)

@@ -343,14 +343,17 @@ class Importer:
         command = command_for(entry, fields)
         on = entry.effective_date
         latest = self.state.last_date
+
+        def decide(before: LedgerState) -> LedgerEvent:
+            cls, payload = command.decide(before, self._head[0] + 1)
+            return self._envelope(cls, on, payload)
+
         if latest is None or on >= latest or entry.cls in ORDER_FREE:
             # Everything known is effective on or before `on`: the carried state is the
-            # state as of `on`, and no later event can be invalidated. An order-free event
-            # (its rule neither reads nor changes the state) may be folded in at the end
-            # even when back-dated: the state comes out as a full replay would leave it.
-            cls, payload = command.decide(self.state, self._head[0] + 1)
-            event = self._envelope(cls, on, payload)
-            self.state.apply(event)
+            # state as of `on`, and nothing follows. An order-free event (its rule neither
+            # reads nor changes the state) may be folded in at the end even when back-dated:
+            # the state comes out as a full replay would leave it.
+            event, _ = decide_in_timeline(self.state, decide, ())
             _same_outcome(fields, event, self._data)
             if self.trail is not None:
                 self.trail.add(event)
@@ -360,11 +363,6 @@ class Importer:
         trail = self._trail()
         state, index = trail.state_at(on)
         trail.keep(index, state)  # the state in front of the line: the next one's start
-
-        def decide(before: LedgerState) -> LedgerEvent:
-            cls, payload = command.decide(before, self._head[0] + 1)
-            return self._envelope(cls, on, payload)
-
         event, state = decide_in_timeline(state, decide, trail.ordered[index:])
         _same_outcome(fields, event, self._data)
         trail.insert(index, event)
