@@ -361,9 +361,9 @@ class Importer:
         # Back-dated: decide on the state as of `on` (from the nearest checkpoint before it),
         # then check and fold every later event after it, exactly as a full replay would.
         trail = self._trail()
-        state, index = trail.state_at(on)
-        trail.keep(index, state)  # the state in front of the line: the next one's start
-        event, state = decide_in_timeline(state, decide, trail.ordered[index:])
+        before, index = trail.state_at(on)
+        trail.keep(index, before)  # the state in front of the line: the next one's start
+        event, state = decide_in_timeline(before.copy(), decide, trail.ordered[index:])
         _same_outcome(fields, event, self._data)
         trail.insert(index, event)
         self.state = state
@@ -473,14 +473,17 @@ class _Trail:
                 self.recent = (self.recent[0] + 1, self.recent[1])
 
     def state_at(self, on: date) -> tuple[LedgerState, int]:
-        """A fresh state with every event effective on or before `on` folded in, and how
-        many that is (spaced checkpoints are taken on the way)."""
+        """A state with every event effective on or before `on` folded in, and how many
+        that is (spaced checkpoints are taken on the way). It is the caller's: a spaced
+        checkpoint is copied, the recent one is taken (the caller keeps its successor)."""
         index = bisect_right(self.keys, (on, sys.maxsize))
         found = bisect_right(self.checkpoints, index, key=lambda c: c[0]) - 1
         start, base = self.checkpoints[found] if found >= 0 else (0, None)
+        state: LedgerState | None = None
         if self.recent is not None and start < self.recent[0] <= index:
-            start, base = self.recent
-        state = base.copy() if base is not None else LedgerState()
+            (start, state), self.recent = self.recent, None
+        if state is None:
+            state = base.copy() if base is not None else LedgerState()
         for count, event in enumerate(self.ordered[start:index], start=start + 1):
             state.apply(event)
             if count % self.spacing == 0 and count > self._last_spaced():
@@ -491,8 +494,9 @@ class _Trail:
         return self.checkpoints[-1][0] if self.checkpoints else 0
 
     def keep(self, index: int, state: LedgerState) -> None:
-        """The state after the first `index` events: where the next back-dated line starts."""
-        self.recent = (index, state.copy())
+        """The state after the first `index` events (the trail's own from now on): where
+        the next back-dated line starts."""
+        self.recent = (index, state)
 
     def insert(self, index: int, event: LedgerEvent) -> None:
         """The accepted back-dated event at `index`; checkpoints after it are stale (they
