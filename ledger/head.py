@@ -7,6 +7,11 @@ recording does not grow with history. The fold is the very same `LedgerState.app
 timeline check uses; it is exact only while events arrive in effective-date order, so a
 back-dated event or a reversal after the snapshot raises `NeedsFullReplay` and the service
 falls back to a full timeline fold (and then snapshots the result).
+
+A snapshot is a cache: it carries a digest of the state, position and chain head it claims
+(`digest`), checked when it is loaded; a snapshot that fails it, or of another shape, is
+never decided from (`NeedsFullReplay`: the stream decides). An event after a sound snapshot
+that does not follow the one before it is a damaged ledger (`ChainBroken`), not a cache miss.
 """
 
 from __future__ import annotations

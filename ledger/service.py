@@ -1,9 +1,12 @@
 """The application service: the one API through which everything reads and records.
 
 `Ledger.record(command)` decides the command's event against the timeline as of its
-effective date, checks that the whole timeline stays valid with it inserted, chains its hash
-to the head and appends it. If another writer took the position first, it starts again from
-the new head, so nothing is lost and no invariant is bypassed by a race.
+effective date, checks that the whole timeline stays valid with it inserted, every stored
+outcome after it included (`ledger.decision`), chains its hash to the head and appends it.
+If another writer took the position first, it starts again from the new head, so nothing is
+lost and no invariant is bypassed by a race. Nothing is appended to a ledger whose recorded
+head does not match its last event (`check_head`), and a snapshot decides only when it is
+sound and leads to that head; else the stream decides.
 """
 
 from __future__ import annotations
@@ -288,7 +291,13 @@ class Ledger:
             return None
         except Exception:  # an unreadable snapshot is a cache miss, never an answer (an
             return None  # unreadable event is the stream's to report, read as it is then)
-        return head if isinstance(head, HeadState) else None
+        if not isinstance(head, HeadState):
+            return None
+        meta = self.meta()  # the head `check_head` found the last event to match
+        if (str(head.version), head.head_hash) != (meta.get("head_position"),
+                                                   meta.get("head_hash")):
+            return None  # a snapshot that does not lead to the chain's head decides nothing
+        return head
 
     def check_head(self) -> None:
         """Refuse to write on a ledger whose recorded head does not match its last event (the

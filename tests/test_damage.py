@@ -47,13 +47,14 @@ def execute(db: str, sql_sqlite: str, sql_postgres: str, table: str) -> int:
     return changed
 
 
-def replace_in(db: str, table: str, old: str, new: str) -> None:
+def replace_in(db: str, table: str, old: str, new: str, where: str = "TRUE") -> None:
     changed = execute(
         db,
         f"UPDATE {{}} SET state = CAST(replace(CAST(state AS TEXT), '{old}', '{new}') AS BLOB)"
-        f" WHERE instr(CAST(state AS TEXT), '{old}') > 0",
+        f" WHERE instr(CAST(state AS TEXT), '{old}') > 0 AND {where}",
         f"UPDATE {{}} SET state = convert_to(replace(convert_from(state, 'UTF8'), '{old}', "
-        f"'{new}'), 'UTF8') WHERE position('{old}' in convert_from(state, 'UTF8')) > 0",
+        f"'{new}'), 'UTF8') WHERE position('{old}' in convert_from(state, 'UTF8')) > 0 "
+        f"AND {where}",
         table)
     assert changed >= 1
 
@@ -113,6 +114,20 @@ def test_record_refuses_a_last_event_changed_in_place(db: str) -> None:
     replace_in(db, "events", "3108100", "3108900")
     _refused_on_a_damaged_head(db)
     assert invoke("--db", db, "audit", "verify").code == 1
+
+
+def test_record_refuses_an_event_after_the_snapshot_that_does_not_follow(db: str) -> None:
+    ok(db, *SERIES)  # snapshotted at position 1
+    ok(db, "record", "common-outstanding", "3108100", "--date", "2003-05-09")
+    ok(db, "record", "common-outstanding", "3108200", "--date", "2003-05-10")
+    first = log(db)[0]["hash"]
+    replace_in(db, "events", f'"prev_hash":"{first}"', '"prev_hash":"' + "0" * 64 + '"',
+               "originator_version = 2")
+    r = invoke("--db", db, "record", "common-outstanding", "1", "--date", "2003-05-11")
+    assert r.code == 1, r.out
+    assert r.err.startswith("Error: the event at position 2 does not follow the one before it")
+    assert "run `finledger audit verify`" in r.err and r.err.count("\n") == 1
+    assert len(log(db)) == 3
 
 
 def test_import_refuses_a_damaged_head(db: str, tmp_path: Any) -> None:
