@@ -379,6 +379,52 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
 # --- the table -------------------------------------------------------------------------------
 
 
+def bench_interleaved(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """`import` of n lines going back and forth in date (`bench/interleave.py`), timed
+    alternately with the same lines in date order: back-dated lines must cost what follows
+    them (here one line), so the two grow alike, linearly."""
+    print(f"interleaved {n:,}", file=sys.stderr, flush=True)
+    mixed, ordered = work / f"back-and-forth-{n}.jsonl", work / f"back-and-forth-{n}-sorted.jsonl"
+    proc = run_process([PYTHON, str(BENCH / "interleave.py"), f"back-and-forth:{n}", "-o",
+                        str(mixed)], args.timeout)
+    if proc.rc != 0:
+        raise SystemExit(f"interleave failed: {proc.stderr[-2000:]}")
+    lines = mixed.read_text().splitlines(keepends=True)
+    ordered.write_text("".join(sorted(lines, key=lambda line: json.loads(line)["effective_date"])))
+    db, ref_db = work / f"interleaved-{n}.db", work / f"interleaved-{n}-sorted.db"
+    fig, ref = measure_pair(
+        [FINLEDGER, "--db", str(db), "import", str(mixed)],
+        [FINLEDGER, "--db", str(ref_db), "import", str(ordered)],
+        max(1, min(args.repeat, 3)), args.timeout,
+        prepare=lambda: remove_db(db), ref_prepare=lambda: remove_db(ref_db))
+    remove_db(db)
+    remove_db(ref_db)
+    return {"lines": n, "back_dated": json.loads(proc.stderr.strip().splitlines()[-1]),
+            "figures": {"interleaved": asdict(fig), "in_order": asdict(ref)}}
+
+
+def interleaved_rows(results: dict[int, dict[str, Any]]) -> list[dict[str, str]]:
+    table: list[dict[str, str]] = []
+    first: tuple[int, float] | None = None
+    for n in sorted(results):
+        figures = results[n]["figures"]
+        fig, ref = Figure(**figures["interleaved"]), Figure(**figures["in_order"])
+        row = {"figure": "import, dates back and forth", "events": f"{n:,}",
+               "measured": f"{fmt_s(fig.seconds)} ({fmt_rate(n / fig.seconds)})" if fig.ok
+               else fig.label(),
+               "reference": f"{fmt_s(ref.seconds)} in date order" if ref.ok else ref.label(),
+               "ratio": f"{fig.seconds / ref.seconds:.2f}x" if fig.ok and ref.ok else "",
+               "target": "", "met": ""}
+        if fig.ok and ref.ok:
+            if first is None:
+                first = (n, fig.seconds / ref.seconds)
+            else:
+                row["target"] = f"ratio <= 1.5x of {first[0]:,}'s"
+                row["met"] = "yes" if fig.seconds / ref.seconds <= 1.5 * first[1] else "NO"
+        table.append(row)
+    return table
+
+
 def get(result: dict[str, Any], key: str) -> Figure | None:
     raw = result.get("figures", {}).get(key)
     return Figure(**raw) if raw else None
@@ -575,13 +621,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "latest.json")
     parser.add_argument("--update-readme", action="store_true",
                         help="replace the latest table in bench/README.md")
+    parser.add_argument("--interleaved", default="1000,2000,4000,8000",
+                        help="line counts of the back-and-forth import ('' for none)")
+    parser.add_argument("--only-interleaved", action="store_true",
+                        help="only the back-and-forth import (printed; README untouched)")
     args = parser.parse_args(argv)
+    interleaved_sizes = sorted({int(s.replace("_", "")) for s in args.interleaved.split(",")
+                                if s.strip()})
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if args.million:
         sizes.append(1_000_000)
     args.work.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
 
+    interleaved = {n: bench_interleaved(n, args, args.work) for n in interleaved_sizes}
+    if args.only_interleaved:
+        info = machine()
+        console = Console(record=True, width=150)
+        console.print(render(interleaved_rows(interleaved),
+                             f"finledger import, dates back and forth, {started:%Y-%m-%d %H:%M} "
+                             f"UTC, commit {info['commit']}"
+                             + (" + uncommitted changes" if info["uncommitted_changes_in_code"]
+                                else "") + f", load {info['load_average_1m']:.1f}"))
+        return 0
     startup = {
         "python": asdict(measure([PYTHON, "-c", "pass"], args.repeat * 2, 60)[0]),
         "help": asdict(measure([FINLEDGER, "--help"], args.repeat * 2, 60)[0]),
@@ -592,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     remove_db(args.work / f"ledger-{SMALL}.db")
 
     info = machine()
-    table = rows(results, startup)
+    table = rows(results, startup) + interleaved_rows(interleaved)
     title = (f"finledger benchmark {started:%Y-%m-%d %H:%M} UTC, {info['cpus']} cores, "
              f"Python {info['python']}, SQLite {info['sqlite']}, commit {info['commit']}"
              + (" + uncommitted changes" if info["uncommitted_changes_in_code"] else "")
@@ -604,6 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps({
         "started": started.isoformat(), "machine": info, "startup": startup,
         "sizes": {str(n): r for n, r in results.items()}, "table": table,
+        "interleaved": {str(n): r for n, r in interleaved.items()},
     }, indent=2) + "\n")
     args.out.with_suffix(".txt").write_text(text)
     if args.update_readme:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -52,38 +53,6 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[int, int], 
         yield update
 
 
-def _projection_problems(book: Ledger, events: list[LedgerEvent]) -> list[audit.Problem]:
-    """The materialized read-model tables, row by row, against a fresh replay of the events
-    they claim to have applied."""
-    import sqlite3
-
-    import sqlite_utils
-
-    from ledger import audit
-    from projections import readmodel
-    from projections.books import replay
-
-    if not readmodel.materialized(book) or not book.target.exists():
-        return []
-    model = readmodel.ReadModel(sqlite_utils.Database(sqlite3.connect(book.target.path)))
-    try:
-        if not model.db.table(readmodel.META).exists():
-            return []  # nothing materialized yet: the reports replay
-        position = model.position()
-        if position > len(events):
-            return [audit.Problem(position, f"the read-model tables claim position {position}, "
-                                            f"but the ledger holds {len(events)} events")]
-        stored, fresh = model.load(), replay(events[:position])
-    except Exception as exc:  # damaged tables are a finding, not a crash
-        return [audit.Problem(0, f"the read-model tables cannot be read: {exc}")]
-    finally:
-        model.db.close()
-    problems: list[audit.Problem] = []
-    for table, (attr, _, _) in readmodel.TABLES.items():
-        problems.extend(audit.compare_rows(table, getattr(stored, attr), getattr(fresh, attr)))
-    return problems
-
-
 class _Streamed:
     """The history (and the read-model tables, when they claim the whole stream) checked
     while the chain is: each event the chain check decodes is handed on in timeline order
@@ -92,15 +61,21 @@ class _Streamed:
     def __init__(self, book: Ledger, *, tables: bool = True) -> None:
         from ledger import audit
         from ledger.stream import Reorder
-        from projections.check import TableCheck
+        from projections.check import TableCheck, latest_in
 
         self.stream = book.stream()
         self.keys = self.stream.keys()
         self.history = audit.HistoryCheck(self.keys)
-        self.tables = TableCheck.start(book, self.keys.count) if tables else []
+        self.tables = TableCheck.start(book, self.keys.count,
+                                       functools.partial(latest_in, self.keys)) if tables else []
         self.shared = isinstance(self.tables, TableCheck) and \
             self.tables.position == self.keys.count
         self.reorder = Reorder(self.keys, self.stream.at, self._emit)
+
+    def feed(self, event: LedgerEvent) -> None:
+        """Each event as the chain check decodes it, in recording order."""
+        self.history.record(event)
+        self.reorder.feed(event)
 
     def _emit(self, event: LedgerEvent) -> None:
         self.history.feed(event)
@@ -168,7 +143,7 @@ def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None
             with progress_bar("Checking the ledger", total) as update:
                 chain = audit.check_store(book.open(), LEDGER_ID, meta,
                                           expect_head=expect_head, progress=update,
-                                          sink=streamed.reorder.feed if streamed else None)
+                                          sink=streamed.feed if streamed else None)
             if chain.problems or streamed is None:
                 return chain, None
             found = streamed.problems(chain)
@@ -300,7 +275,9 @@ def _verified(book: Ledger, expect_head: str | None, target: str) -> audit.Verif
             events = [e for _, e in rows if isinstance(e, LedgerEvent)]
             found = audit.check_history(events)
             if not found:
-                found = _projection_problems(book, events)
+                from projections.check import check_tables
+
+                found = check_tables(book, events)
         problems = found
     return audit.verification(problems, chain.count, meta)
 

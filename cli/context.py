@@ -62,12 +62,12 @@ def damaged() -> str | None:
 def _tables_damaged(db: str, key: str | None) -> str | None:
     """The read model's tables against a fresh replay (what `audit verify` compares): the
     events are sound, but a report could not read its tables."""
-    from cli.audit import _projection_problems
     from ledger.damage import Damage, damage_line
     from ledger.service import Ledger
+    from projections.check import check_tables
 
     with Ledger(db, key=key) as book:
-        problems = _projection_problems(book, book.events())
+        problems = check_tables(book, book.events())
         if not problems:
             return None
         return damage_line(book.target.display(), [Damage("rm_*", problems[0].problem)])

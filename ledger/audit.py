@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import heapq
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,8 +35,9 @@ from events import (
 from events.codec import field_names
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
+from ledger.decision import READERS, Footprint, computed_with
 from ledger.errors import InvariantViolation, MalformedOption
-from ledger.state import LedgerState, timeline
+from ledger.state import LedgerState, describe, timeline
 from ledger.stream import KeyMismatch, Keys, stored_batches
 
 Progress = Callable[[int, int], None]
@@ -344,6 +346,10 @@ def check_history(events: Sequence[LedgerEvent]) -> list[Problem]:
                                     f"reverses position {event.reversed_position} again "
                                     f"(already reversed at {seen[event.reversed_position]})"))
         seen.setdefault(event.reversed_position, event.originator_version)
+    dependencies = ReversalCheck()
+    for event in events:
+        dependencies.feed(event)
+    problems.extend(dependencies.problems)
     try:
         LedgerState().apply_all(timeline(events))
     except InvariantViolation as exc:
@@ -602,14 +608,84 @@ def check_store(
     return ChainResult(problems, check.count, keys, streamed=sink is not None)
 
 
+class ReversalCheck:
+    """Every reversal against the reversal dependency rule (`ledger.decision.computed_with`)
+    as the ledger stood when it was recorded, fed every event in recording order.
+
+    Of each live event whose outcome reads earlier ones it keeps 8 bytes, its timeline key,
+    grouped by what the rule reads besides the key (series, kind, holder): the rule holds
+    for a group exactly when it holds for the group's latest event, so a reversal asks it
+    of one event per group."""
+
+    def __init__(self) -> None:
+        # series -> (kind, holder) -> the packed keys of its live events, and their latest
+        self.groups: dict[str, dict[tuple[type[LedgerEvent], str | None], array[int]]] = {}
+        self.latest: dict[tuple[str, type[LedgerEvent], str | None], int] = {}
+        self.problems: list[Problem] = []
+
+    @staticmethod
+    def _packed(mark: Footprint) -> int:
+        return (mark.effective_date.toordinal() << 32) | mark.position
+
+    def feed(self, event: LedgerEvent) -> None:
+        if not isinstance(event, EventReversed):
+            if type(event) in READERS:
+                mark = Footprint.of(event)
+                if mark.series is not None:
+                    group = (mark.kind, mark.holder)
+                    keys = self.groups.setdefault(mark.series, {}).setdefault(group, array("q"))
+                    packed = self._packed(mark)
+                    keys.append(packed)
+                    top = (mark.series, *group)
+                    self.latest[top] = max(self.latest.get(top, 0), packed)
+            return
+        target = event.reversed
+        if not isinstance(target, LedgerEvent) or target.originator_version != \
+                event.reversed_position:
+            return  # ill-formed: `check_history` says so
+        mark = Footprint.of(target)
+        groups = self.groups.get(mark.series or "", {})
+        self._forget(mark, groups)
+        for (kind, holder), keys in groups.items():
+            if not keys:
+                continue
+            packed = self.latest[(mark.series or "", kind, holder)]
+            later = Footprint(kind, mark.series, holder,
+                              date.fromordinal(packed >> 32), packed & 0xFFFFFFFF)
+            if computed_with(later, mark):
+                self.problems.append(Problem(
+                    event.originator_version,
+                    f"reverses {describe(target)}, but the later {kind.__name__} at "
+                    f"position {later.position} ({later.effective_date}) computed its "
+                    "amounts with it and was not reversed first"))
+                return
+
+    def _forget(self, mark: Footprint, groups: dict[tuple[type[LedgerEvent], str | None],
+                                                   array[int]]) -> None:
+        """The reversed event is no longer live."""
+        keys = groups.get((mark.kind, mark.holder))
+        packed = self._packed(mark)
+        if keys is None or packed not in keys:
+            return
+        keys.remove(packed)
+        top = (mark.series or "", mark.kind, mark.holder)
+        if self.latest[top] == packed:
+            self.latest[top] = max(keys, default=0)
+
+
 class HistoryCheck:
     """`check_history` for a ledger whose chain holds (positions 1..n), from its timeline
-    keys, with its timeline handed in an event at a time (`feed`)."""
+    keys, with its timeline handed in an event at a time (`feed`), and every event in
+    recording order (`record`)."""
 
     def __init__(self, keys: Keys) -> None:
         self.keys = keys
         self.state = LedgerState()
         self.failed: Problem | None = None
+        self.reversals = ReversalCheck()
+
+    def record(self, event: LedgerEvent) -> None:
+        self.reversals.feed(event)
 
     def feed(self, event: LedgerEvent) -> None:
         if self.failed is not None:
@@ -622,7 +698,7 @@ class HistoryCheck:
             self.failed = Problem(0, f"the history cannot be replayed: {exc!r}")
 
     def problems(self) -> list[Problem]:
-        problems = _reversal_problems(self.keys)
+        problems = _reversal_problems(self.keys) + self.reversals.problems
         if self.failed is not None:
             problems.append(self.failed)
         return problems

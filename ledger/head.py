@@ -7,12 +7,18 @@ recording does not grow with history. The fold is the very same `LedgerState.app
 timeline check uses; it is exact only while events arrive in effective-date order, so a
 back-dated event or a reversal after the snapshot raises `NeedsFullReplay` and the service
 falls back to a full timeline fold (and then snapshots the result).
+
+A snapshot is a cache: it carries a digest of the state, position and chain head it claims
+(`digest`), checked when it is loaded; a snapshot that fails it, or of another shape, is
+never decided from (`NeedsFullReplay`: the stream decides). An event after a sound snapshot
+that does not follow the one before it is a damaged ledger (`ChainBroken`), not a cache miss.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import typing
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -25,17 +31,28 @@ from eventsourcing.domain import Snapshot
 from events import EventReversed, LedgerEvent
 from ledger import state as state_module
 from ledger.chain import GENESIS_HASH
-from ledger.errors import InvariantViolation
+from ledger.errors import InvariantViolation, StoreError
 from ledger.state import LedgerState, Packed, WarrantState
 
 # Bump when LedgerState's shape changes: snapshots of another shape are then ignored
 # (the state is rebuilt from events), never misread.
-STATE_VERSION = 4
+STATE_VERSION = 5  # 5: the snapshot carries a digest of what it claims
 SNAPSHOT_INTERVAL = 250
 
 
 class NeedsFullReplay(Exception):
-    """The events after the snapshot cannot be folded incrementally."""
+    """The events after the snapshot cannot be folded incrementally (or the snapshot is
+    not one to trust: a snapshot is a cache, and on any doubt the stream decides)."""
+
+
+class ChainBroken(StoreError):
+    """An event after a sound snapshot does not follow the one before it."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(
+            f"the event at position {position} does not follow the one before it (its "
+            "previous hash differs): the ledger was changed outside finledger; nothing was "
+            "recorded; run `finledger audit verify`")
 
 
 class HeadState:
@@ -71,6 +88,8 @@ def fold_event(head: HeadState, event: LedgerEvent) -> None:
     """Apply one event at the head, or refuse when only a full replay is exact."""
     if event.originator_version != head.version + 1:
         raise NeedsFullReplay(f"gap before position {event.originator_version}")
+    if event.prev_hash != head.head_hash:
+        raise ChainBroken(event.originator_version)
     if isinstance(event, EventReversed):
         raise NeedsFullReplay("a reversal")
     last = head.state.last_date
@@ -91,6 +110,8 @@ def project_head(head: HeadState | None, items: Iterable[Any]) -> HeadState | No
             restored: object = item.mutate(None)
             if not isinstance(restored, HeadState) or getattr(restored, "state_version", None) != STATE_VERSION:
                 raise NeedsFullReplay("snapshot of another state version")
+            if getattr(restored, "digest", None) != _digest_or_none(restored):
+                raise NeedsFullReplay("a damaged snapshot")
             restored.state = expand(restored.state)
             restored.folded = 0
             head = restored
@@ -106,8 +127,30 @@ def take(head: HeadState) -> Snapshot:
     """A snapshot of the head, its many small records (warrants, closing references) packed
     as rows of plain values: decoding one then costs a JSON parse, not an object per field."""
     snapshot = Snapshot.take(head)
-    snapshot.state["state"] = pack(head.state)
+    packed = pack(head.state)
+    snapshot.state["state"] = packed
+    snapshot.state["digest"] = digest(head.version, head.head_hash, packed)
     return snapshot
+
+
+def digest(version: int, head_hash: str, packed: dict[str, Any]) -> str:
+    """A hash of the state a snapshot claims, with the position and chain head it claims it
+    at: checked when the snapshot is loaded, so a damaged one is never decided from."""
+    fields = packed["packed"]
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{version}\n{head_hash}\n{fields['last_date']!r}\n{fields['series']!r}\n".encode())
+    h.update(fields["warrants"].encode())
+    h.update(b"\n\n")
+    h.update(fields["closings"].encode())
+    return h.hexdigest()
+
+
+def _digest_or_none(head: HeadState) -> str | None:
+    try:
+        packed: Any = head.state
+        return digest(head.version, head.head_hash, packed)
+    except Exception:  # a snapshot too damaged to hash is one not to use
+        return None
 
 
 # --- packing the state's large collections -----------------------------------------------

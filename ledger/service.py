@@ -1,9 +1,12 @@
 """The application service: the one API through which everything reads and records.
 
 `Ledger.record(command)` decides the command's event against the timeline as of its
-effective date, checks that the whole timeline stays valid with it inserted, chains its hash
-to the head and appends it. If another writer took the position first, it starts again from
-the new head, so nothing is lost and no invariant is bypassed by a race.
+effective date, checks that the whole timeline stays valid with it inserted, every stored
+outcome after it included (`ledger.decision`), chains its hash to the head and appends it.
+If another writer took the position first, it starts again from the new head, so nothing is
+lost and no invariant is bypassed by a race. Nothing is appended to a ledger whose recorded
+head does not match its last event (`check_head`), and a snapshot decides only when it is
+sound and leads to that head; else the stream decides.
 """
 
 from __future__ import annotations
@@ -20,15 +23,10 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
-from events import (
-    ClosingCompleted,
-    ConversionRequested,
-    DividendDeclared,
-    EventReversed,
-    LedgerEvent,
-)
+from events import EventReversed, LedgerEvent
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.commands import Command
+from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
     ConcurrencyConflict,
     DamagedLedger,
@@ -39,7 +37,7 @@ from ledger.errors import (
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.inputs import clean_name, clean_text
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
-from ledger.state import LedgerState, describe, reversed_positions, timeline
+from ledger.state import LedgerState, reversed_positions, timeline
 from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
 from ledger.stream import Stream
 from ledger.target import (
@@ -294,6 +292,7 @@ class Ledger:
     def _append(self, decide: Callable[[], tuple[LedgerEvent, HeadState]]) -> LedgerEvent:
         app = self.open(create=True)
         for attempt in range(MAX_ATTEMPTS):
+            self.check_head()
             event, after = decide()
             try:
                 app.save(event, head=(event.originator_version, event.hash))
@@ -331,13 +330,57 @@ class Ledger:
         app = self.open()
         try:
             head = app.repository.get(LEDGER_ID, projector_func=project_head)
-        except NeedsFullReplay:
+        except (NeedsFullReplay, StoreError) as exc:
+            if isinstance(exc, StoreError):
+                raise
             return None
-        except Exception as exc:  # an unreadable snapshot is a cache miss, never an answer
-            if type(exc).__name__ in ("AggregateNotFoundError", "MapperDeserialisationError"):
-                return None
-            raise
-        return head if isinstance(head, HeadState) else None
+        except Exception:  # an unreadable snapshot is a cache miss, never an answer (an
+            return None  # unreadable event is the stream's to report, read as it is then)
+        if not isinstance(head, HeadState):
+            return None
+        meta = self.meta()  # the head `check_head` found the last event to match
+        if (str(head.version), head.head_hash) != (meta.get("head_position"),
+                                                   meta.get("head_hash")):
+            return None  # a snapshot that does not lead to the chain's head decides nothing
+        return head
+
+    def check_head(self) -> None:
+        """Refuse to write on a ledger whose recorded head does not match its last event (the
+        position, the hash, and that event's content against its hash): what a damaged or
+        tampered ledger shows on open. The whole chain is `audit verify`'s to prove."""
+        app = self.open()
+        for _ in range(MAX_ATTEMPTS):
+            # The head read on both sides of the last event: the same twice, no writer
+            # committed in between (heads only move on), so the three agree or never will.
+            meta = self.meta()
+            try:
+                rows = app.recorder.select_events(LEDGER_ID, desc=True, limit=1)
+            except PersistenceError as exc:
+                raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
+            if self.meta() == meta:
+                break
+        raw_position, head_hash = meta.get("head_position", "0"), meta.get("head_hash")
+        found = "the ledger is empty"
+        if rows:
+            try:
+                last: LedgerEvent | None = self._decode(rows[0])
+            except Exception:  # a damaged row may fail anywhere in decoding
+                last = None
+            if last is None:
+                found = f"its last event (position {rows[0].originator_version}) cannot be read"
+            elif event_hash(last, last.prev_hash) != last.hash:
+                found = f"its last event (position {last.originator_version}) does not match " \
+                        "its hash"
+            elif (str(last.originator_version), last.hash) == (raw_position, head_hash):
+                return
+            else:
+                found = f"its last event is at position {last.originator_version}"
+        elif raw_position == "0" and head_hash in (None, GENESIS_HASH):
+            return
+        raise StoreError(
+            f"the ledger's recorded head (position {raw_position}) does not match what it "
+            f"holds ({found}): it was changed outside finledger; nothing was recorded; run "
+            "`finledger audit verify`")
 
     def _envelope(
         self, events: Sequence[LedgerEvent], cls: type[LedgerEvent], effective: date,
@@ -367,11 +410,14 @@ class Ledger:
         head = self._head()
         on = command.effective_date
         if head is not None and (head.last_date is None or on >= head.last_date):
-            # At the end of the timeline: the head state is the state as of `on`.
-            cls, payload = command.decide(head.state, head.version + 1)
-            self.advice = command.advice(head.state)
-            event = self._envelope_at(head.version, head.head_hash, cls, on, payload)
-            head.state.apply(event)
+            # At the end of the timeline: the head state is the state as of `on`, and
+            # nothing follows.
+            def decide(before: LedgerState) -> LedgerEvent:
+                cls, payload = command.decide(before, head.version + 1)
+                self.advice = command.advice(before)
+                return self._envelope_at(head.version, head.head_hash, cls, on, payload)
+
+            event, _ = decide_in_timeline(head.state, decide, ())
             # A long way from the last snapshot (or none yet): take one with this event.
             fresh = head.folded >= SNAPSHOT_INTERVAL
             return event, HeadState(
@@ -391,8 +437,8 @@ class Ledger:
         self._snapshot(HeadState(LEDGER_ID, last.originator_version, state, last.hash))
 
     def _decide_streamed(self, command: Command) -> tuple[LedgerEvent, HeadState]:
-        """Decide on the state as of the command's date, then fold every later event after
-        it, exactly as a full replay would: for a back-dated command, or when no snapshot
+        """Decide on the state as of the command's date, then check and fold every later
+        event after it (`ledger.decision`): for a back-dated command, or when no snapshot
         can be used. The timeline is read a page at a time (`Stream.timeline`), so the whole
         stream is never held (a million events held took ~4 GB)."""
         stream = self.stream()
@@ -408,19 +454,13 @@ class Ledger:
                 after.append(earlier)
                 break
             state.apply(earlier)
-        cls, payload = command.decide(state, count + 1)
-        self.advice = command.advice(state)
-        event = self._envelope_at(count, prev, cls, on, payload)
-        state.apply(event)
-        for later in itertools.chain(after, ordered):
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"back-dated to {on}, this would invalidate the later {describe(later)} "
-                    f"({later.effective_date}): {exc}",
-                    later.originator_version,
-                ) from None
+
+        def decide(before: LedgerState) -> LedgerEvent:
+            cls, payload = command.decide(before, count + 1)
+            self.advice = command.advice(before)
+            return self._envelope_at(count, prev, cls, on, payload)
+
+        event, state = decide_in_timeline(state, decide, itertools.chain(after, ordered))
         return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
 
     def _decide_reversal(
@@ -441,25 +481,7 @@ class Ledger:
             raise InvariantViolation(
                 f"position {position} was already reversed by position {already[position]}"
             )
-        remaining = [e for e in events if e.originator_version != position]
-        ordered = timeline(remaining)
-        dependent = computed_with(target, ordered)
-        if dependent is not None:
-            raise InvariantViolation(
-                f"cannot reverse {describe(target)}: the later {describe(dependent)} "
-                f"({dependent.effective_date}) computed its amounts with it; reverse that first",
-                dependent.originator_version,
-            )
-        state = LedgerState()
-        for later in ordered:
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"cannot reverse {describe(target)}: the later {describe(later)} depends "
-                    f"on it ({exc})",
-                    later.originator_version,
-                ) from None
+        state = fold_without(target, timeline(e for e in events if e.originator_version != position))
         on = max(
             datetime.now(UTC).date(),
             max((e.effective_date for e in events), default=target.effective_date),
@@ -471,27 +493,6 @@ class Ledger:
             {"reversed_position": position, "reason": reason, "reversed": target},
         )
         return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
-
-
-def computed_with(target: LedgerEvent, ordered: Sequence[LedgerEvent]) -> LedgerEvent | None:
-    """The first later event whose stored outcome was computed with `target` in place.
-
-    A dividend stores each holder's accrual, which depends on every closing, conversion and
-    earlier dividend of its series; a conversion stores accrued dividends that depend on the
-    series' last dividend. Taking `target` out from under them would leave amounts that the
-    history no longer explains, so such a reversal is refused until they are reversed.
-    """
-    series = getattr(target, "series", getattr(target, "security", None))
-    if not isinstance(target, (ClosingCompleted, ConversionRequested, DividendDeclared)):
-        return None
-    for later in ordered:
-        if later.effective_date < target.effective_date or getattr(later, "series", None) != series:
-            continue
-        if isinstance(later, DividendDeclared) or (
-            isinstance(target, DividendDeclared) and isinstance(later, ConversionRequested)
-        ):
-            return later
-    return None
 
 
 __all__ = ["Ledger", "new_key"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -137,9 +137,10 @@ class SeriesState:
         return accrual_amount(numerator, self.terms.day_count)
 
 
-@dataclass
+@dataclass(frozen=True)
 class WarrantState:
-    """What the rules need of a warrant (plain values, so snapshots stay small)."""
+    """What the rules need of a warrant (plain values, so snapshots stay small). Frozen: an
+    exercise replaces it, so copies of the state share the warrants they have in common."""
 
     shares: int
     exercise_price: Decimal
@@ -242,7 +243,7 @@ class Packed(MutableMapping[str, V]):
 
     def copy(self) -> Packed[V]:
         copied = Packed(self._text, self._read)  # str is immutable: shared
-        copied._objects = {key: _copy(obj) for key, obj in self._objects.items()}
+        copied._objects = dict(self._objects)  # the values are immutable (dates, warrants)
         copied._gone = set(self._gone)
         return copied
 
@@ -286,9 +287,15 @@ class LedgerState:
     # --- the fold ---------------------------------------------------------------------------
 
     def copy(self) -> LedgerState:
-        """An independent copy: folding into it leaves this state as it is."""
-        copied: LedgerState = _copy(self)
-        return copied
+        """An independent copy: folding into it leaves this state as it is. The warrants and
+        closing references (every one the ledger ever had) are immutable values: the copy
+        shares them, so it costs a copy of two dicts, not of an object per reference."""
+        return LedgerState(
+            series={name: _copy(series) for name, series in self.series.items()},
+            warrants=_shallow(self.warrants),
+            closings=_shallow(self.closings),
+            last_date=self.last_date,
+        )
 
     def apply_all(self, events: Iterable[LedgerEvent]) -> LedgerState:
         for event in events:
@@ -429,7 +436,7 @@ class LedgerState:
                 f"{warrant.exercise_price}",
                 event,
             )
-        warrant.exercised += event.shares
+        self.warrants[event.warrant] = replace(warrant, exercised=warrant.exercised + event.shares)
 
     def _dividend(self, event: DividendDeclared) -> None:
         series = self._series_on(event.series, event)
@@ -509,6 +516,12 @@ class LedgerState:
         raise self._violation("a reversal is not part of the timeline", event)
 
 
+def _shallow(mapping: MutableMapping[str, V]) -> MutableMapping[str, V]:
+    if isinstance(mapping, Packed):
+        return mapping.copy()
+    return dict(mapping)
+
+
 def _copy(value: Any) -> Any:
     """Copy what the fold mutates (dicts, lists, the state dataclasses); share the rest
     (events, dates, numbers and strings never change)."""
@@ -525,7 +538,7 @@ def _copy(value: Any) -> Any:
 
 _MUTABLE: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in fields(cls))
-    for cls in (LedgerState, SeriesState, Lot, WarrantState)
+    for cls in (LedgerState, SeriesState, Lot)
 }
 
 

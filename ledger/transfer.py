@@ -66,6 +66,7 @@ from ledger.commands import (
     ReportCommonOutstanding,
     RequestConversion,
 )
+from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -76,7 +77,7 @@ from ledger.errors import (
 )
 from ledger.inputs import clean_name
 from ledger.seal import EventSealer
-from ledger.state import ORDER_FREE, LedgerState, describe, reversed_positions, timeline
+from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline
 from ledger.target import redact
 
 Progress = Callable[[str, int, int], None]
@@ -382,36 +383,29 @@ class Importer:
         command = command_for(entry, fields)
         on = entry.effective_date
         latest = self.state.last_date
+
+        def decide(before: LedgerState) -> LedgerEvent:
+            cls, payload = command.decide(before, self._head[0] + 1)
+            return self._envelope(cls, on, payload)
+
         if latest is None or on >= latest or entry.cls in ORDER_FREE:
             # Everything known is effective on or before `on`: the carried state is the
-            # state as of `on`, and no later event can be invalidated. An order-free event
-            # (its rule neither reads nor changes the state) may be folded in at the end
-            # even when back-dated: the state comes out as a full replay would leave it.
-            cls, payload = command.decide(self.state, self._head[0] + 1)
-            event = self._envelope(cls, on, payload)
-            self.state.apply(event)
+            # state as of `on`, and nothing follows. An order-free event (its rule neither
+            # reads nor changes the state) may be folded in at the end even when back-dated:
+            # the state comes out as a full replay would leave it.
+            event, _ = decide_in_timeline(self.state, decide, ())
             _same_outcome(fields, event, self._data)
             if self.trail is not None:
                 self.trail.add(event)
             return event
         # Back-dated: decide on the state as of `on` (from the nearest checkpoint before it),
-        # then fold every later event again after it, exactly as a full replay would.
+        # then check and fold every later event after it, exactly as a full replay would.
         trail = self._trail()
-        state, index, taken = trail.state_at(on)
-        cls, payload = command.decide(state, self._head[0] + 1)
-        event = self._envelope(cls, on, payload)
-        state.apply(event)
-        for offset, later in enumerate(trail.ordered[index:]):
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"back-dated to {on}, this would invalidate the later {describe(later)} "
-                    f"({later.effective_date}): {exc}", later.originator_version,
-                ) from None
-            trail.maybe_keep(taken, index + offset + 2, state)
+        before, index = trail.state_at(on)
+        trail.keep(index, before)  # the state in front of the line: the next one's start
+        event, state = decide_in_timeline(before.copy(), decide, trail.ordered[index:])
         _same_outcome(fields, event, self._data)
-        trail.insert(index, event, taken)
+        trail.insert(index, event)
         self.state = state
         return event
 
@@ -441,17 +435,10 @@ class Importer:
         if isinstance(stated, dict) and stated.get("type") != type(target).__name__:
             raise InvalidInput(f"it says it reverses a {stated.get('type')}, but position "
                                f"{file_position} is a {type(target).__name__}")
+        state = fold_without(target, timeline(e for e in events
+                                              if e.originator_version != position))
         event = self._envelope(EventReversed, entry.effective_date, {
             "reversed_position": position, "reason": reason, "reversed": target})
-        state = LedgerState()
-        for later in timeline([*events, event]):
-            try:
-                state.apply(later)
-            except InvariantViolation as exc:
-                raise InvariantViolation(
-                    f"cannot reverse {describe(target)}: the later {describe(later)} depends "
-                    f"on it ({exc})", later.originator_version,
-                ) from None
         self.state = state
         self.reversed[position] = event.originator_version
         self.trail = None  # the timeline lost an event: rebuilt at the next back-dated line
@@ -492,12 +479,13 @@ class _Positions:
 
 
 class _Trail:
-    """The timeline in order, and copies of the state along it (one every `spacing` events
-    folded while checking back-dated lines).
+    """The timeline in order, and copies of the state along it: one every `spacing` events,
+    and the one in front of the latest back-dated line.
 
     A back-dated line starts from the nearest copy before its date instead of the first
-    event. At most MAX_CHECKPOINTS copies are kept: past that, every other one is dropped and
-    the spacing doubles, so memory stays bounded."""
+    event, so a line dated a little before the latest ones costs what follows it (and two
+    state copies), not the history. At most MAX_CHECKPOINTS spaced copies are kept: past
+    that, every other one is dropped and the spacing doubles, so memory stays bounded."""
 
     SPACING = 1024
     MAX_CHECKPOINTS = 32
@@ -508,6 +496,7 @@ class _Trail:
         self.spacing = self.SPACING
         # (how many events of the timeline were folded, the state after them), ascending.
         self.checkpoints: list[tuple[int, LedgerState]] = []
+        self.recent: tuple[int, LedgerState] | None = None
 
     def add(self, event: LedgerEvent) -> None:
         """An event folded in at the end: dated last, or order-free (state.ORDER_FREE) and
@@ -520,33 +509,43 @@ class _Trail:
         if index < len(self.keys) - 1:
             self.checkpoints = [(c + 1 if c > index else c, state)
                                 for c, state in self.checkpoints]
+            if self.recent is not None and self.recent[0] > index:
+                self.recent = (self.recent[0] + 1, self.recent[1])
 
-    def state_at(self, on: date) -> tuple[LedgerState, int, list[tuple[int, LedgerState]]]:
-        """A fresh state with every event effective on or before `on` folded in, how many
-        that is, and the checkpoints taken on the way (kept only if the line is accepted)."""
+    def state_at(self, on: date) -> tuple[LedgerState, int]:
+        """A state with every event effective on or before `on` folded in, and how many
+        that is (spaced checkpoints are taken on the way). It is the caller's: a spaced
+        checkpoint is copied, the recent one is taken (the caller keeps its successor)."""
         index = bisect_right(self.keys, (on, sys.maxsize))
         found = bisect_right(self.checkpoints, index, key=lambda c: c[0]) - 1
-        start, state = (self.checkpoints[found][0], self.checkpoints[found][1].copy()) \
-            if found >= 0 else (0, LedgerState())
-        taken: list[tuple[int, LedgerState]] = []
+        start, base = self.checkpoints[found] if found >= 0 else (0, None)
+        state: LedgerState | None = None
+        if self.recent is not None and start < self.recent[0] <= index:
+            (start, state), self.recent = self.recent, None
+        if state is None:
+            state = base.copy() if base is not None else LedgerState()
         for count, event in enumerate(self.ordered[start:index], start=start + 1):
             state.apply(event)
-            self.maybe_keep(taken, count, state)
-        return state, index, taken
+            if count % self.spacing == 0 and count > self._last_spaced():
+                self.checkpoints.append((count, state.copy()))
+        return state, index
 
-    def maybe_keep(self, taken: list[tuple[int, LedgerState]], count: int,
-                   state: LedgerState) -> None:
-        if count % self.spacing == 0:
-            taken.append((count, state.copy()))
+    def _last_spaced(self) -> int:
+        return self.checkpoints[-1][0] if self.checkpoints else 0
 
-    def insert(self, index: int, event: LedgerEvent, taken: list[tuple[int, LedgerState]]) -> None:
+    def keep(self, index: int, state: LedgerState) -> None:
+        """The state after the first `index` events (the trail's own from now on): where
+        the next back-dated line starts."""
+        self.recent = (index, state)
+
+    def insert(self, index: int, event: LedgerEvent) -> None:
         """The accepted back-dated event at `index`; checkpoints after it are stale (they
-        lack it), those taken while folding it in replace them."""
+        lack it) and dropped."""
         self.ordered.insert(index, event)
         self.keys.insert(index, (event.effective_date, event.originator_version))
-        kept = [c for c in self.checkpoints if c[0] <= index]
-        self.checkpoints = sorted({c[0]: c for c in [*kept, *taken]}.values(),
-                                  key=lambda c: c[0])
+        self.checkpoints = [c for c in self.checkpoints if c[0] <= index]
+        if self.recent is not None and self.recent[0] > index:
+            self.recent = None
         while len(self.checkpoints) > self.MAX_CHECKPOINTS:
             self.spacing *= 2
             self.checkpoints = self.checkpoints[1::2]
@@ -689,6 +688,7 @@ def import_lines(
     from ledger.store import LEDGER_ID
 
     app = book.open(create=True)
+    book.check_head()
     mapper = app.mapper
     importer = Importer(book.events(), ledger_id=LEDGER_ID, actor=book.actor, keep=False,
                         sealer=EventSealer(mapper))

@@ -16,7 +16,7 @@ import functools
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +28,7 @@ from events import LedgerEvent
 from ledger import audit
 from ledger.service import Ledger
 from ledger.state import timeline
+from ledger.stream import Keys
 from projections import readmodel
 from projections.books import Books, apply
 
@@ -138,10 +139,12 @@ class _Spilling(dict[Any, Any]):
 class TableCheck:
     """The read-model tables of one ledger, checked against a replay fed event by event."""
 
-    def __init__(self, book: Ledger, model: readmodel.ReadModel, position: int) -> None:
+    def __init__(self, book: Ledger, model: readmodel.ReadModel, position: int,
+                 latest: date | None) -> None:
         self.book = book
         self.model = model
         self.position = position
+        self.latest = latest  # the latest effective date of the events up to `position`
         self.scratch = _Scratch()
         self.books = Books()
         for attr in SPILLED:
@@ -151,8 +154,11 @@ class TableCheck:
         self.failure: Exception | None = None
 
     @classmethod
-    def start(cls, book: Ledger, count: int) -> TableCheck | list[audit.Problem]:
-        """A check to feed, or its findings already (none, when nothing is materialized)."""
+    def start(cls, book: Ledger, count: int, latest: Callable[[int], date | None]
+              ) -> TableCheck | list[audit.Problem]:
+        """A check to feed, or its findings already (none, when nothing is materialized).
+        `latest(position)` is the latest effective date of the events up to a position (what
+        the tables' metadata must say)."""
         if not readmodel.materialized(book) or not book.target.exists():
             return []
         model = readmodel.ReadModel(sqlite_utils.Database(sqlite3.connect(book.target.path)))
@@ -160,6 +166,10 @@ class TableCheck:
             if not model.db.table(readmodel.META).exists():
                 model.db.close()
                 return []  # nothing materialized yet: the reports replay
+            fault = model.fault()
+            if fault is not None:
+                model.db.close()
+                return [audit.Problem(0, f"the read-model tables cannot be read: {fault}")]
             position = model.position()
             if position > count:
                 model.db.close()
@@ -172,7 +182,7 @@ class TableCheck:
         except Exception as exc:  # damaged tables are a finding, not a crash
             model.db.close()
             return [audit.Problem(0, f"the read-model tables cannot be read: {exc}")]
-        return cls(book, model, position)
+        return cls(book, model, position, latest(position))
 
     def apply(self, event: LedgerEvent) -> None:
         if self.failure is not None:
@@ -217,11 +227,21 @@ class TableCheck:
             fresh = self._fresh_whole()
         except Exception as exc:
             return [audit.Problem(0, f"the read-model tables cannot be read: {exc}")]
-        problems: list[audit.Problem] = []
+        problems = self._meta_problems()
         for table, (attr, _, _) in readmodel.TABLES.items():
             problems.extend(audit.compare_rows(table, getattr(stored, attr),
                                                getattr(fresh, attr)))
         return problems
+
+    def _meta_problems(self) -> list[audit.Problem]:
+        """`rm_meta` against the events it claims: the latest effective date every report
+        defaults to."""
+        stored = self.model.latest_effective()
+        if stored == self.latest:
+            return []
+        return [audit.Problem(self.position, f"rm_meta latest_effective is "
+                                             f"{stored or 'none'} in the tables but "
+                                             f"{self.latest or 'none'} by replay")]
 
     def _fresh_whole(self) -> Books:
         fresh = Books()
@@ -273,7 +293,7 @@ class TableCheck:
                 db.execute("COMMIT")
             except Exception as exc:  # damaged tables are a finding, not a crash
                 return [audit.Problem(0, f"the read-model tables cannot be read: {exc}")]
-            problems: list[audit.Problem] = []
+            problems = self._meta_problems()
             for table, kept, replayed in differing:
                 problems.extend(audit.compare_rows(table, kept, replayed))
             return problems
@@ -318,7 +338,7 @@ def check_tables_apart(target: str, key: str | None
         stream = book.stream()
         keys = stream.keys()
         seen = (keys.count, keys.ordinals.tobytes(), keys.reversals)
-        started = TableCheck.start(book, keys.count)
+        started = TableCheck.start(book, keys.count, functools.partial(latest_in, keys))
         if isinstance(started, list):
             return seen, started
         with paused_gc():
@@ -327,10 +347,21 @@ def check_tables_apart(target: str, key: str | None
 
 def check_tables(book: Ledger, events: list[LedgerEvent]) -> list[audit.Problem]:
     """The whole check over events already in memory (small ledgers, tests)."""
-    started = TableCheck.start(book, len(events))
+    started = TableCheck.start(book, len(events), functools.partial(latest_of, events))
     if isinstance(started, list):
         return started
     return started.finish(lambda position: timeline(events[:position]))
+
+
+def latest_in(keys: Keys, position: int) -> date | None:
+    """The latest effective date of the events up to `position`, from their keys."""
+    ordinals = keys.ordinals[1:position + 1]
+    return date.fromordinal(max(ordinals)) if ordinals else None
+
+
+def latest_of(events: Sequence[LedgerEvent], position: int) -> date | None:
+    """The latest effective date of the first `position` events."""
+    return max((e.effective_date for e in events[:position]), default=None)
 
 
 __all__ = ["TableCheck", "check_tables", "check_tables_apart"]

@@ -21,6 +21,7 @@ copy of its figures, and a PostgreSQL ledger is reported by a fresh replay.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -160,6 +161,31 @@ def create_table_statements() -> list[str]:
     return statements
 
 
+def meta_fault(meta: dict[str, str]) -> str | None:
+    """What is wrong with the values of `rm_meta`, if anything."""
+    position = meta.get("position", "")
+    if not (position.isascii() and position.isdigit()):
+        return f"rm_meta position {position[:40]!r} is not a position"
+    latest = meta.get("latest_effective", "")
+    try:
+        if latest:
+            date.fromisoformat(latest)
+    except ValueError:
+        return f"rm_meta latest_effective {latest[:40]!r} is not a date"
+    return None
+
+
+def note(message: str) -> None:
+    """One line on stderr: the read model repairs itself in whichever command reads it, and
+    the person running that command is told (plain text; the CLI's consoles are not here)."""
+    sys.stderr.write(f"Note: {message}\n")
+    sys.stderr.flush()
+
+
+class Unreadable(Exception):
+    """The tables could not be read as the books: they are rebuilt, or the ledger replayed."""
+
+
 class ReadModel:
     """The books in tables of a sqlite-utils `Database`."""
 
@@ -174,6 +200,10 @@ class ReadModel:
         self.db.conn.execute("BEGIN IMMEDIATE")  # two processes must not both create it
         try:
             if not self.current_schema():
+                fault = self.fault()
+                if fault is not None:
+                    note(f"the read-model tables cannot be read ({fault}); rebuilding them "
+                         "from the ledger")
                 self._drop_tables()  # an older layout (or none): rebuilt from position zero
                 # plain DDL, so that nothing commits before the layout is whole
                 self.db.execute(f"CREATE TABLE [{META}] (key TEXT PRIMARY KEY, value TEXT)")
@@ -189,10 +219,21 @@ class ReadModel:
             raise
 
     def current_schema(self) -> bool:
+        """The tables are of this layout, and their metadata can be read (else they are
+        rebuilt from position zero by the next catch-up)."""
         try:
-            return self._meta().get("schema") == SCHEMA_VERSION
+            meta = self._meta()
         except (sqlite3.DatabaseError, KeyError):
             return False  # no rm_meta, or one of another layout
+        return meta.get("schema") == SCHEMA_VERSION and meta_fault(meta) is None
+
+    def fault(self) -> str | None:
+        """Why tables of this layout cannot be used as they are (None when they can)."""
+        try:
+            meta = self._meta()
+        except (sqlite3.DatabaseError, KeyError):
+            return None
+        return meta_fault(meta) if meta.get("schema") == SCHEMA_VERSION else None
 
     def _drop_tables(self) -> None:
         names = [row[0] for row in self.db.execute(
@@ -235,7 +276,7 @@ class ReadModel:
             meta = self._meta()
         except sqlite3.DatabaseError:
             return {}
-        return meta if meta.get("schema") == SCHEMA_VERSION else {}
+        return meta if meta.get("schema") == SCHEMA_VERSION and meta_fault(meta) is None else {}
 
     def _rows(self, table: str, where: str = "", params: Sequence[Any] = ()) -> list[Any]:
         _, cls, _ = TABLES[table]
@@ -502,20 +543,48 @@ def rebuild(ledger: Ledger) -> int:
         model.db.close()
 
 
+R = typing.TypeVar("R")
+
+
+def _read_tables(ledger: Ledger, read: Callable[[ReadModel], R]) -> R | None:
+    """`read` over the caught-up tables in one consistent snapshot; None when the ledger is
+    not materialized (the caller replays). Tables that cannot be read are said so in one
+    line and rebuilt; if even the rebuilt ones cannot be read, the caller replays."""
+    for attempt in range(2):
+        if not catch_up(ledger):
+            return None
+        model = _open(ledger)
+        try:
+            model.db.conn.execute("BEGIN")  # one consistent snapshot of every table
+            found = read(model)
+            model.db.conn.execute("COMMIT")
+            return found
+        except (sqlite3.DatabaseError, ArithmeticError, KeyError, TypeError, ValueError) as exc:
+            what = " ".join(str(exc).split())[:120] or type(exc).__name__
+            note(f"the read-model tables cannot be read ({what}); "
+                 + ("rebuilding them from the ledger" if not attempt else
+                    "reporting from the ledger's events instead"))
+        finally:
+            model.db.close()
+        if not attempt:
+            try:
+                rebuild(ledger)
+            except sqlite3.DatabaseError:
+                return None
+    return None
+
+
 def current_books(ledger: Ledger) -> tuple[Books, date | None]:
     """The books with every recorded event applied, and the latest effective date recorded.
 
     From the tables when the ledger is materialized (caught up first), else by replay.
     """
-    if catch_up(ledger):
-        model = _open(ledger)
-        try:
-            model.db.conn.execute("BEGIN")  # one consistent snapshot of every table
-            books, latest = model.load(), model.latest_effective()
-            model.db.conn.execute("COMMIT")
-            return books, latest
-        finally:
-            model.db.close()
+    def read(model: ReadModel) -> tuple[Books, date | None]:
+        return model.load(), model.latest_effective()
+
+    found = _read_tables(ledger, read)
+    if found is not None:
+        return found
     events = ledger.events()
     latest = max((e.effective_date for e in events), default=None)
     return replay(events), latest
@@ -524,16 +593,13 @@ def current_books(ledger: Ledger) -> tuple[Books, date | None]:
 def current_summary(ledger: Ledger, judge: Callable[[date | None], date]) -> reports.Report:
     """The summary as of `judge(latest effective date)` (a date on or after it): from the
     running totals and the live state when the ledger is materialized, else by replay."""
-    if catch_up(ledger):
-        model = _open(ledger)
-        try:
-            model.db.conn.execute("BEGIN")  # one consistent snapshot of every table
-            on = judge(model.latest_effective())
-            live = model.live(on)
-            model.db.conn.execute("COMMIT")
-            return reports.current_summary(live, on)
-        finally:
-            model.db.close()
+    def read(model: ReadModel) -> reports.Report:
+        on = judge(model.latest_effective())
+        return reports.current_summary(model.live(on), on)
+
+    found = _read_tables(ledger, read)
+    if found is not None:
+        return found
     events = ledger.events()
     on = judge(max((e.effective_date for e in events), default=None))
     return reports.summary(replay(events), on)

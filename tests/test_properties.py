@@ -49,6 +49,7 @@ from ledger.commands import (
     ReportCommonOutstanding,
     RequestConversion,
 )
+from ledger.decision import decide_in_timeline
 from ledger.errors import LedgerError
 from ledger.service import Ledger
 from ledger.state import LedgerState, fold, timeline
@@ -178,15 +179,16 @@ def record_pure(events: Sequence[LedgerEvent], command: Command) -> LedgerEvent:
     then check the whole timeline with the new event inserted."""
     ordered = timeline(events)
     before = [e for e in ordered if e.effective_date <= command.effective_date]
-    state = LedgerState().apply_all(before)
-    cls, payload = command.decide(state, len(events) + 1)
-    event = cls(
-        originator_id=UUID(int=0), originator_version=len(events) + 1,
-        effective_date=command.effective_date, recorded_at=datetime(2020, 1, 1, tzinfo=UTC),
-        actor="prop", prev_hash="", hash="", **payload,
-    )
-    state.apply(event)
-    state.apply_all(ordered[len(before):])
+
+    def decide(state: LedgerState) -> LedgerEvent:
+        cls, payload = command.decide(state, len(events) + 1)
+        return cls(
+            originator_id=UUID(int=0), originator_version=len(events) + 1,
+            effective_date=command.effective_date, recorded_at=datetime(2020, 1, 1, tzinfo=UTC),
+            actor="prop", prev_hash="", hash="", **payload,
+        )
+
+    event, _ = decide_in_timeline(LedgerState().apply_all(before), decide, ordered[len(before):])
     return event
 
 
