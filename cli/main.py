@@ -20,7 +20,7 @@ from typer.exceptions import TyperException
 from cli import audit, context, record, report, transfer
 from cli.console import fail_line, out
 from cli.context import Settings, ledger
-from cli.output import Csv, Format, Workbook, choose, emit
+from cli.output import Csv, Workbook, choose, emit
 from cli.params import parse_date
 from ledger.errors import LedgerError, MalformedOption
 
@@ -137,7 +137,12 @@ def log(
     output = choose(as_json, as_csv, workbook)
     with ledger(ctx) as book:
         events = book.events()
-        head = book.head() if output.format is Format.XLSX else None
+        head = None
+        if output.workbook is not None:
+            from ledger.files import refuse_the_ledger
+
+            refuse_the_ledger(book.target, output.workbook, "-o FILE.xlsx")
+            head = book.head()
     reversals = reversed_positions(events)
     selected = [
         e for e in events

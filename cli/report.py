@@ -137,7 +137,11 @@ def present(
     from projections.tables import describe
 
     def head() -> tuple[int, str]:
+        from ledger.files import refuse_the_ledger
+
         with ledger(ctx) as book:
+            if output.workbook is not None:
+                refuse_the_ledger(book.target, output.workbook, "-o FILE.xlsx")
             return book.head()
 
     titled = None if draw is None else (

@@ -61,14 +61,11 @@ def export(
 
         export_ocf(ctx, output, issuer_name, formation_date, country)
         return
-    from ledger.files import private_output
+    from ledger.files import private_output, refuse_the_ledger
 
     with ledger(ctx) as book:
-        if output is not None and book.target.holds(output):
-            raise InvalidInput(
-                f"{str(output)!r} is the ledger itself (or a file SQLite keeps beside it); "
-                "exporting onto it would destroy it: give another -o FILE"
-            )
+        if output is not None:
+            refuse_the_ledger(book.target, output)
         lines, counted = _export_lines(book)
         if output is None:
             for line in lines:

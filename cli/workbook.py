@@ -11,14 +11,10 @@ so a reader never sees half a workbook and a failed write leaves the old file as
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import InvalidInput
 from projections.tables import Described, Kind, Table, plain
 
 FORMATS = {
@@ -90,21 +86,7 @@ def write_workbook(described: Described, path: Path, head: tuple[int, str]) -> N
         _fill(book.create_sheet(_sheet_name(table.name, taken)), described, table, head)
     if default is not None and described.tables:
         book.remove(default)
-    target = path.resolve()
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {str(path)!r}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            book.save(fh)
-        os.replace(temporary, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise InvalidInput(f"cannot write {str(path)!r}: {exc.strerror}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    from ledger.files import private_binary_output
+
+    with private_binary_output(path) as fh:
+        book.save(fh)

@@ -150,3 +150,25 @@ def test_importing_the_ledger_into_itself_is_refused(ledger_path: Path) -> None:
     before = exported(str(ledger_path))
     one_line(invoke("--db", str(ledger_path), "import", str(ledger_path)), 1, "the ledger itself")
     assert exported(str(ledger_path)) == before
+
+
+def test_a_workbook_onto_the_ledger_is_refused(tmp_path: Path) -> None:
+    """A ledger file whose name ends in .xlsx is never overwritten by `-o FILE.xlsx`."""
+    path = tmp_path / "l.xlsx"
+    db = str(path)
+    for step in SETUP:
+        assert invoke("--db", db, *step).code == 0
+    before = exported(db)
+    for command in (["report", "summary"], ["report", "preferred"], ["log"]):
+        one_line(invoke("--db", db, *command, "-o", db), 1, "the ledger itself")
+    assert exported(db) == before
+    assert invoke("--db", db, "audit", "verify").code == 0
+
+
+def test_a_workbook_is_written_privately_and_whole(ledger_path: Path) -> None:
+    target = ledger_path.parent / "r.xlsx"
+    target.write_text("old")
+    assert invoke("--db", str(ledger_path), "report", "preferred", "-o", str(target)).code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_bytes()[:2] == b"PK"  # a zip: the workbook replaced the old file
+    assert [p.name for p in ledger_path.parent.iterdir() if p.name.endswith(".tmp")] == []
