@@ -142,6 +142,9 @@ def present(
         with ledger(ctx) as book:
             if output.workbook is not None:
                 refuse_the_ledger(book.target, output.workbook, "-o FILE.xlsx")
+            if as_recorded is not None:  # the ledger as it stood then: that position's hash
+                (event,) = book.events(after=as_recorded - 1, limit=1)
+                return as_recorded, event.hash
             return book.head()
 
     titled = None if draw is None else (
