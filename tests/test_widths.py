@@ -49,6 +49,9 @@ REPORTS = {
     "capital": ["report", "capital", "--as-of", "2004-06-30", "--by", "quarter"],
     "summary": ["report", "summary", "--as-of", "2004-06-30"],
     "summary-current": ["report", "summary"],
+    "dividends": ["report", "dividends", "--as-of", "2004-06-30", "--price", "4.10"],
+    "eps": ["report", "eps", "--from", "2004-01-01", "--to", "2004-03-31", "--net-income",
+            "1500000", "--average-price", "4.10"],
     "audit-replay": ["audit", "replay"],
     "audit-verify": ["audit", "verify"],
 }
@@ -107,6 +110,9 @@ NOT_IN_TABLE = {
     "summary": {"issued", "exercised", "expired"},  # of the warrants: `report warrants`
 }
 NOT_IN_TABLE["summary-current"] = NOT_IN_TABLE["summary"]
+# The exact share-days behind each weighted average (the note shows the averages), and a
+# warrant's add-back, which is always nothing (the note lists add-backs of series only).
+NOT_IN_TABLE["eps"] = {"common_share_days", "diluted_share_days", "share_days", "add_back"}
 
 
 def shown(name: str, data: Any) -> Any:
