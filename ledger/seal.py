@@ -13,8 +13,8 @@ from uuid import UUID
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from events import VALUE_TYPES, LedgerEvent, Source
-from events.codec import data_field_names, field_names
+from events import OPTIONAL_FIELDS, VALUE_TYPES, LedgerEvent, Source
+from events.codec import at_default, data_field_names, field_names
 from ledger.store import DataclassAsDict, DateAsISO
 
 
@@ -107,6 +107,9 @@ class EventSealer:
                 stored.append(key + text)
             else:
                 return None
+            default = plan.optional.get(name, _REQUIRED)
+            if default is not _REQUIRED and at_default(value, default):
+                del data[name], texts[name]  # stored, but neither in the data nor hashed
         on_text = on.isoformat()
         at_text = recorded_at.isoformat()
         actor_text = _text(actor)
@@ -124,7 +127,7 @@ class EventSealer:
             attrs["source"] = source
         canonical = "".join([
             '{"actor":', actor_text, ',"data":{',
-            ",".join([key + texts[name] for name, key in plan.sorted]),
+            ",".join([key + texts[name] for name, key in plan.sorted if name in texts]),
             '},"effective_date":"', on_text, '","position":', int.__repr__(position),
             ',"prev_hash":', prev_text, ',"recorded_at":"', at_text, '"', hashed_source,
             ',"type":', plan.type_text, "}",
@@ -164,6 +167,10 @@ class _Plan:
         self.type_text = _text(cls.__name__)
         self.topic = get_topic(cls)
         self.class_version = getattr(cls, "class_version", 1)
+        self.optional = OPTIONAL_FIELDS.get(cls, {})
+
+
+_REQUIRED = object()
 
 
 _PLANS: dict[type, _Plan] = {}
