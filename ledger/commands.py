@@ -323,11 +323,10 @@ def anti_dilution(state: LedgerState, on: date, price: Decimal, gross: Decimal,
             c=common if weighted else None,
         ))
 
-    for series in state.series.values():
+    for series in state.series_in_order():
         adjust("series", series.name, series.terms.anti_dilution, series.conversion_price,
                series.terms.price_floor, None)
-    for ref in list(state.warrants):
-        warrant = state.warrants[ref]
+    for ref, warrant in state.warrants_in_order():
         if warrant.anti_dilution == "none" or warrant.outstanding <= 0 or \
                 warrant.expired_on(on):
             continue
@@ -555,11 +554,10 @@ class SplitStock(Command):
         series = tuple(
             SeriesPriceChange(series=s.name, old_price=s.conversion_price,
                               new_price=split_price(s.conversion_price, self.new, self.old))
-            for s in state.series.values()
+            for s in state.series_in_order()
         )
         warrants: list[WarrantChange] = []
-        for ref in list(state.warrants):
-            w = state.warrants[ref]
+        for ref, w in state.warrants_in_order():
             if w.outstanding <= 0 or w.expired_on(on):
                 continue
             shares = split_shares(w.outstanding, self.new, self.old)

@@ -64,8 +64,9 @@ class EventSealer:
         what `json.dumps(..., separators=(",", ":"), ensure_ascii=False)` writes (sorted
         keys for the hash), strings escaped by the json module's own function."""
         plan = _plan(cls)
-        if len(payload) != len(plan.names) or plan.class_version != 1:
+        if plan.class_version != 1:
             return None
+        unmatched = len(plan.names) - len(payload)  # an optional field may be left out
         wraps = self.wraps
         attrs: dict[str, Any] = {
             "originator_id": originator_id, "originator_version": position,
@@ -79,7 +80,10 @@ class EventSealer:
             try:
                 value = payload[name]
             except KeyError:
-                return None
+                if name not in plan.optional:
+                    return None
+                value = plan.optional[name]  # left out: its default
+                unmatched -= 1
             attrs[name] = value
             kind = type(value)
             if kind is str:
@@ -110,6 +114,8 @@ class EventSealer:
             default = plan.optional.get(name, _REQUIRED)
             if default is not _REQUIRED and at_default(value, default):
                 del data[name], texts[name]  # stored, but neither in the data nor hashed
+        if unmatched:  # a field the class does not have
+            return None
         on_text = on.isoformat()
         at_text = recorded_at.isoformat()
         actor_text = _text(actor)
@@ -217,6 +223,8 @@ def _items(
                 continue
             elif vkind is int:
                 text = int.__repr__(value)
+            elif value is None:
+                text = "null"
             else:
                 return None
             item_data[name] = value

@@ -315,6 +315,17 @@ class LedgerState:
             baseline_on=self.baseline_on,
         )
 
+    def series_in_order(self) -> list[SeriesState]:
+        """Every series in designation order (timeline order, whatever the dict's order)."""
+        return sorted(self.series.values(),
+                      key=lambda s: (s.terms.effective_date, s.terms.originator_version))
+
+    def warrants_in_order(self) -> list[tuple[str, WarrantState]]:
+        """Every warrant by issue date, then reference: one order for every way the state was
+        built (a snapshot's warrants are read back in no particular order)."""
+        return sorted(((ref, self.warrants[ref]) for ref in list(self.warrants)),
+                      key=lambda item: (item[1].issued_on, item[0]))
+
     def fully_diluted(self, on: date) -> int:
         """Fully diluted common on `on` (DOMAIN.md 8) from the timeline folded so far: the
         common outstanding, as-converted preferred at the prices in force, and the warrant
