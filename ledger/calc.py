@@ -52,10 +52,20 @@ def floor_shares(value: Decimal, price: Decimal) -> int:
 PRICE_PLACES = Decimal("0.0001")
 
 
+def places4(value: Decimal) -> Decimal:
+    """Rounded half-up to 4 decimal places, written with all 4."""
+    return value.quantize(PRICE_PLACES, rounding=ROUND_HALF_UP, context=EXACT)
+
+
 def price4(price: Decimal) -> Decimal:
     """A price set by a split or an anti-dilution adjustment: rounded half-up to 4 decimal
-    places (DOMAIN.md 12-13)."""
-    return price.quantize(PRICE_PLACES, rounding=ROUND_HALF_UP, context=EXACT)
+    places (DOMAIN.md 12-13), written as a price is (at least cents, no trailing zeros
+    beyond them: 58.75, 75.00, 2.2276)."""
+    rounded = places4(price).normalize(context=EXACT)
+    exponent = rounded.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        rounded = rounded.quantize(CENT, context=EXACT)
+    return rounded
 
 
 def scaled_shares(shares: int, numerator: int | Decimal, denominator: int | Decimal) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.calc import EXACT, mul, price4, scaled_shares
+from ledger.calc import EXACT, mul, places4, price4, scaled_shares
 
 ANTI_DILUTION = ("none", "full-ratchet", "weighted-average")
 FULL_RATCHET = "full-ratchet"
@@ -28,7 +28,7 @@ def split_shares(shares: int, new: int, old: int) -> int:
 def weighted_average_b(gross: Decimal, old_price: Decimal) -> Decimal:
     """B: the closing's gross proceeds divided by the old price, as stored and shown: to 4
     places, half-up. (The new price is worked from the exact quotient: `reset_price`.)"""
-    return price4(EXACT.divide(gross, old_price))
+    return places4(EXACT.divide(gross, old_price))
 
 
 def reset_price(method: str, old_price: Decimal, closing_price: Decimal, *, a: int,
