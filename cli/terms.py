@@ -163,21 +163,21 @@ def terms_tables(report: dict[str, Any]) -> Group:
     table.add_column("Effective", no_wrap=True)
     table.add_column("Pos", justify="right", no_wrap=True)
     table.add_column("Cause", no_wrap=True)
-    _figures(table, "Price $", "Shares\nadded")
+    _figures(table, "Price $", "Shares\nadded", "Outstanding")
     for s in report["series"]:
         for h in s["history"]:
             table.add_row(s["series"], h["effective_date"].isoformat(), str(h["position"]),
-                          h["cause"], str(h["price"]), "")
-        table.add_row(Text(f"{s['series']} in force", style="italic"), "", "", "",
-                      str(s["conversion_price"]), "", style=TOTAL, end_section=True)
+                          h["cause"], str(h["price"]), "", "")
+        table.add_row(Text("in force", style="italic"), "", "", "",
+                      str(s["conversion_price"]), "", "", style=TOTAL, end_section=True)
     for w in report["warrants"]:
         for h in w["history"]:
             table.add_row(w["ref"], h["effective_date"].isoformat(), str(h["position"]),
                           h["cause"], str(h["price"]),
-                          shares(h["adjusted"]) if h["cause"] != "issued" else "")
-        table.add_row(Text(f"{w['ref']} in force ({shares(w['outstanding'])} outstanding)",
-                           style="italic"), "", "", "", str(w["exercise_price"]),
-                      shares(w["adjusted"]), style=TOTAL, end_section=True)
+                          shares(h["adjusted"]), "")
+        table.add_row(Text("in force", style="italic"), "", "", "", str(w["exercise_price"]),
+                      shares(w["adjusted"]), shares(w["outstanding"]), style=TOTAL,
+                      end_section=True)
     return Group(_fit(table))
 
 

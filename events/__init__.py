@@ -305,8 +305,8 @@ EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVE
 __all__ = [
     "COMMON",
     "EVENTS_BY_NAME",
-    "OPTIONAL_FIELDS",
     "EVENT_TYPES",
+    "OPTIONAL_FIELDS",
     "VALUE_TYPES",
     "Allocation",
     "AntiDilutionAdjustment",

@@ -302,8 +302,8 @@ def anti_dilution(state: LedgerState, on: date, price: Decimal, gross: Decimal,
 
     found: list[AntiDilutionAdjustment] = []
 
-    def adjust(instrument: str, name: str, method: str, old: Decimal, floor: Decimal | None,
-               outstanding: int | None) -> None:
+    def adjust(instrument: str, name: str, *, method: str, old: Decimal,
+               floor: Decimal | None, outstanding: int | None) -> None:
         if method == "none" or price >= old:
             return
         weighted = method == WEIGHTED_AVERAGE
@@ -324,14 +324,14 @@ def anti_dilution(state: LedgerState, on: date, price: Decimal, gross: Decimal,
         ))
 
     for series in state.series_in_order():
-        adjust("series", series.name, series.terms.anti_dilution, series.conversion_price,
-               series.terms.price_floor, None)
+        adjust("series", series.name, method=series.terms.anti_dilution,
+               old=series.conversion_price, floor=series.terms.price_floor, outstanding=None)
     for ref, warrant in state.warrants_in_order():
         if warrant.anti_dilution == "none" or warrant.outstanding <= 0 or \
                 warrant.expired_on(on):
             continue
-        adjust("warrant", ref, warrant.anti_dilution, warrant.exercise_price,
-               warrant.price_floor, warrant.outstanding)
+        adjust("warrant", ref, method=warrant.anti_dilution, old=warrant.exercise_price,
+               floor=warrant.price_floor, outstanding=warrant.outstanding)
     return tuple(found)
 
 

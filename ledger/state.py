@@ -433,9 +433,11 @@ class LedgerState:
                     self._set_series_price(adjustment.name, adjustment.old_price,
                                            adjustment.new_price, event)
                 else:
-                    self._set_warrant_terms(adjustment.name, adjustment.old_price,
-                                            adjustment.new_price, adjustment.old_shares,
-                                            adjustment.new_shares, event)
+                    self._set_warrant_terms(adjustment.name, event,
+                                            old_price=adjustment.old_price,
+                                            new_price=adjustment.new_price,
+                                            old_shares=adjustment.old_shares,
+                                            new_shares=adjustment.new_shares)
         self.closings[event.ref] = event.effective_date
 
     def _warrants(self, event: WarrantsIssued) -> None:
@@ -587,9 +589,9 @@ class LedgerState:
             )
         series.conversion_price = new
 
-    def _set_warrant_terms(self, ref: str, old_price: Decimal, new_price: Decimal,
-                           old_shares: int | None, new_shares: int | None,
-                           event: LedgerEvent) -> None:
+    def _set_warrant_terms(self, ref: str, event: LedgerEvent, *, old_price: Decimal,
+                           new_price: Decimal, old_shares: int | None,
+                           new_shares: int | None) -> None:
         warrant = self.warrants.get(ref)
         if warrant is None:
             raise self._violation(
@@ -611,16 +613,18 @@ class LedgerState:
         for change in event.series:
             self._set_series_price(change.series, change.old_price, change.new_price, event)
         for w in event.warrants:
-            self._set_warrant_terms(w.warrant, w.old_price, w.new_price, w.old_shares,
-                                    w.new_shares, event)
+            self._set_warrant_terms(w.warrant, event, old_price=w.old_price,
+                                    new_price=w.new_price, old_shares=w.old_shares,
+                                    new_shares=w.new_shares)
         self._rebase(event.effective_date, event.common_after)
 
     def _adjusted(self, event: TermsAdjusted) -> None:
         if event.series is not None:
             self._set_series_price(event.series, event.old_price, event.new_price, event)
         elif event.warrant is not None:
-            self._set_warrant_terms(event.warrant, event.old_price, event.new_price,
-                                    event.old_shares, event.new_shares, event)
+            self._set_warrant_terms(event.warrant, event, old_price=event.old_price,
+                                    new_price=event.new_price, old_shares=event.old_shares,
+                                    new_shares=event.new_shares)
 
     def _reversal(self, event: EventReversed) -> None:
         raise self._violation("a reversal is not part of the timeline", event)

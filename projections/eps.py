@@ -111,9 +111,9 @@ class _Days:
         if "terms" in touched:  # a price (or a warrant's shares) changed: count those again
             self.force = books.in_force()
             for key in touched["terms"]:
-                row = books.terms.get(key)
-                if row is not None:
-                    (series if row.instrument == "series" else warrants).add(row.name)
+                change = books.terms.get(key)
+                if change is not None:
+                    (series if change.instrument == "series" else warrants).add(change.name)
         force = self.force
         for lot_id in touched.get("lots", ()):
             lot = books.lots.get(lot_id)

@@ -221,7 +221,7 @@ def _ratio(stated_value: Decimal, price: Decimal) -> Obj:
             "rounding_type": "FLOOR"}
 
 
-def _reprice_series(b: _Builder, e: LedgerEvent, n: int, series: str, old: Decimal,
+def _reprice_series(b: _Builder, e: LedgerEvent, n: int, *, series: str, old: Decimal,
                     new: Decimal, why: str) -> None:
     """A series' new conversion price: `TX_STOCK_CLASS_CONVERSION_RATIO_ADJUSTMENT`."""
     b.conversion_prices[series] = new
@@ -231,7 +231,7 @@ def _reprice_series(b: _Builder, e: LedgerEvent, n: int, series: str, old: Decim
          comments=[f"{why}: conversion price {old} -> {new} (computed by finledger)"])
 
 
-def _reprice_warrant(b: _Builder, e: LedgerEvent, n: int, ref: str, price: Decimal,
+def _reprice_warrant(b: _Builder, e: LedgerEvent, n: int, *, ref: str, price: Decimal,
                      shares: int, why: str) -> None:
     """A warrant's new exercise price and shares. OCF 1.2.0 has no warrant adjustment: the
     warrant is cancelled whole and re-issued with the new terms as its balance security."""
@@ -254,19 +254,20 @@ def _split(b: _Builder, e: StockSplit) -> None:
                    f"{e.common_after} (finledger's new baseline)"])
     why = f"{e.new}-for-{e.old} split"
     for n, change in enumerate(e.series, start=1):
-        _reprice_series(b, e, n, change.series, change.old_price, change.new_price, why)
+        _reprice_series(b, e, n, series=change.series, old=change.old_price,
+                        new=change.new_price, why=why)
     for n, w in enumerate(e.warrants, start=len(e.series) + 1):
-        _reprice_warrant(b, e, n, w.warrant, w.new_price, w.new_shares, why)
+        _reprice_warrant(b, e, n, ref=w.warrant, price=w.new_price, shares=w.new_shares,
+                         why=why)
 
 
 def _terms_adjusted(b: _Builder, e: TermsAdjusted) -> None:
     why = f"adjustment by hand ({e.reason})"
     if e.series is not None:
-        _reprice_series(b, e, 1, e.series, e.old_price, e.new_price, why)
+        _reprice_series(b, e, 1, series=e.series, old=e.old_price, new=e.new_price, why=why)
     elif e.warrant is not None:
-        _reprice_warrant(b, e, 1, e.warrant, e.new_price,
-                         e.new_shares if e.new_shares is not None else b.warrants[e.warrant].outstanding,
-                         why)
+        shares = e.new_shares if e.new_shares is not None else b.warrants[e.warrant].outstanding
+        _reprice_warrant(b, e, 1, ref=e.warrant, price=e.new_price, shares=shares, why=why)
 
 
 def _designated(b: _Builder, e: SeriesDesignated) -> None:
@@ -330,9 +331,10 @@ def _closing(b: _Builder, e: ClosingCompleted) -> None:
         inputs = f", A = {a.a}, B = {a.b}, C = {a.c}" if a.a is not None else ""
         why = f"anti-dilution ({a.method}{inputs}) by closing {e.ref} at {e.price_per_share}"
         if a.instrument == "series":
-            _reprice_series(b, e, n, a.name, a.old_price, a.new_price, why)
+            _reprice_series(b, e, n, series=a.name, old=a.old_price, new=a.new_price, why=why)
         else:
-            _reprice_warrant(b, e, n, a.name, a.new_price, a.new_shares or 0, why)
+            _reprice_warrant(b, e, n, ref=a.name, price=a.new_price, shares=a.new_shares or 0,
+                             why=why)
 
 
 def _warrants(b: _Builder, e: WarrantsIssued) -> None:

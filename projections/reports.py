@@ -35,7 +35,6 @@ from projections.books import (
     LotRow,
     SeriesRow,
     WarrantRow,
-    in_force,
 )
 
 ZERO = Decimal("0.00")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
