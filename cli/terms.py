@@ -80,9 +80,10 @@ def split(
 ) -> None:
     """Split (or reverse split) the common stock N new for every M old: every conversion
     price becomes CP x M / N, every outstanding warrant floor(shares x N / M) at K x M / N,
-    and the common outstanding just before it floor(common x N / M), a new baseline.
+    and the common outstanding just before it floor(common x N / M), a new baseline. A
+    1-for-25 reverse split is --new 1 --old 25.
 
-    Example (a 1-for-25 reverse split): finledger record split --new 1 --old 25 --date 2002-09-27
+    Example: finledger record split --new 1 --old 25 --date 2002-09-27
     """
     from cli.record import _record
     from ledger.commands import SplitStock
