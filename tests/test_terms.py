@@ -366,3 +366,34 @@ def test_a_split_that_makes_no_sense_is_refused(fl: Any, args: list[str]) -> Non
     r = fl("record", "split", *args, "--date", "2003-06-02")
     assert r.code in (1, 2) and r.err.startswith("Error: ") and "Traceback" not in r.err
     assert len(json.loads(ok(fl, "log", "--json"))) == 4
+
+
+def test_eps_counts_with_the_prices_in_force(fl: Any) -> None:
+    series_d(fl)
+    ok(fl, *SPLIT)
+    # The fourth quarter of 2003, wholly after the split: common 124,324 every day; the
+    # warrant's treasury shares at an average $100: floor(37,787 x (100 - 75) / 100) =
+    # floor(9,446.75) = 9,446; the series' as-converted common at 58.75: 75,573.
+    eps = report(fl, "eps", "--from", "2003-10-01", "--to", "2003-12-31", "--net-income",
+                 "1500000", "--average-price", "100")
+    assert eps["weighted_average_common"] == 124_324
+    candidates = {c["security"]: c["incremental_shares"]
+                  for c in [*eps["dilutive"], *eps["anti_dilutive"]]}
+    assert candidates == {"W-300": 9_446, "Series D": 75_573}
+
+
+def test_the_terms_report_writes_csv_and_a_workbook(fl: Any, tmp_path: Path) -> None:
+    series_d(fl)
+    ok(fl, *SPLIT)
+    csv = ok(fl, "report", "terms", "--as-of", "2003-06-02", "--csv").split("\n\n")
+    assert csv[0].splitlines() == ["series,conversion_price,anti_dilution,price_floor",
+                                   "Series D,58.75,none,"]
+    assert csv[2].splitlines()[1:] == [
+        "series,Series D,2003-05-08,1,designated,2.35,",
+        "series,Series D,2003-06-02,5,split,58.75,",
+        "warrant,W-300,2003-05-08,3,issued,3.00,0",
+        "warrant,W-300,2003-06-02,5,split,75.00,-906894",
+    ]
+    book = tmp_path / "terms.xlsx"
+    ok(fl, "report", "terms", "-o", str(book))
+    assert book.stat().st_size > 0
