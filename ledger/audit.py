@@ -39,6 +39,7 @@ from ledger.decision import READERS, Footprint, computed_with, prices_of, used_p
 from ledger.errors import InvariantViolation, MalformedOption
 from ledger.state import LedgerState, describe, timeline
 from ledger.stream import KeyMismatch, Keys, stored_batches
+from ledger.terms import warrant_share_changes
 
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a long check runs."""
@@ -431,6 +432,10 @@ class _Totals:
             self.warrants_outstanding -= self.warrants.pop(ref, 0)
 
     def apply(self, event: LedgerEvent) -> None:
+        for ref, added in warrant_share_changes(event):  # a split's, a reset's, by hand
+            if ref in self.warrants:
+                self.warrants[ref] += added
+                self.warrants_outstanding += added
         if isinstance(event, ClosingCompleted):
             self.capital_gross += event.gross
             if event.security != COMMON:

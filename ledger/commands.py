@@ -326,7 +326,7 @@ def anti_dilution(state: LedgerState, on: date, price: Decimal, gross: Decimal,
     for series in state.series_in_order():
         adjust("series", series.name, method=series.terms.anti_dilution,
                old=series.conversion_price, floor=series.terms.price_floor, outstanding=None)
-    for ref, warrant in state.warrants_in_order():
+    for ref, warrant in state.warrants_in_order(state.protected):
         if warrant.anti_dilution == "none" or warrant.outstanding <= 0 or \
                 warrant.expired_on(on):
             continue

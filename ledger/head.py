@@ -139,6 +139,8 @@ def digest(version: int, head_hash: str, packed: dict[str, Any]) -> str:
     fields = packed["packed"]
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{version}\n{head_hash}\n{fields['last_date']!r}\n{fields['series']!r}\n".encode())
+    h.update(f"{fields['common']!r}\n{fields['baseline_on']!r}\n{fields['protected']!r}\n"
+             .encode())
     h.update(fields["warrants"].encode())
     h.update(b"\n\n")
     h.update(fields["closings"].encode())

@@ -283,6 +283,9 @@ class LedgerState:
     # (a reported one, or a split's), plus the common the ledger issued after its date.
     common: int = 0
     baseline_on: date | None = None
+    # The warrants protected by anti-dilution (what a common closing looks at: not every
+    # warrant the ledger ever had), in issue order.
+    protected: list[str] = field(default_factory=list)
 
     # --- lookups used by commands --------------------------------------------------------
 
@@ -313,6 +316,7 @@ class LedgerState:
             last_date=self.last_date,
             common=self.common,
             baseline_on=self.baseline_on,
+            protected=list(self.protected),
         )
 
     def series_in_order(self) -> list[SeriesState]:
@@ -320,10 +324,12 @@ class LedgerState:
         return sorted(self.series.values(),
                       key=lambda s: (s.terms.effective_date, s.terms.originator_version))
 
-    def warrants_in_order(self) -> list[tuple[str, WarrantState]]:
-        """Every warrant by issue date, then reference: one order for every way the state was
-        built (a snapshot's warrants are read back in no particular order)."""
-        return sorted(((ref, self.warrants[ref]) for ref in list(self.warrants)),
+    def warrants_in_order(self, refs: Iterable[str] | None = None) -> list[tuple[str, WarrantState]]:
+        """Every warrant (or those of `refs`) by issue date, then reference: one order for
+        every way the state was built (a snapshot's warrants are read back in no particular
+        order)."""
+        chosen = list(self.warrants) if refs is None else list(refs)
+        return sorted(((ref, self.warrants[ref]) for ref in chosen),
                       key=lambda item: (item[1].issued_on, item[0]))
 
     def fully_diluted(self, on: date) -> int:
@@ -467,6 +473,8 @@ class LedgerState:
             anti_dilution=event.anti_dilution,
             price_floor=event.price_floor,
         )
+        if event.anti_dilution != "none":
+            self.protected.append(event.ref)
 
     def _exercise(self, event: WarrantsExercised) -> None:
         warrant = self.warrants.get(event.warrant)

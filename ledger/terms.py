@@ -6,8 +6,10 @@ what it computes is stored on the event, so the fold and the reports never compu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
+from events import ClosingCompleted, LedgerEvent, StockSplit, TermsAdjusted
 from ledger.calc import EXACT, mul, places4, price4, scaled_shares
 
 ANTI_DILUTION = ("none", "full-ratchet", "weighted-average")
@@ -57,3 +59,17 @@ def reset_shares(outstanding: int, old_price: Decimal, new_price: Decimal) -> in
     """A warrant's outstanding after a reset: floor(outstanding x old / new), so its
     aggregate exercise price stays the same (never more)."""
     return scaled_shares(outstanding, old_price, new_price)
+
+
+def warrant_share_changes(event: LedgerEvent) -> Iterator[tuple[str, int]]:
+    """(warrant, shares added) for each warrant whose outstanding `event` changed."""
+    if isinstance(event, StockSplit):
+        for w in event.warrants:
+            yield w.warrant, w.new_shares - w.old_shares
+    elif isinstance(event, ClosingCompleted):
+        for a in event.adjustments:
+            if a.old_shares is not None and a.new_shares is not None:
+                yield a.name, a.new_shares - a.old_shares
+    elif isinstance(event, TermsAdjusted) and event.warrant is not None and \
+            event.old_shares is not None and event.new_shares is not None:
+        yield event.warrant, event.new_shares - event.old_shares

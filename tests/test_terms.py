@@ -122,6 +122,10 @@ def test_a_reverse_split_reprices_the_series_and_the_warrant_and_rebases_the_com
     before = report(fl, "terms", "--as-of", "2003-06-01")
     assert (before["series"][0]["conversion_price"], before["warrants"][0]["exercise_price"]) \
         == ("2.35", "3.00")
+    steps = json.loads(ok(fl, "audit", "replay", "--json"))
+    assert [(s["type"], s["warrants_outstanding"]) for s in steps[-3:]] == [
+        ("StockSplit", 37_787), ("ConversionRequested", 37_787),
+        ("WarrantsExercised", 36_787)]
     assert json.loads(ok(fl, "audit", "verify", "--json"))["ok"] is True
 
 
