@@ -401,3 +401,33 @@ def test_the_terms_report_writes_csv_and_a_workbook(fl: Any, tmp_path: Path) -> 
     book = tmp_path / "terms.xlsx"
     ok(fl, "report", "terms", "-o", str(book))
     assert book.stat().st_size > 0
+
+
+def test_a_snapshot_carries_the_prices_and_the_protected_warrants(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Recorded on the head state loaded from snapshots (every 2 events), the terms come out
+    as on a ledger decided by full replays."""
+    outcomes = []
+    for name, interval in (("snap", 2), ("plain", 10_000)):
+        monkeypatch.setattr("ledger.service.SNAPSHOT_INTERVAL", interval)
+        db = str(tmp_path / f"{name}.db")
+
+        def fl(*args: str, db: str = db) -> Any:
+            return invoke("--db", db, *args)
+
+        series_d(fl, "--anti-dilution", "weighted-average",
+                 warrant=("--anti-dilution", "full-ratchet"))
+        ok(fl, *SPLIT)
+        ok(fl, "record", "closing", "common", "--date", "2003-08-01", "--price-per-share",
+           "20", "--investor", "New Fund=10000")
+        ok(fl, "record", "conversion", "Series D", "--holder", "Xmark Funds", "--shares", "5",
+           "--date", "2003-09-02")
+        outcomes.append([entry["data"] for entry in json.loads(ok(fl, "log", "--json"))])
+        assert json.loads(ok(fl, "audit", "verify", "--json"))["ok"] is True
+    assert outcomes[0] == outcomes[1]
+    closing = outcomes[0][5]
+    # A = 237,684 after the split (the test above); (58.75 x 237,684 + 200,000) / 247,684 =
+    # 14,163,935 / 247,684 = 57.18552... -> 57.1855; the warrant ratchets to 20.00.
+    assert [(a["name"], a["new_price"]) for a in closing["adjustments"]] == [
+        ("Series D", "57.1855"), ("W-300", "20.00")]
