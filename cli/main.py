@@ -17,7 +17,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer.core import TyperArgument
 from typer.exceptions import TyperException
 
-from cli import audit, context, record, report, transfer
+from cli import audit, context, record, report, terms, transfer
 from cli.console import fail_line, out
 from cli.context import Settings, ledger
 from cli.output import Csv, Workbook, choose, emit
@@ -39,6 +39,7 @@ app.add_typer(audit.app, name="audit")
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 app.add_typer(report.app, name="report")
+terms.install(record.app, report.app)
 
 
 def version_text() -> str:

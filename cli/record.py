@@ -64,6 +64,19 @@ class PaymentForm(StrEnum):
     stock = "stock"
 
 
+class AntiDilution(StrEnum):
+    none = "none"
+    full_ratchet = "full-ratchet"
+    weighted_average = "weighted-average"
+
+
+AntiDilutionOpt = Annotated[AntiDilution, typer.Option(
+    "--anti-dilution", help="Price-based anti-dilution protection (DOMAIN.md 13).")]
+PriceFloorOpt = Annotated[Decimal | None, typer.Option(
+    "--price-floor", parser=parse_decimal, metavar="DECIMAL",
+    help="The lowest price an anti-dilution reset may set.")]
+
+
 def reference_of(event: LedgerEvent) -> str:
     for name in ("ref", "series", "warrant"):
         value = getattr(event, name, None)
@@ -85,6 +98,10 @@ def show(event: LedgerEvent, as_json: bool) -> None:
         f"(ref {reference_of(event)}, effective {event.effective_date})",
         markup=False, soft_wrap=True,
     )
+    from cli.terms import outcome_lines  # the terms it changed, a line each
+
+    for line in outcome_lines(event):
+        out().print(line, markup=False, soft_wrap=True)
 
 
 def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
@@ -127,6 +144,8 @@ def series(
     day_count: Annotated[DayCount, typer.Option(help="Day-count convention.")] = DayCount.actual_365,
     dividend_form: Annotated[DividendForm, typer.Option(help="How dividends may be paid.")] = DividendForm.either,
     convert_accrued: Annotated[bool, typer.Option("--convert-accrued/--no-convert-accrued")] = True,
+    anti_dilution: AntiDilutionOpt = AntiDilution.none,
+    price_floor: PriceFloorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Designate a series of preferred stock and its terms.
@@ -141,7 +160,8 @@ def series(
         conversion_price=conversion_price, dividend_rate=dividend_rate, authorized=authorized,
         par_value=par_value, cumulative=cumulative, frequency=frequency.value,
         day_count=day_count.value, dividend_form=dividend_form.value,
-        convert_accrued=convert_accrued,
+        convert_accrued=convert_accrued, anti_dilution=anti_dilution.value,
+        price_floor=price_floor,
     ), as_json)
 
 
@@ -186,9 +206,13 @@ def closing(
     price_per_share: Annotated[Decimal | None, money("Price per share (default: the series' stated value).")] = None,
     fees: Annotated[Decimal, money("Fees paid out of the proceeds.")] = Decimal("0"),
     ref: Annotated[str | None, typer.Option(metavar="REF", help="Reference (generated when not given).")] = None,
+    exempt: Annotated[bool, typer.Option(
+        "--exempt", help="A closing of common exempt from anti-dilution: it adjusts no terms.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a closing: shares sold to investors for cash.
+    """Record a closing: shares sold to investors for cash. A closing of common below the
+    price in force of a series or warrant protected by anti-dilution adjusts it (unless
+    --exempt); each adjustment is printed on its own line.
 
     Example: finledger record closing "Series D" --date 2003-05-08
     --investor "SCO Capital Partners=150" --investor "SDS Merchant Fund=100" --ref D-1
@@ -197,7 +221,7 @@ def closing(
 
     _record(ctx, RecordClosing(
         effective_date=effective, security=security, investors=_investors(investor),
-        price_per_share=price_per_share, fees=fees, ref=ref,
+        price_per_share=price_per_share, fees=fees, ref=ref, exempt=exempt,
     ), as_json)
 
 
@@ -216,6 +240,8 @@ def warrants(
         "--closing", metavar="REF", help="Reference of the closing it came with.",
         autocompletion=complete.closing_refs)] = None,
     ref: Annotated[str | None, typer.Option(metavar="REF", help="Reference (generated when not given).")] = None,
+    anti_dilution: AntiDilutionOpt = AntiDilution.none,
+    price_floor: PriceFloorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Issue a warrant to buy common shares.
@@ -228,6 +254,7 @@ def warrants(
     _record(ctx, IssueWarrants(
         effective_date=effective, holder=holder, shares=shares, exercise_price=exercise_price,
         expires=expires, label=label, closing=closing, ref=ref,
+        anti_dilution=anti_dilution.value, price_floor=price_floor,
     ), as_json)
 
 

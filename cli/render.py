@@ -43,6 +43,12 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"{data['shares']:,} common outstanding"
     if kind == "EventReversed":
         return f"reverses position {data['reversed_position']}: {data['reason']}"
+    if kind == "StockSplit":
+        return (f"{data['new']}-for-{data['old']} split: common {data['common_before']:,} -> "
+                f"{data['common_after']:,}")
+    if kind == "TermsAdjusted":
+        what = data["series"] if data["series"] is not None else data["warrant"]
+        return f"{what}: price {data['old_price']} -> {data['new_price']} ({data['reason']})"
     return json.dumps(data)[:120]
 
 
@@ -167,6 +173,12 @@ def warrants_tables(report: dict[str, Any]) -> Group:
         title += f", market price ${market}"
     table = _statement(title)
     labels = any(w["label"] for w in report["warrants"])
+    # `adjusted` (splits, anti-dilution, adjustments by hand) only where some warrant has it
+    adjusted = any(w.get("adjusted") for w in report["warrants"])
+
+    def added(row: dict[str, Any]) -> list[str]:
+        return [shares(row["adjusted"])] if adjusted else []
+
     table.add_column("Ref", no_wrap=True)
     if labels:
         table.add_column("Label")
@@ -174,8 +186,8 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     optional(table, "Label", "Holder")
     table.add_column("Issued\non", no_wrap=True)
     table.add_column("Expires", no_wrap=True)
-    _figures(table, "Exercise\nprice $", "Issued", "Exercised", "Expired", "Outstanding",
-             "Potential\nproceeds $")
+    _figures(table, "Exercise\nprice $", "Issued", "Exercised", "Expired",
+             *(["Adjusted"] if adjusted else []), "Outstanding", "Potential\nproceeds $")
     if market is not None:
         _figures(table, "In the\nmoney", "Treasury\nshares")
 
@@ -192,14 +204,14 @@ def warrants_tables(report: dict[str, Any]) -> Group:
             table.add_row(
                 w["ref"], *([w["label"]] if labels else []), w["holder"], w["issued_on"].isoformat(),
                 w["expires"].isoformat() if w["expires"] else "-", str(w["exercise_price"]),
-                shares(w["issued"]), shares(w["exercised"]), shares(w["expired"]),
+                shares(w["issued"]), shares(w["exercised"]), shares(w["expired"]), *added(w),
                 shares(w["outstanding"]), money(w["potential_proceeds"]), *extra(w),
             )
         if len(groups) > 1 or len(rows) > 1:
             name = f"Closing {closing}" if closing else "No closing"
             table.add_row(
                 Text(name, style="italic"), *blanks, shares(group["issued"]),
-                shares(group["exercised"]), shares(group["expired"]),
+                shares(group["exercised"]), shares(group["expired"]), *added(group),
                 shares(group["outstanding"]), money(group["potential_proceeds"]),
                 *extra(group), end_section=True, style="italic",
             )
@@ -207,7 +219,7 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     table.add_section()
     table.add_row(
         "Total", *blanks, shares(t["issued"]), shares(t["exercised"]),
-        shares(t["expired"]), shares(t["outstanding"]), money(t["potential_proceeds"]),
+        shares(t["expired"]), *added(t), shares(t["outstanding"]), money(t["potential_proceeds"]),
         *extra(t), style=TOTAL,
     )
     by_price = _statement(f"Overhang by exercise price {_as_of(report)}")

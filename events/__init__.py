@@ -86,6 +86,48 @@ class Source:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SeriesPriceChange:
+    """A series' conversion price before and after a split (DOMAIN.md 12)."""
+
+    series: str
+    old_price: Decimal
+    new_price: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarrantChange:
+    """A warrant's exercise price and outstanding shares before and after a split."""
+
+    warrant: str
+    old_price: Decimal
+    new_price: Decimal
+    old_shares: int
+    new_shares: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AntiDilutionAdjustment:
+    """One price-based anti-dilution adjustment a common closing caused (DOMAIN.md 13).
+
+    `instrument` is `series` or `warrant` and `name` the series name or warrant reference.
+    Shares are a warrant's outstanding before and after (None for a series, whose preferred
+    shares do not change). `a`, `b` and `c` are the weighted-average inputs (None for a full
+    ratchet): fully diluted common just before the closing, the closing's gross proceeds
+    divided by the old price (exact), and the common shares the closing issued."""
+
+    instrument: str
+    name: str
+    method: str
+    old_price: Decimal
+    new_price: Decimal
+    old_shares: int | None
+    new_shares: int | None
+    a: int | None
+    b: Decimal | None
+    c: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class HolderDividend:
     """One holder's share of a declared dividend, as it was paid."""
 
@@ -111,6 +153,10 @@ class SeriesDesignated(LedgerEvent):
     day_count: str
     dividend_form: str
     convert_accrued: bool
+    # Optional fields (OPTIONAL_FIELDS): left out of the data while at their default, so
+    # events recorded before they existed keep their stored form and hash.
+    anti_dilution: str = "none"
+    price_floor: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +176,10 @@ class ClosingCompleted(LedgerEvent):
     gross: Decimal
     fees: Decimal
     net: Decimal
+    # Optional (OPTIONAL_FIELDS): a common closing recorded as exempt from anti-dilution, and
+    # the adjustments a (non-exempt) common closing below a protected price caused.
+    exempt: bool = False
+    adjustments: tuple[AntiDilutionAdjustment, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +191,8 @@ class WarrantsIssued(LedgerEvent):
     expires: date | None
     label: str
     closing: str | None
+    anti_dilution: str = "none"  # optional (OPTIONAL_FIELDS)
+    price_floor: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,6 +238,35 @@ class CommonOutstandingReported(LedgerEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StockSplit(LedgerEvent):
+    """The common stock split `new` for every `old` (a 1-for-25 reverse split: 1 for 25),
+    with every price and count it changed, and the common outstanding just before it
+    (`common_before`, as fully diluted counts it) carried over as the new baseline
+    `common_after` = floor(common_before x new / old)."""
+
+    new: int
+    old: int
+    common_before: int
+    common_after: int
+    series: tuple[SeriesPriceChange, ...]
+    warrants: tuple[WarrantChange, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TermsAdjusted(LedgerEvent):
+    """A board decision: a series' new conversion price (`series`; shares None), or a
+    warrant's new exercise price and outstanding shares (`warrant`), old and new stored."""
+
+    series: str | None
+    warrant: str | None
+    old_price: Decimal
+    new_price: Decimal
+    old_shares: int | None
+    new_shares: int | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class EventReversed(LedgerEvent):
     """An earlier event found to be a mistake. The reversed event is carried whole, so a
     projection can take its effects back out without reading history again."""
@@ -205,16 +286,30 @@ EVENT_TYPES: tuple[type[LedgerEvent], ...] = (
     ConversionRequested,
     CommonOutstandingReported,
     EventReversed,
+    StockSplit,
+    TermsAdjusted,
 )
-VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source)
+VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source,
+                                 SeriesPriceChange, WarrantChange, AntiDilutionAdjustment)
+
+# Fields added after events of their type were first stored, each with the default an event
+# recorded before it has. An event's data leaves such a field out while it holds its default,
+# so an old event's stored form, data and hash stay exactly what they were.
+OPTIONAL_FIELDS: dict[type[LedgerEvent], dict[str, object]] = {
+    SeriesDesignated: {"anti_dilution": "none", "price_floor": None},
+    WarrantsIssued: {"anti_dilution": "none", "price_floor": None},
+    ClosingCompleted: {"exempt": False, "adjustments": ()},
+}
 EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVENT_TYPES}
 
 __all__ = [
     "COMMON",
     "EVENTS_BY_NAME",
     "EVENT_TYPES",
+    "OPTIONAL_FIELDS",
     "VALUE_TYPES",
     "Allocation",
+    "AntiDilutionAdjustment",
     "ClosingCompleted",
     "CommonOutstandingReported",
     "ConversionRequested",
@@ -225,7 +320,11 @@ __all__ = [
     "LotConversion",
     "SeriesAuthorizationIncreased",
     "SeriesDesignated",
+    "SeriesPriceChange",
     "Source",
+    "StockSplit",
+    "TermsAdjusted",
+    "WarrantChange",
     "WarrantsExercised",
     "WarrantsIssued",
     "with_source",

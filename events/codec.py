@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events import EVENTS_BY_NAME, VALUE_TYPES, LedgerEvent
+from events import EVENTS_BY_NAME, OPTIONAL_FIELDS, VALUE_TYPES, LedgerEvent
 
 ENVELOPE_FIELDS = frozenset(
     {"originator_id", "originator_version", "effective_date", "recorded_at", "actor",
@@ -96,8 +96,20 @@ def data_field_names(cls: type) -> tuple[str, ...]:
 
 
 def event_data(event: LedgerEvent) -> dict[str, Any]:
-    """The event's own fields (not its envelope) in JSON form."""
-    return _json_fields(event, data_field_names(type(event)))
+    """The event's own fields (not its envelope) in JSON form; an optional field
+    (`events.OPTIONAL_FIELDS`) is left out while it holds its default."""
+    data = _json_fields(event, data_field_names(type(event)))
+    optional = OPTIONAL_FIELDS.get(type(event))
+    if optional:
+        for name, default in optional.items():
+            if at_default(getattr(event, name), default):
+                del data[name]
+    return data
+
+
+def at_default(value: Any, default: object) -> bool:
+    """Whether an optional field's value is its default (`False` is not `0`, nor `()` [])."""
+    return type(value) is type(default) and value == default
 
 
 def event_type_name(event: LedgerEvent) -> str:

@@ -35,10 +35,11 @@ from events import (
 from events.codec import field_names
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
-from ledger.decision import READERS, Footprint, computed_with
+from ledger.decision import READERS, Footprint, computed_with, prices_of, used_price
 from ledger.errors import InvariantViolation, MalformedOption
 from ledger.state import LedgerState, describe, timeline
 from ledger.stream import KeyMismatch, Keys, stored_batches
+from ledger.terms import warrant_share_changes
 
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a long check runs."""
@@ -431,6 +432,10 @@ class _Totals:
             self.warrants_outstanding -= self.warrants.pop(ref, 0)
 
     def apply(self, event: LedgerEvent) -> None:
+        for ref, added in warrant_share_changes(event):  # a split's, a reset's, by hand
+            if ref in self.warrants:
+                self.warrants[ref] += added
+                self.warrants_outstanding += added
         if isinstance(event, ClosingCompleted):
             self.capital_gross += event.gross
             if event.security != COMMON:
@@ -621,6 +626,8 @@ class ReversalCheck:
         # series -> (kind, holder) -> the packed keys of its live events, and their latest
         self.groups: dict[str, dict[tuple[type[LedgerEvent], str | None], array[int]]] = {}
         self.latest: dict[tuple[str, type[LedgerEvent], str | None], int] = {}
+        # price (`Footprint.reads`) -> the packed keys of the live events computed with it
+        self.price_readers: dict[str, array[int]] = {}
         self.problems: list[Problem] = []
 
     @staticmethod
@@ -629,6 +636,11 @@ class ReversalCheck:
 
     def feed(self, event: LedgerEvent) -> None:
         if not isinstance(event, EventReversed):
+            _, reads = prices_of(event)
+            if reads:
+                packed = self._packed(Footprint.of(event))
+                for price in reads:
+                    self.price_readers.setdefault(price, array("q")).append(packed)
             if type(event) in READERS:
                 mark = Footprint.of(event)
                 if mark.series is not None:
@@ -644,6 +656,8 @@ class ReversalCheck:
                 event.reversed_position:
             return  # ill-formed: `check_history` says so
         mark = Footprint.of(target)
+        if self._price_used(mark, target, event):
+            return
         groups = self.groups.get(mark.series or "", {})
         self._forget(mark, groups)
         for (kind, holder), keys in groups.items():
@@ -659,6 +673,27 @@ class ReversalCheck:
                     f"position {later.position} ({later.effective_date}) computed its "
                     "amounts with it and was not reversed first"))
                 return
+
+    def _price_used(self, mark: Footprint, target: LedgerEvent, reversal: EventReversed) -> bool:
+        """The reversed event is no longer a price reader; refused (a problem) when a live
+        event after it computed with a price it set (`ledger.decision.used_price`)."""
+        packed = self._packed(mark)
+        for price in mark.reads:
+            keys = self.price_readers.get(price)
+            if keys is not None and packed in keys:
+                keys.remove(packed)
+        for price in (*mark.sets, "*") if mark.sets else ():
+            for key in self.price_readers.get(price, ()):
+                later = Footprint(LedgerEvent, None, None, date.fromordinal(key >> 32),
+                                  key & 0xFFFFFFFF, (), (price,))
+                if key > packed and used_price(later, mark):
+                    self.problems.append(Problem(
+                        reversal.originator_version,
+                        f"reverses {describe(target)}, but the later event at "
+                        f"position {later.position} ({later.effective_date}) computed its "
+                        "amounts with a price it set and was not reversed first"))
+                    return True
+        return False
 
     def _forget(self, mark: Footprint, groups: dict[tuple[type[LedgerEvent], str | None],
                                                    array[int]]) -> None:

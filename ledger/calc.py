@@ -49,6 +49,30 @@ def floor_shares(value: Decimal, price: Decimal) -> int:
     return int(EXACT.divide(value, price).to_integral_value(rounding=ROUND_DOWN, context=EXACT))
 
 
+PRICE_PLACES = Decimal("0.0001")
+
+
+def places4(value: Decimal) -> Decimal:
+    """Rounded half-up to 4 decimal places, written with all 4."""
+    return value.quantize(PRICE_PLACES, rounding=ROUND_HALF_UP, context=EXACT)
+
+
+def price4(price: Decimal) -> Decimal:
+    """A price set by a split or an anti-dilution adjustment: rounded half-up to 4 decimal
+    places (DOMAIN.md 12-13), written as a price is (at least cents, no trailing zeros
+    beyond them: 58.75, 75.00, 2.2276)."""
+    rounded = places4(price).normalize(context=EXACT)
+    exponent = rounded.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        rounded = rounded.quantize(CENT, context=EXACT)
+    return rounded
+
+
+def scaled_shares(shares: int, numerator: int | Decimal, denominator: int | Decimal) -> int:
+    """floor(shares x numerator / denominator), exactly."""
+    return floor_shares(mul(shares, numerator), Decimal(denominator))
+
+
 def nearest_shares(share_days: int, days: int) -> int:
     """A weighted average of whole shares (share-days / days), reported as whole shares:
     rounded half-up to the nearest share. (Shares *issued* from a division are rounded

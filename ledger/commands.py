@@ -16,6 +16,7 @@ from typing import Any
 from events import (
     COMMON,
     Allocation,
+    AntiDilutionAdjustment,
     ClosingCompleted,
     CommonOutstandingReported,
     ConversionRequested,
@@ -25,6 +26,10 @@ from events import (
     LotConversion,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    SeriesPriceChange,
+    StockSplit,
+    TermsAdjusted,
+    WarrantChange,
     WarrantsExercised,
     WarrantsIssued,
 )
@@ -52,6 +57,15 @@ from ledger.inputs import (
 )
 from ledger.schedule import FREQUENCIES, off_schedule
 from ledger.state import LedgerState
+from ledger.terms import (
+    ANTI_DILUTION,
+    WEIGHTED_AVERAGE,
+    reset_price,
+    reset_shares,
+    split_price,
+    split_shares,
+    weighted_average_b,
+)
 
 DIVIDEND_FORMS = ("cash", "stock", "either")
 PAYMENT_FORMS = ("cash", "stock")
@@ -81,7 +95,7 @@ def _as_converted_within_limits(state: LedgerState, series: str, authorized: int
     """Every series' common at its full authorization, together, within MAX_AS_CONVERTED:
     the fully diluted count sums them."""
     total = as_converted_at(authorized, stated_value, conversion_price) + sum(
-        as_converted_at(other.authorized, other.terms.stated_value, other.terms.conversion_price)
+        as_converted_at(other.authorized, other.terms.stated_value, other.conversion_price)
         for name, other in state.series.items() if name != series
     )
     within_limits(total, source, limit=MAX_AS_CONVERTED,
@@ -96,6 +110,19 @@ def _generated_ref(state: LedgerState, prefix: str, position: int) -> str:
         suffix += 1
         ref = f"{prefix}-{position:04d}-{suffix}"
     return ref
+
+
+def _protection(anti_dilution: str, price_floor: Decimal | None) -> dict[str, Any]:
+    """The anti-dilution terms of a series or warrant, checked (DOMAIN.md 13)."""
+    if anti_dilution not in ANTI_DILUTION:
+        raise InvalidInput(f"--anti-dilution must be one of {', '.join(ANTI_DILUTION)}, "
+                           f"not {anti_dilution!r}")
+    if price_floor is not None:
+        positive_money(price_floor, "--price-floor")
+        if anti_dilution == "none":
+            raise InvalidInput("--price-floor bounds an anti-dilution reset; give it with "
+                               "--anti-dilution full-ratchet or weighted-average")
+    return {"anti_dilution": anti_dilution, "price_floor": price_floor}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,9 +153,12 @@ class DesignateSeries(Command):
     day_count: str = "actual/365"
     dividend_form: str = "either"
     convert_accrued: bool = True
+    anti_dilution: str = "none"
+    price_floor: Decimal | None = None
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         name = clean_name(self.series, "series name")
+        protection = _protection(self.anti_dilution, self.price_floor)
         if name.lower() == COMMON:
             raise InvalidInput("`common` is reserved for common stock; choose another series name")
         positive_money(self.stated_value, "stated value")
@@ -158,6 +188,7 @@ class DesignateSeries(Command):
             "day_count": self.day_count,
             "dividend_form": self.dividend_form,
             "convert_accrued": self.convert_accrued,
+            **protection,
         }
 
 
@@ -189,9 +220,13 @@ class RecordClosing(Command):
     price_per_share: Decimal | None = None
     fees: Decimal = Decimal("0")
     ref: str | None = None
+    exempt: bool = False
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         security = clean_name(self.security, "security")
+        if self.exempt and security.lower() != COMMON:
+            raise InvalidInput("--exempt is for a closing of common stock (it records that "
+                               "the closing adjusts no anti-dilution terms); leave it out")
         if not self.investors:
             raise InvalidInput('a closing needs at least one --investor "NAME=SHARES"')
         positive_money(self.fees, "--fees", allow_zero=True)
@@ -232,6 +267,10 @@ class RecordClosing(Command):
         ref = clean_name(self.ref, "--ref") if self.ref is not None else None
         if ref is not None and state.ref_in_use(ref):
             raise InvariantViolation(f"reference {ref!r} is already used; give a new --ref")
+        adjustments = (
+            anti_dilution(state, self.effective_date, price, gross, total)
+            if security == COMMON and not self.exempt else ()
+        )
         return ClosingCompleted, {
             "ref": ref or _generated_ref(state, "CL", position),
             "security": security,
@@ -241,7 +280,59 @@ class RecordClosing(Command):
             "gross": gross,
             "fees": fees,
             "net": gross - fees,
+            "exempt": self.exempt,
+            "adjustments": adjustments,
         }
+
+
+def anti_dilution(state: LedgerState, on: date, price: Decimal, gross: Decimal,
+                  common: int) -> tuple[AntiDilutionAdjustment, ...]:
+    """The adjustments a closing of `common` shares of common at `price` (gross proceeds
+    `gross`) on `on` causes (DOMAIN.md 13): every protected series, then every protected
+    warrant with shares outstanding on `on`, whose price in force is above `price`. A is
+    fully diluted common just before the closing, worked out once if a weighted average
+    needs it."""
+    a: int | None = None
+
+    def fully_diluted() -> int:
+        nonlocal a
+        if a is None:
+            a = state.fully_diluted(on)
+        return a
+
+    found: list[AntiDilutionAdjustment] = []
+
+    def adjust(instrument: str, name: str, *, method: str, old: Decimal,
+               floor: Decimal | None, outstanding: int | None) -> None:
+        if method == "none" or price >= old:
+            return
+        weighted = method == WEIGHTED_AVERAGE
+        base = fully_diluted() if weighted else 0
+        new = reset_price(method, old, price, a=base, gross=gross, c=common, floor=floor)
+        if new is None:
+            return
+        shares = None if outstanding is None else reset_shares(outstanding, old, new)
+        if shares is not None:
+            within_limits(shares, f"the anti-dilution reset of warrant {name!r}",
+                          what="shares outstanding")
+        found.append(AntiDilutionAdjustment(
+            instrument=instrument, name=name, method=method, old_price=old, new_price=new,
+            old_shares=outstanding, new_shares=shares,
+            a=base if weighted else None,
+            b=weighted_average_b(gross, old) if weighted else None,
+            c=common if weighted else None,
+        ))
+
+    for series in state.series_in_order():
+        adjust("series", series.name, method=series.terms.anti_dilution,
+               old=series.conversion_price, floor=series.terms.price_floor, outstanding=None)
+    for ref, warrant in state.warrants_in_order(state.protected):
+        if warrant.anti_dilution == "none" or warrant.outstanding <= 0 or \
+                warrant.expired_on(on):
+            continue
+        adjust("warrant", ref, method=warrant.anti_dilution, old=warrant.exercise_price,
+               floor=warrant.price_floor, outstanding=warrant.outstanding)
+    return tuple(found)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -253,9 +344,12 @@ class IssueWarrants(Command):
     label: str = ""
     closing: str | None = None
     ref: str | None = None
+    anti_dilution: str = "none"
+    price_floor: Decimal | None = None
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         holder = clean_name(self.holder, "--holder")
+        protection = _protection(self.anti_dilution, self.price_floor)
         positive_shares(self.shares, "--shares")
         positive_money(self.exercise_price, "--exercise-price")
         label = clean_text(self.label, "--label", allow_empty=True)
@@ -271,6 +365,7 @@ class IssueWarrants(Command):
             "expires": self.expires,
             "label": label,
             "closing": closing,
+            **protection,
         }
 
 
@@ -412,10 +507,11 @@ class RequestConversion(Command):
         accrued = cents(accrual_amount(numerator, terms.day_count))
         stated = cents(mul(self.shares, terms.stated_value))
         value = EXACT.add(stated, accrued) if terms.convert_accrued else stated
-        common = floor_shares(value, terms.conversion_price)
+        price = series.conversion_price  # the price in force on the conversion's date
+        common = floor_shares(value, price)
         within_limits(common, f"converting {self.shares:,} shares of {series.name!r} at once "
                               "(convert in parts)")
-        cash_in_lieu = cents(value - mul(common, terms.conversion_price))
+        cash_in_lieu = cents(value - mul(common, price))
         return ConversionRequested, {
             "series": series.name,
             "holder": holder,
@@ -438,3 +534,125 @@ class ReportCommonOutstanding(Command):
     def decide(self, state: LedgerState, position: int) -> Decision:
         positive_shares(self.shares, "common shares outstanding")
         return CommonOutstandingReported, {"shares": self.shares}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SplitStock(Command):
+    """The common split `new` for every `old` (DOMAIN.md 12)."""
+
+    new: int
+    old: int
+
+    def decide(self, state: LedgerState, position: int) -> Decision:
+        positive_shares(self.new, "--new")
+        positive_shares(self.old, "--old")
+        if self.new == self.old:
+            raise InvalidInput(f"a {self.new}-for-{self.old} split changes nothing; give "
+                               "different --new and --old (a 1-for-25 reverse split: "
+                               "--new 1 --old 25)")
+        on = self.effective_date
+        series = tuple(
+            SeriesPriceChange(series=s.name, old_price=s.conversion_price,
+                              new_price=split_price(s.conversion_price, self.new, self.old))
+            for s in state.series_in_order()
+        )
+        warrants: list[WarrantChange] = []
+        for ref, w in state.warrants_in_order():
+            if w.outstanding <= 0 or w.expired_on(on):
+                continue
+            shares = split_shares(w.outstanding, self.new, self.old)
+            within_limits(shares, f"the split of warrant {ref!r}", what="shares outstanding")
+            warrants.append(WarrantChange(
+                warrant=ref, old_price=w.exercise_price,
+                new_price=split_price(w.exercise_price, self.new, self.old),
+                old_shares=w.outstanding, new_shares=shares))
+        for change in series:
+            if change.new_price <= 0:
+                raise InvalidInput(f"the split would make series {change.series!r} convert at "
+                                   f"{change.new_price}; no price may round to zero")
+        for wc in warrants:
+            if wc.new_price <= 0:
+                raise InvalidInput(f"the split would make warrant {wc.warrant!r} exercisable "
+                                   f"at {wc.new_price}; no price may round to zero")
+        after = split_shares(state.common, self.new, self.old)
+        within_limits(after, f"a {self.new}-for-{self.old} split",
+                      what="common shares outstanding")
+        for s in state.series.values():
+            _as_converted_within_limits(
+                state, s.name, s.authorized, s.terms.stated_value,
+                split_price(s.conversion_price, self.new, self.old),
+                source=f"a {self.new}-for-{self.old} split")
+        return StockSplit, {
+            "new": self.new,
+            "old": self.old,
+            "common_before": state.common,
+            "common_after": after,
+            "series": series,
+            "warrants": tuple(warrants),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustTerms(Command):
+    """A board-decided change of terms (DOMAIN.md 14): a series' conversion price, or a
+    warrant's exercise price and (optionally) its outstanding shares."""
+
+    reason: str
+    series: str | None = None
+    conversion_price: Decimal | None = None
+    warrant: str | None = None
+    exercise_price: Decimal | None = None
+    shares: int | None = None
+
+    def decide(self, state: LedgerState, position: int) -> Decision:
+        reason = clean_text(self.reason, "--reason", noun="reason")
+        series_form = self.series is not None or self.conversion_price is not None
+        warrant_form = (self.warrant is not None or self.exercise_price is not None
+                        or self.shares is not None)
+        if series_form == warrant_form:
+            raise InvalidInput("an adjustment is --series NAME --conversion-price P, or "
+                               "--warrant REF --exercise-price K [--shares N]; give one of them")
+        if series_form:
+            if self.series is None or self.conversion_price is None:
+                raise InvalidInput("a series adjustment needs both --series and "
+                                   "--conversion-price")
+            positive_money(self.conversion_price, "--conversion-price")
+            series = state.get_series(clean_name(self.series, "--series"))
+            if self.conversion_price == series.conversion_price:
+                raise InvariantViolation(
+                    f"series {series.name!r} already converts at {series.conversion_price} on "
+                    f"{self.effective_date}; give a different --conversion-price")
+            _as_converted_within_limits(
+                state, series.name, series.authorized, series.terms.stated_value,
+                self.conversion_price, source=f"conversion price {plain(self.conversion_price)}")
+            return TermsAdjusted, {
+                "series": series.name, "warrant": None,
+                "old_price": series.conversion_price, "new_price": self.conversion_price,
+                "old_shares": None, "new_shares": None, "reason": reason,
+            }
+        if self.warrant is None or self.exercise_price is None:
+            raise InvalidInput("a warrant adjustment needs both --warrant and --exercise-price")
+        positive_money(self.exercise_price, "--exercise-price")
+        ref = clean_name(self.warrant, "--warrant")
+        warrant = state.warrants.get(ref)
+        if warrant is None:
+            raise InvariantViolation(
+                f"no warrant {ref!r} is issued on or before {self.effective_date}; "
+                "`finledger report warrants` lists the references")
+        if warrant.expired_on(self.effective_date):
+            raise InvariantViolation(f"warrant {ref!r} expired on {warrant.expires}; an "
+                                     f"expired warrant's terms cannot change on "
+                                     f"{self.effective_date}")
+        shares = warrant.outstanding if self.shares is None else self.shares
+        if self.shares is not None:
+            positive_shares(self.shares, "--shares")
+        if shares == warrant.outstanding and self.exercise_price == warrant.exercise_price:
+            raise InvariantViolation(
+                f"warrant {ref!r} already has {shares:,} shares outstanding at "
+                f"{warrant.exercise_price} on {self.effective_date}; give a different "
+                "--exercise-price or --shares")
+        return TermsAdjusted, {
+            "series": None, "warrant": ref,
+            "old_price": warrant.exercise_price, "new_price": self.exercise_price,
+            "old_shares": warrant.outstanding, "new_shares": shares, "reason": reason,
+        }

@@ -21,20 +21,27 @@ from datetime import date
 from typing import Any
 
 from events import (
+    COMMON,
     ClosingCompleted,
+    CommonOutstandingReported,
     ConversionRequested,
     DividendDeclared,
     HolderDividend,
     LedgerEvent,
     LotConversion,
+    StockSplit,
+    TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
 )
 from ledger.commands import (
+    AdjustTerms,
     Command,
     DeclareDividend,
     ExerciseWarrants,
+    RecordClosing,
     RequestConversion,
+    SplitStock,
 )
 from ledger.errors import InvalidInput, InvariantViolation
 from ledger.state import LedgerState, describe
@@ -63,6 +70,21 @@ def command_of(event: LedgerEvent) -> Command | None:
     if isinstance(event, WarrantsExercised):
         return ExerciseWarrants(effective_date=on, warrant=event.warrant, shares=event.shares,
                                 cashless=event.cashless, market_price=event.market_price)
+    # The prices in force, warrants outstanding and fully diluted common a split or a
+    # common closing's anti-dilution adjustments were computed from (DOMAIN.md 12-13).
+    if isinstance(event, ClosingCompleted) and event.security == COMMON:
+        return RecordClosing(effective_date=on, security=COMMON,
+                             investors=tuple((a.investor, a.shares) for a in event.allocations),
+                             price_per_share=event.price_per_share, fees=event.fees,
+                             ref=event.ref, exempt=event.exempt)
+    if isinstance(event, StockSplit):
+        return SplitStock(effective_date=on, new=event.new, old=event.old)
+    if isinstance(event, TermsAdjusted):  # the old terms it stores
+        if event.series is not None:
+            return AdjustTerms(effective_date=on, reason=event.reason, series=event.series,
+                               conversion_price=event.new_price)
+        return AdjustTerms(effective_date=on, reason=event.reason, warrant=event.warrant,
+                           exercise_price=event.new_price, shares=event.new_shares)
     return None
 
 
@@ -93,15 +115,51 @@ def check_outcome(state: LedgerState, event: LedgerEvent) -> None:
                 f"{_show(getattr(event, name))} it stores", event.originator_version)
 
 
+EVERYTHING = ("everything", "")
+COMMON_COUNT = ("common", "")
+
+
 def scope(event: LedgerEvent) -> tuple[str, str] | None:
     """The part of the state an event changes, and the only part its command reads to decide
-    its outcome: its series, or its warrant (None: nothing a stored outcome reads)."""
+    its outcome: its series, or its warrant (None: nothing a stored outcome reads). A split
+    and a common closing read every price, warrant and the fully diluted count
+    (`EVERYTHING`); a split changes every price (a closing, those it adjusted: see `reach`)."""
+    if isinstance(event, StockSplit):
+        return EVERYTHING
     if isinstance(event, ClosingCompleted):
-        return "series", event.security
+        return EVERYTHING if event.security == COMMON else ("series", event.security)
+    if isinstance(event, CommonOutstandingReported):
+        return COMMON_COUNT
+    if isinstance(event, TermsAdjusted):
+        return ("series", event.series) if event.series is not None else \
+            ("warrant", event.warrant or "")
     if isinstance(event, (WarrantsIssued, WarrantsExercised)):
         return "warrant", event.ref if isinstance(event, WarrantsIssued) else event.warrant
     series = getattr(event, "series", None)
     return ("series", series) if isinstance(series, str) else None
+
+
+def reach(event: LedgerEvent) -> tuple[str, str] | None:
+    """What an inserted or removed event can change for the outcomes after it: its `scope`,
+    but a common closing that adjusted no terms changes only the common count (which the
+    splits and common closings after it read)."""
+    if isinstance(event, ClosingCompleted) and event.security == COMMON \
+            and not event.adjustments:
+        return COMMON_COUNT
+    return scope(event)
+
+
+def _meets(changed: tuple[str, str] | None, read: tuple[str, str] | None) -> bool:
+    """Whether a change of `changed` can reach an outcome that reads `read`: the same part,
+    or either is everything (anything at all changes what a split or a common closing
+    reads; a split changes every price)."""
+    if changed is None or read is None:
+        return False
+    if read == EVERYTHING:
+        return True
+    if read == COMMON_COUNT:
+        return False  # a baseline's outcome reads nothing
+    return changed in (read, EVERYTHING)
 
 
 Wording = Callable[[LedgerEvent, InvariantViolation], str]
@@ -113,11 +171,11 @@ def fold_following(state: LedgerState, following: Iterable[LedgerEvent], why: Wo
     out), each one's stored outcome decided again first where the change can reach it (its
     `scope`: an outcome read elsewhere in the state comes out as before); the first that
     breaks raises, worded by `why(event, problem)`."""
-    reach = scope(changed)
+    changes = reach(changed)
     for later in following:
         try:
             try:
-                if reach is not None and scope(later) == reach:
+                if _meets(changes, scope(later)):
                     check_outcome(state, later)
             except InvariantViolation as changed_outcome:
                 state.apply(later)  # an invariant it breaks says more; else the outcome
@@ -160,6 +218,10 @@ class Footprint:
     holder: str | None
     effective_date: date
     position: int
+    # The prices (`series:NAME`, `warrant:REF`) the event set, and those its stored outcome
+    # was computed with (`*`: every price in force, as a split's).
+    sets: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, event: LedgerEvent) -> Footprint:
@@ -167,9 +229,10 @@ class Footprint:
         if isinstance(event, ClosingCompleted):
             series = event.security
         holder = event.holder if isinstance(event, ConversionRequested) else None
+        sets, reads = prices_of(event)
         return cls(type(event), sys.intern(series) if isinstance(series, str) else None,
                    sys.intern(holder) if isinstance(holder, str) else None,
-                   event.effective_date, event.originator_version)
+                   event.effective_date, event.originator_version, sets, reads)
 
     @property
     def key(self) -> tuple[date, int]:
@@ -190,11 +253,47 @@ _COMPUTED_WITH: dict[type[LedgerEvent], tuple[type[LedgerEvent], ...]] = {
 READERS = frozenset(_COMPUTED_WITH)
 
 
+EVERY_PRICE = "*"
+
+
+def prices_of(event: LedgerEvent) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the prices `event` set, the prices its stored outcome used), as `Footprint` keeps
+    them: a conversion uses its series' price, an exercise its warrant's; a split sets every
+    price it lists and uses them all; a closing's anti-dilution adjustments and a change by
+    hand set and use the prices they changed (each stores the old one)."""
+    if isinstance(event, ConversionRequested):
+        return (), (f"series:{event.series}",)
+    if isinstance(event, WarrantsExercised):
+        return (), (f"warrant:{event.warrant}",)
+    if isinstance(event, StockSplit):
+        changed = (*(f"series:{c.series}" for c in event.series),
+                   *(f"warrant:{c.warrant}" for c in event.warrants))
+        return changed, (EVERY_PRICE,)
+    if isinstance(event, ClosingCompleted) and event.adjustments:
+        changed = tuple(f"{a.instrument}:{a.name}" for a in event.adjustments)
+        return changed, changed
+    if isinstance(event, TermsAdjusted):
+        key = f"series:{event.series}" if event.series is not None else f"warrant:{event.warrant}"
+        return (key,), (key,)
+    return (), ()
+
+
+def used_price(later: Footprint, target: Footprint) -> bool:
+    """Whether `later` (after `target`) computed its outcome with a price `target` set."""
+    if not target.sets or not later.reads or later.key <= target.key:
+        return False
+    return EVERY_PRICE in later.reads or not set(target.sets).isdisjoint(later.reads)
+
+
 def computed_with(later: Footprint, target: Footprint) -> bool:
     """Whether `later` stores an outcome computed with `target` in place: `later` comes after
-    `target` in the timeline (a tie on the date goes by recording order), in the same series,
-    and its kind reads what `target`'s kind changed (a conversion reads another conversion
-    only of its own holder). Such a target is reversed only once `later` is."""
+    `target` in the timeline (a tie on the date goes by recording order), and either used a
+    price `target` set (a split, an anti-dilution adjustment, a change by hand: `used_price`),
+    or is in the same series and its kind reads what `target`'s kind changed (a conversion
+    reads another conversion only of its own holder). Such a target is reversed only once
+    `later` is."""
+    if used_price(later, target):
+        return True
     if later.key <= target.key or target.series is None or later.series != target.series:
         return False
     if target.kind not in _COMPUTED_WITH.get(later.kind, ()):

@@ -36,7 +36,7 @@ from ledger.state import LedgerState, Packed, WarrantState
 
 # Bump when LedgerState's shape changes: snapshots of another shape are then ignored
 # (the state is rebuilt from events), never misread.
-STATE_VERSION = 5  # 5: the snapshot carries a digest of what it claims
+STATE_VERSION = 6  # 6: prices in force, adjusted warrant shares, the common outstanding
 SNAPSHOT_INTERVAL = 250
 
 
@@ -139,6 +139,8 @@ def digest(version: int, head_hash: str, packed: dict[str, Any]) -> str:
     fields = packed["packed"]
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{version}\n{head_hash}\n{fields['last_date']!r}\n{fields['series']!r}\n".encode())
+    h.update(f"{fields['common']!r}\n{fields['baseline_on']!r}\n{fields['protected']!r}\n"
+             .encode())
     h.update(fields["warrants"].encode())
     h.update(b"\n\n")
     h.update(fields["closings"].encode())

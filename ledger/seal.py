@@ -13,8 +13,8 @@ from uuid import UUID
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from events import VALUE_TYPES, LedgerEvent, Source
-from events.codec import data_field_names, field_names
+from events import OPTIONAL_FIELDS, VALUE_TYPES, LedgerEvent, Source
+from events.codec import at_default, data_field_names, field_names
 from ledger.store import DataclassAsDict, DateAsISO
 
 
@@ -64,8 +64,9 @@ class EventSealer:
         what `json.dumps(..., separators=(",", ":"), ensure_ascii=False)` writes (sorted
         keys for the hash), strings escaped by the json module's own function."""
         plan = _plan(cls)
-        if len(payload) != len(plan.names) or plan.class_version != 1:
+        if plan.class_version != 1:
             return None
+        unmatched = len(plan.names) - len(payload)  # an optional field may be left out
         wraps = self.wraps
         attrs: dict[str, Any] = {
             "originator_id": originator_id, "originator_version": position,
@@ -79,7 +80,10 @@ class EventSealer:
             try:
                 value = payload[name]
             except KeyError:
-                return None
+                if name not in plan.optional:
+                    return None
+                value = plan.optional[name]  # left out: its default
+                unmatched -= 1
             attrs[name] = value
             kind = type(value)
             if kind is str:
@@ -107,6 +111,11 @@ class EventSealer:
                 stored.append(key + text)
             else:
                 return None
+            default = plan.optional.get(name, _REQUIRED)
+            if default is not _REQUIRED and at_default(value, default):
+                del data[name], texts[name]  # stored, but neither in the data nor hashed
+        if unmatched:  # a field the class does not have
+            return None
         on_text = on.isoformat()
         at_text = recorded_at.isoformat()
         actor_text = _text(actor)
@@ -124,7 +133,7 @@ class EventSealer:
             attrs["source"] = source
         canonical = "".join([
             '{"actor":', actor_text, ',"data":{',
-            ",".join([key + texts[name] for name, key in plan.sorted]),
+            ",".join([key + texts[name] for name, key in plan.sorted if name in texts]),
             '},"effective_date":"', on_text, '","position":', int.__repr__(position),
             ',"prev_hash":', prev_text, ',"recorded_at":"', at_text, '"', hashed_source,
             ',"type":', plan.type_text, "}",
@@ -164,6 +173,10 @@ class _Plan:
         self.type_text = _text(cls.__name__)
         self.topic = get_topic(cls)
         self.class_version = getattr(cls, "class_version", 1)
+        self.optional = OPTIONAL_FIELDS.get(cls, {})
+
+
+_REQUIRED = object()
 
 
 _PLANS: dict[type, _Plan] = {}
@@ -210,6 +223,8 @@ def _items(
                 continue
             elif vkind is int:
                 text = int.__repr__(value)
+            elif value is None:
+                text = "null"
             else:
                 return None
             item_data[name] = value

@@ -25,10 +25,12 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    StockSplit,
+    TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
 )
-from ledger.calc import accrual_amount, accrual_numerator, total
+from ledger.calc import accrual_amount, accrual_numerator, floor_shares, mul, total
 from ledger.errors import InvariantViolation
 
 
@@ -85,10 +87,17 @@ class SeriesState:
     # computed from the state on its date must not find one recorded after it applied first.
     changed_at: int = 0
     dividend_at: int = 0
+    # The conversion price in force (the designated one until a split or an adjustment).
+    conversion_price: Decimal = Decimal(0)
 
     @property
     def name(self) -> str:
         return self.terms.series
+
+    def as_converted(self) -> int:
+        """Its holders' as-converted common at the price in force (floor per holder)."""
+        stated, price = self.terms.stated_value, self.conversion_price
+        return sum(floor_shares(mul(shares, stated), price) for shares in self.holdings().values())
 
     @property
     def outstanding(self) -> int:
@@ -143,14 +152,17 @@ class WarrantState:
     exercise replaces it, so copies of the state share the warrants they have in common."""
 
     shares: int
-    exercise_price: Decimal
+    exercise_price: Decimal  # the price in force
     expires: date | None
     issued_on: date
     exercised: int = 0
+    adjusted: int = 0  # shares splits and adjustments added (or took away, negative)
+    anti_dilution: str = "none"
+    price_floor: Decimal | None = None
 
     @property
     def outstanding(self) -> int:
-        return self.shares - self.exercised
+        return self.shares - self.exercised + self.adjusted
 
     def expired_on(self, on: date) -> bool:
         return self.expires is not None and on > self.expires
@@ -267,6 +279,13 @@ class LedgerState:
     # Closing reference -> its effective date (what a warrant's --closing is checked against).
     closings: MutableMapping[str, date] = field(default_factory=dict)
     last_date: date | None = None
+    # The common outstanding as fully diluted counts it (DOMAIN.md 8): the latest baseline
+    # (a reported one, or a split's), plus the common the ledger issued after its date.
+    common: int = 0
+    baseline_on: date | None = None
+    # The warrants protected by anti-dilution (what a common closing looks at: not every
+    # warrant the ledger ever had), in issue order.
+    protected: list[str] = field(default_factory=list)
 
     # --- lookups used by commands --------------------------------------------------------
 
@@ -295,7 +314,39 @@ class LedgerState:
             warrants=_shallow(self.warrants),
             closings=_shallow(self.closings),
             last_date=self.last_date,
+            common=self.common,
+            baseline_on=self.baseline_on,
+            protected=list(self.protected),
         )
+
+    def series_in_order(self) -> list[SeriesState]:
+        """Every series in designation order (timeline order, whatever the dict's order)."""
+        return sorted(self.series.values(),
+                      key=lambda s: (s.terms.effective_date, s.terms.originator_version))
+
+    def warrants_in_order(self, refs: Iterable[str] | None = None) -> list[tuple[str, WarrantState]]:
+        """Every warrant (or those of `refs`) by issue date, then reference: one order for
+        every way the state was built (a snapshot's warrants are read back in no particular
+        order)."""
+        chosen = list(self.warrants) if refs is None else list(refs)
+        return sorted(((ref, self.warrants[ref]) for ref in chosen),
+                      key=lambda item: (item[1].issued_on, item[0]))
+
+    def fully_diluted(self, on: date) -> int:
+        """Fully diluted common on `on` (DOMAIN.md 8) from the timeline folded so far: the
+        common outstanding, as-converted preferred at the prices in force, and the warrant
+        shares outstanding and not expired on `on`."""
+        return (self.common + sum(s.as_converted() for s in self.series.values())
+                + sum(w.outstanding for w in self.warrants.values() if not w.expired_on(on)))
+
+    def _issue_common(self, event: LedgerEvent, shares: int) -> None:
+        """Common the ledger's own event issued: it counts if dated after the baseline."""
+        if self.baseline_on is None or event.effective_date > self.baseline_on:
+            self.common += shares
+
+    def _rebase(self, on: date, shares: int) -> None:
+        self.common = shares
+        self.baseline_on = on
 
     def apply_all(self, events: Iterable[LedgerEvent]) -> LedgerState:
         for event in events:
@@ -339,7 +390,8 @@ class LedgerState:
             )
         if event.series.lower() == COMMON:
             raise self._violation("`common` is reserved for common stock; name the series", event)
-        self.series[event.series] = SeriesState(terms=event, authorized=event.authorized)
+        self.series[event.series] = SeriesState(terms=event, authorized=event.authorized,
+                                                conversion_price=event.conversion_price)
 
     def _authorization(self, event: SeriesAuthorizationIncreased) -> None:
         series = self._series_on(event.series, event)
@@ -380,6 +432,18 @@ class LedgerState:
                     issued_on=event.effective_date,
                     shares=allocation.shares,
                 ))
+        else:
+            self._issue_common(event, event.shares)
+            for adjustment in event.adjustments:
+                if adjustment.instrument == "series":
+                    self._set_series_price(adjustment.name, adjustment.old_price,
+                                           adjustment.new_price, event)
+                else:
+                    self._set_warrant_terms(adjustment.name, event,
+                                            old_price=adjustment.old_price,
+                                            new_price=adjustment.new_price,
+                                            old_shares=adjustment.old_shares,
+                                            new_shares=adjustment.new_shares)
         self.closings[event.ref] = event.effective_date
 
     def _warrants(self, event: WarrantsIssued) -> None:
@@ -406,7 +470,11 @@ class LedgerState:
             exercise_price=event.exercise_price,
             expires=event.expires,
             issued_on=event.effective_date,
+            anti_dilution=event.anti_dilution,
+            price_floor=event.price_floor,
         )
+        if event.anti_dilution != "none":
+            self.protected.append(event.ref)
 
     def _exercise(self, event: WarrantsExercised) -> None:
         warrant = self.warrants.get(event.warrant)
@@ -437,6 +505,7 @@ class LedgerState:
                 event,
             )
         self.warrants[event.warrant] = replace(warrant, exercised=warrant.exercised + event.shares)
+        self._issue_common(event, event.common_shares)
 
     def _dividend(self, event: DividendDeclared) -> None:
         series = self._series_on(event.series, event)
@@ -475,6 +544,7 @@ class LedgerState:
             )
         series.throughs.append(event.through)
         series.dividends_paid += event.amount
+        self._issue_common(event, event.common_shares)
         series.changed_at = max(series.changed_at, event.originator_version)
         series.dividend_at = max(series.dividend_at, event.originator_version)
 
@@ -508,9 +578,61 @@ class LedgerState:
                 series.drop_lot(lot)
         series.converted += event.shares
         series.changed_at = max(series.changed_at, event.originator_version)
+        self._issue_common(event, event.common_shares)
 
     def _common(self, event: CommonOutstandingReported) -> None:
-        """A reported baseline constrains nothing; the projections keep it."""
+        """A reported baseline constrains nothing; it is the common outstanding from then."""
+        self._rebase(event.effective_date, event.shares)
+
+    # --- terms that change (DOMAIN.md 12-14): the stored old terms must be those in force ---
+
+    def _set_series_price(self, name: str, old: Decimal, new: Decimal,
+                          event: LedgerEvent) -> None:
+        series = self._series_on(name, event)
+        if series.conversion_price != old:
+            raise self._violation(
+                f"series {name!r} converts at {series.conversion_price} on "
+                f"{event.effective_date}, not the {old} this change of terms started from",
+                event,
+            )
+        series.conversion_price = new
+
+    def _set_warrant_terms(self, ref: str, event: LedgerEvent, *, old_price: Decimal,
+                           new_price: Decimal, old_shares: int | None,
+                           new_shares: int | None) -> None:
+        warrant = self.warrants.get(ref)
+        if warrant is None:
+            raise self._violation(
+                f"warrant {ref!r} is not issued on or before {event.effective_date}", event
+            )
+        if warrant.exercise_price != old_price or (
+                old_shares is not None and warrant.outstanding != old_shares):
+            raise self._violation(
+                f"warrant {ref!r} has {warrant.outstanding:,} shares outstanding at "
+                f"{warrant.exercise_price} on {event.effective_date}, not the "
+                f"{old_shares or 0:,} at {old_price} this change of terms started from",
+                event,
+            )
+        delta = 0 if old_shares is None or new_shares is None else new_shares - old_shares
+        self.warrants[ref] = replace(warrant, exercise_price=new_price,
+                                     adjusted=warrant.adjusted + delta)
+
+    def _split(self, event: StockSplit) -> None:
+        for change in event.series:
+            self._set_series_price(change.series, change.old_price, change.new_price, event)
+        for w in event.warrants:
+            self._set_warrant_terms(w.warrant, event, old_price=w.old_price,
+                                    new_price=w.new_price, old_shares=w.old_shares,
+                                    new_shares=w.new_shares)
+        self._rebase(event.effective_date, event.common_after)
+
+    def _adjusted(self, event: TermsAdjusted) -> None:
+        if event.series is not None:
+            self._set_series_price(event.series, event.old_price, event.new_price, event)
+        elif event.warrant is not None:
+            self._set_warrant_terms(event.warrant, event, old_price=event.old_price,
+                                    new_price=event.new_price, old_shares=event.old_shares,
+                                    new_shares=event.new_shares)
 
     def _reversal(self, event: EventReversed) -> None:
         raise self._violation("a reversal is not part of the timeline", event)
@@ -553,12 +675,16 @@ _RULES: dict[type, Any] = {
     ConversionRequested: LedgerState._conversion,
     CommonOutstandingReported: LedgerState._common,
     EventReversed: LedgerState._reversal,
+    StockSplit: LedgerState._split,
+    TermsAdjusted: LedgerState._adjusted,
 }
 
 # Events whose rule neither reads nor changes the state, and whose command decides them
 # without it: folding one in at the end of the timeline, whatever its date, leaves the same
 # state as folding it in at its place (bar `last_date`, which a back-dated event never moves).
-ORDER_FREE: frozenset[type] = frozenset({CommonOutstandingReported})
+# (A reported baseline is no longer one: the state counts the common outstanding from it,
+# which a weighted-average adjustment and a split read.)
+ORDER_FREE: frozenset[type] = frozenset()
 
 
 def fold(events: Sequence[LedgerEvent]) -> LedgerState:

@@ -48,6 +48,8 @@ from events import (
     SeriesAuthorizationIncreased,
     SeriesDesignated,
     Source,
+    StockSplit,
+    TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
     with_source,
@@ -56,6 +58,7 @@ from events.codec import event_data, from_json_value, log_entry
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, event_hash
 from ledger.commands import (
+    AdjustTerms,
     Command,
     DeclareDividend,
     DesignateSeries,
@@ -65,6 +68,7 @@ from ledger.commands import (
     RecordClosing,
     ReportCommonOutstanding,
     RequestConversion,
+    SplitStock,
 )
 from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
@@ -250,6 +254,7 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
             frequency=f.get("frequency", "quarterly"), day_count=f.get("day_count", "actual/365"),
             dividend_form=f.get("dividend_form", "either"),
             convert_accrued=f.get("convert_accrued", True),
+            anti_dilution=f.get("anti_dilution", "none"), price_floor=f.get("price_floor", None),
         )
     if cls is SeriesAuthorizationIncreased:
         return IncreaseAuthorization(effective_date=on, series=f.value("series"),
@@ -260,13 +265,14 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
             effective_date=on, security=f.value("security"),
             investors=tuple((a.investor, a.shares) for a in allocations),
             price_per_share=f.get("price_per_share", None), fees=f.get("fees", Decimal("0")),
-            ref=f.get("ref", None),
+            ref=f.get("ref", None), exempt=f.get("exempt", False),
         )
     if cls is WarrantsIssued:
         return IssueWarrants(
             effective_date=on, holder=f.value("holder"), shares=f.value("shares"),
             exercise_price=f.value("exercise_price"), expires=f.get("expires", None),
             label=f.get("label", ""), closing=f.get("closing", None), ref=f.get("ref", None),
+            anti_dilution=f.get("anti_dilution", "none"), price_floor=f.get("price_floor", None),
         )
     if cls is WarrantsExercised:
         return ExerciseWarrants(
@@ -282,6 +288,16 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
                                  holder=f.value("holder"), shares=f.value("shares"))
     if cls is CommonOutstandingReported:
         return ReportCommonOutstanding(effective_date=on, shares=f.value("shares"))
+    if cls is StockSplit:
+        return SplitStock(effective_date=on, new=f.value("new"), old=f.value("old"))
+    if cls is TermsAdjusted:
+        series = f.get("series", None)
+        if series is not None:
+            return AdjustTerms(effective_date=on, reason=f.value("reason"), series=series,
+                               conversion_price=f.value("new_price"))
+        return AdjustTerms(effective_date=on, reason=f.value("reason"),
+                           warrant=f.get("warrant", None), exercise_price=f.value("new_price"),
+                           shares=f.get("new_shares", None))
     raise InvalidInput(f"{cls.__name__} cannot be imported as a command")
 
 

@@ -29,6 +29,8 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    StockSplit,
+    TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
 )
@@ -74,6 +76,8 @@ class SeriesRow:
     authorized: int
     issued: int = 0
     converted: int = 0
+    anti_dilution: str = "none"
+    price_floor: Decimal | None = None
 
     @property
     def outstanding(self) -> int:
@@ -120,9 +124,11 @@ class WarrantRow:
     position: int
     issued_on: date
     expires: date | None
-    exercise_price: Decimal
+    exercise_price: Decimal  # as issued (the price in force: `Books.in_force`)
     issued: int
     exercised: int = 0
+    anti_dilution: str = "none"
+    price_floor: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +163,22 @@ class BaselineRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TermsRow:
+    """A price set on a series or warrant after its designation or issue: by a split, an
+    anti-dilution adjustment or by hand (DOMAIN.md 12-14). `adjusted` is the warrant shares
+    it added (negative: took away). The price in force is the latest row's (`in_force`)."""
+
+    key: str
+    position: int
+    date: date
+    instrument: str  # series | warrant
+    name: str
+    cause: str  # split | anti-dilution | adjustment
+    price: Decimal
+    adjusted: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class TotalsRow:
     """Running sums over rows whose number grows with history, kept so that a current
     summary reads one row instead of every row: capital raised (each entry rounded to cents,
@@ -186,6 +208,7 @@ class Books:
     common_issues: dict[int, CommonIssueRow] = field(default_factory=dict)
     baselines: dict[int, BaselineRow] = field(default_factory=dict)
     totals: dict[str, TotalsRow] = field(default_factory=_no_totals)
+    terms: dict[str, TermsRow] = field(default_factory=dict)
 
     def copy(self) -> Books:
         return Books(
@@ -197,11 +220,46 @@ class Books:
             common_issues=dict(self.common_issues),
             baselines=dict(self.baselines),
             totals=dict(self.totals),
+            terms=dict(self.terms),
         )
+
+    def in_force(self) -> InForce:
+        """The prices in force and the warrant shares adjusted, from the terms rows."""
+        return in_force(self.terms.values())
 
     def last_through(self, series: str) -> date | None:
         throughs = [d.through for d in self.dividends.values() if d.series == series]
         return max(throughs) if throughs else None
+
+
+@dataclass(frozen=True)
+class InForce:
+    """Of every series and warrant whose terms changed: the price in force (the latest
+    change's, by date then position) and a warrant's shares adjusted (the sum)."""
+
+    series_prices: dict[str, Decimal]
+    warrant_prices: dict[str, Decimal]
+    adjusted: dict[str, int]
+
+    def conversion_price(self, series: SeriesRow) -> Decimal:
+        return self.series_prices.get(series.series, series.conversion_price)
+
+    def exercise_price(self, warrant: WarrantRow) -> Decimal:
+        return self.warrant_prices.get(warrant.ref, warrant.exercise_price)
+
+    def adjusted_shares(self, warrant: WarrantRow) -> int:
+        return self.adjusted.get(warrant.ref, 0)
+
+
+def in_force(rows: Iterable[TermsRow]) -> InForce:
+    series: dict[str, Decimal] = {}
+    warrants: dict[str, Decimal] = {}
+    adjusted: dict[str, int] = {}
+    for row in sorted(rows, key=lambda r: (r.date, r.position)):
+        (series if row.instrument == "series" else warrants)[row.name] = row.price
+        if row.adjusted:
+            adjusted[row.name] = adjusted.get(row.name, 0) + row.adjusted
+    return InForce(series, warrants, adjusted)
 
 
 # --- apply ---------------------------------------------------------------------------------
@@ -231,6 +289,8 @@ def _designated(event: SeriesDesignated, books: Books, sign: int) -> None:
         day_count=event.day_count,
         convert_accrued=event.convert_accrued,
         authorized=event.authorized,
+        anti_dilution=event.anti_dilution,
+        price_floor=event.price_floor,
     )
 
 
@@ -280,6 +340,7 @@ def _closing(event: ClosingCompleted, books: Books, sign: int) -> None:
     ), sign)
     if event.security == COMMON:
         _common_issue(books, event, CLOSING, event.shares, sign)
+        _terms(event, books, sign)
         return
     row = books.series[event.security]
     books.series[event.security] = replace(row, issued=row.issued + sign * event.shares)
@@ -305,6 +366,7 @@ def _warrants(event: WarrantsIssued, books: Books, sign: int) -> None:
         ref=event.ref, holder=event.holder, label=event.label, closing=event.closing,
         position=event.originator_version, issued_on=event.effective_date,
         expires=event.expires, exercise_price=event.exercise_price, issued=event.shares,
+        anti_dilution=event.anti_dilution, price_floor=event.price_floor,
     )
 
 
@@ -345,6 +407,57 @@ def _conversion(event: ConversionRequested, books: Books, sign: int) -> None:
         lot = books.lots[part.lot]
         books.lots[part.lot] = replace(lot, converted=lot.converted + sign * part.shares)
     _common_issue(books, event, "conversion", event.common_shares, sign)
+
+
+def terms_key(position: int, instrument: str, name: str) -> str:
+    return f"{position}/{instrument}/{name}"
+
+
+def terms_changes(event: LedgerEvent) -> Iterator[tuple[str, str, str, Decimal, int]]:
+    """(instrument, name, cause, new price, shares added) for each change of terms."""
+    if isinstance(event, StockSplit):
+        for s in event.series:
+            yield "series", s.series, "split", s.new_price, 0
+        for w in event.warrants:
+            yield "warrant", w.warrant, "split", w.new_price, w.new_shares - w.old_shares
+    elif isinstance(event, ClosingCompleted):
+        for a in event.adjustments:
+            added = (a.new_shares or 0) - (a.old_shares or 0)
+            yield a.instrument, a.name, "anti-dilution", a.new_price, added
+    elif isinstance(event, TermsAdjusted):
+        if event.series is not None:
+            yield "series", event.series, "adjustment", event.new_price, 0
+        elif event.warrant is not None:
+            added = (event.new_shares or 0) - (event.old_shares or 0)
+            yield "warrant", event.warrant, "adjustment", event.new_price, added
+
+
+def _terms(event: LedgerEvent, books: Books, sign: int) -> None:
+    position = event.originator_version
+    for instrument, name, cause, price, added in terms_changes(event):
+        key = terms_key(position, instrument, name)
+        if sign < 0:
+            del books.terms[key]
+        else:
+            books.terms[key] = TermsRow(key=key, position=position, date=event.effective_date,
+                                        instrument=instrument, name=name, cause=cause,
+                                        price=price, adjusted=added)
+
+
+@_apply.register
+def _split(event: StockSplit, books: Books, sign: int) -> None:
+    _terms(event, books, sign)
+    position = event.originator_version
+    if sign < 0:
+        del books.baselines[position]
+    else:  # the common outstanding just before it, split: a new baseline (DOMAIN.md 12)
+        books.baselines[position] = BaselineRow(
+            position=position, date=event.effective_date, shares=event.common_after)
+
+
+@_apply.register
+def _adjusted(event: TermsAdjusted, books: Books, sign: int) -> None:
+    _terms(event, books, sign)
 
 
 @_apply.register
@@ -390,6 +503,7 @@ def touches(event: LedgerEvent) -> Iterator[tuple[str, object]]:
     elif isinstance(event, ClosingCompleted):
         yield "capital", position
         yield "common_issues", position
+        yield from _terms_touched(event)
         if event.security != COMMON:
             yield "series", event.security
             for allocation in event.allocations:
@@ -410,8 +524,18 @@ def touches(event: LedgerEvent) -> Iterator[tuple[str, object]]:
         yield "common_issues", position
     elif isinstance(event, CommonOutstandingReported):
         yield "baselines", position
+    elif isinstance(event, StockSplit):
+        yield "baselines", position
+        yield from _terms_touched(event)
+    elif isinstance(event, TermsAdjusted):
+        yield from _terms_touched(event)
     else:
         raise TypeError(f"no projection rule for {type(event).__name__}")
+
+
+def _terms_touched(event: LedgerEvent) -> Iterator[tuple[str, object]]:
+    for instrument, name, _, _, _ in terms_changes(event):
+        yield "terms", terms_key(event.originator_version, instrument, name)
 
 
 def replay(events: Iterable[LedgerEvent], on: date | None = None) -> Books:

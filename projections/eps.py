@@ -39,7 +39,7 @@ from ledger.calc import (
     nearest_shares,
 )
 from ledger.errors import InvalidInput, NotFound
-from projections.books import Books, LotRow, WarrantRow, apply, touches
+from projections.books import Books, InForce, LotRow, WarrantRow, apply, in_force, touches
 from projections.reports import (
     ZERO,
     Report,
@@ -86,6 +86,7 @@ class _Days:
         self.open_lots: dict[str, dict[str, LotRow]] = {}  # series -> its open lots
         self.as_converted: dict[str, int] = {}  # series -> as-converted common
         self.live: dict[str, tuple[WarrantRow, int]] = {}  # ref -> (row, treasury shares)
+        self.force: InForce = in_force(())  # the prices in force (splits, adjustments)
 
     def through(self, day: date) -> bool:
         """Fold in every event effective on or before `day`, then count again what they
@@ -106,6 +107,14 @@ class _Days:
             baseline, issued = common_outstanding(books, day)
             self.common = None if baseline is None else baseline.shares + issued
         series = set(touched.get("series", ()))
+        warrants = set(touched.get("warrants", ()))
+        if "terms" in touched:  # a price (or a warrant's shares) changed: count those again
+            self.force = books.in_force()
+            for key in touched["terms"]:
+                change = books.terms.get(key)
+                if change is not None:
+                    (series if change.instrument == "series" else warrants).add(change.name)
+        force = self.force
         for lot_id in touched.get("lots", ()):
             lot = books.lots.get(lot_id)
             if lot is None:
@@ -123,14 +132,17 @@ class _Days:
             held: dict[str, int] = {}
             for lot in self.open_lots.get(name, {}).values():
                 held[lot.holder] = held.get(lot.holder, 0) + lot.outstanding
-            self.as_converted[name] = sum(holder_as_converted(row, n) for n in held.values())
-        for ref in touched.get("warrants", ()):
+            price = force.conversion_price(row)
+            self.as_converted[name] = sum(holder_as_converted(row, n, price)
+                                          for n in held.values())
+        for ref in warrants:
             warrant = books.warrants.get(ref)
-            if warrant is None or warrant.issued == warrant.exercised:
+            outstanding = 0 if warrant is None else \
+                warrant.issued - warrant.exercised + force.adjusted_shares(warrant)
+            if warrant is None or outstanding <= 0:
                 self.live.pop(ref, None)
             else:
-                shares = cashless_shares(warrant.issued - warrant.exercised,
-                                         warrant.exercise_price, self._price)
+                shares = cashless_shares(outstanding, force.exercise_price(warrant), self._price)
                 self.live[ref] = (warrant, shares)
 
     def next_date(self) -> date | None:
@@ -198,7 +210,7 @@ def eps(
         if days.common is None:
             raise _no_baseline(start, days, end)
         for ref, (warrant, _) in list(days.live.items()):
-            if warrant_outstanding(warrant, day) == 0:
+            if warrant_outstanding(warrant, day, days.force) == 0:
                 del days.live[ref]  # expired: it stays out for the rest of the period
         # the books stay as they are until the next event, and no warrant lapses before the
         # day after its expiry: every day to `last` counts the same
@@ -213,13 +225,13 @@ def eps(
         common_share_days += days.common * length
         for name, row in books.series.items():
             sec = securities.setdefault(name, Security(name, SERIES, row.position))
-            sec.price = row.conversion_price
+            sec.price = days.force.conversion_price(row)
             sec.share_days += days.as_converted.get(name, 0) * length
             if days.open_lots.get(name):
                 sec.outstanding_days += length
         for ref, (warrant, shares) in days.live.items():
             sec = securities.setdefault(ref, Security(ref, WARRANT, warrant.position))
-            sec.price = warrant.exercise_price
+            sec.price = days.force.exercise_price(warrant)
             sec.share_days += shares * length
             sec.outstanding_days += length
         if last == end:

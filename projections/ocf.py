@@ -42,6 +42,8 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    StockSplit,
+    TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
 )
@@ -213,6 +215,61 @@ def _trigger(security_id: str) -> str:
 Case = Callable[[_Builder, Any], None]
 
 
+def _ratio(stated_value: Decimal, price: Decimal) -> Obj:
+    return {"type": "RATIO_CONVERSION", "conversion_price": money(price),
+            "ratio": {"numerator": numeric(stated_value), "denominator": numeric(price)},
+            "rounding_type": "FLOOR"}
+
+
+def _reprice_series(b: _Builder, e: LedgerEvent, n: int, *, series: str, old: Decimal,
+                    new: Decimal, why: str) -> None:
+    """A series' new conversion price: `TX_STOCK_CLASS_CONVERSION_RATIO_ADJUSTMENT`."""
+    b.conversion_prices[series] = new
+    stated = Decimal(b.classes[series]["price_per_share"]["amount"])
+    b.tx(e, "TX_STOCK_CLASS_CONVERSION_RATIO_ADJUSTMENT", n,
+         stock_class_id=b.stock_class(series), new_ratio_conversion_mechanism=_ratio(stated, new),
+         comments=[f"{why}: conversion price {old} -> {new} (computed by finledger)"])
+
+
+def _reprice_warrant(b: _Builder, e: LedgerEvent, n: int, *, ref: str, price: Decimal,
+                     shares: int, why: str) -> None:
+    """A warrant's new exercise price and shares. OCF 1.2.0 has no warrant adjustment: the
+    warrant is cancelled whole and re-issued with the new terms as its balance security."""
+    warrant = b.warrants[ref]
+    old_id, old_price, old_shares = warrant.security_id, warrant.exercise_price, warrant.outstanding
+    warrant.balances += 1
+    warrant.security_id = f"{ref}#terms-{warrant.balances}"
+    text = (f"{why}: {old_shares} shares at {old_price} -> {shares} at {price} (OCF has no "
+            "warrant adjustment: cancelled and re-issued with the new terms)")
+    b.tx(e, "TX_WARRANT_CANCELLATION", n, security_id=old_id, quantity=numeric(old_shares),
+         balance_security_id=warrant.security_id, reason_text=text)
+    warrant.exercise_price, warrant.outstanding = price, shares
+    b.issue_warrant(e, 100 + n, warrant, [text])
+
+
+def _split(b: _Builder, e: StockSplit) -> None:
+    b.tx(e, "TX_STOCK_CLASS_SPLIT", 0, stock_class_id=COMMON_CLASS,
+         split_ratio={"numerator": numeric(e.new), "denominator": numeric(e.old)},
+         comments=[f"{e.new}-for-{e.old} split: common outstanding {e.common_before} -> "
+                   f"{e.common_after} (finledger's new baseline)"])
+    why = f"{e.new}-for-{e.old} split"
+    for n, change in enumerate(e.series, start=1):
+        _reprice_series(b, e, n, series=change.series, old=change.old_price,
+                        new=change.new_price, why=why)
+    for n, w in enumerate(e.warrants, start=len(e.series) + 1):
+        _reprice_warrant(b, e, n, ref=w.warrant, price=w.new_price, shares=w.new_shares,
+                         why=why)
+
+
+def _terms_adjusted(b: _Builder, e: TermsAdjusted) -> None:
+    why = f"adjustment by hand ({e.reason})"
+    if e.series is not None:
+        _reprice_series(b, e, 1, series=e.series, old=e.old_price, new=e.new_price, why=why)
+    elif e.warrant is not None:
+        shares = e.new_shares if e.new_shares is not None else b.warrants[e.warrant].outstanding
+        _reprice_warrant(b, e, 1, ref=e.warrant, price=e.new_price, shares=shares, why=why)
+
+
 def _designated(b: _Builder, e: SeriesDesignated) -> None:
     kind = "cumulative" if e.cumulative else "non-cumulative"
     b.conversion_prices[e.series] = e.conversion_price
@@ -225,12 +282,7 @@ def _designated(b: _Builder, e: SeriesDesignated) -> None:
         "price_per_share": money(e.stated_value),
         "conversion_rights": [{
             "type": "STOCK_CLASS_CONVERSION_RIGHT", "converts_to_stock_class_id": COMMON_CLASS,
-            "conversion_mechanism": {
-                "type": "RATIO_CONVERSION", "conversion_price": money(e.conversion_price),
-                "ratio": {"numerator": numeric(e.stated_value),
-                          "denominator": numeric(e.conversion_price)},
-                "rounding_type": "FLOOR",
-            },
+            "conversion_mechanism": _ratio(e.stated_value, e.conversion_price),
         }],
         "comments": [
             f"finledger position {e.originator_version} (SeriesDesignated)",
@@ -273,8 +325,16 @@ def _closing(b: _Builder, e: ClosingCompleted) -> None:
         "comments": [f"finledger position {e.originator_version} (ClosingCompleted)",
                      f"{e.shares} shares of {e.security} at {e.price_per_share}: gross "
                      f"{e.gross}, fees {e.fees}, net {e.net} (fees are not representable in "
-                     "OCF)"],
+                     "OCF)", *(["exempt from anti-dilution"] if e.exempt else [])],
     }
+    for n, a in enumerate(e.adjustments, start=1000):
+        inputs = f", A = {a.a}, B = {a.b}, C = {a.c}" if a.a is not None else ""
+        why = f"anti-dilution ({a.method}{inputs}) by closing {e.ref} at {e.price_per_share}"
+        if a.instrument == "series":
+            _reprice_series(b, e, n, series=a.name, old=a.old_price, new=a.new_price, why=why)
+        else:
+            _reprice_warrant(b, e, n, ref=a.name, price=a.new_price, shares=a.new_shares or 0,
+                             why=why)
 
 
 def _warrants(b: _Builder, e: WarrantsIssued) -> None:
@@ -396,6 +456,8 @@ CASES: dict[type[LedgerEvent], Case] = {
     ConversionRequested: _conversion,
     CommonOutstandingReported: _baseline,
     EventReversed: _reversal,
+    StockSplit: _split,
+    TermsAdjusted: _terms_adjusted,
 }
 """Event type -> how it enters the package. A new event type adds one case."""
 

@@ -43,6 +43,7 @@ from projections.books import (
     DividendRow,
     LotRow,
     SeriesRow,
+    TermsRow,
     TotalsRow,
     WarrantRow,
     apply_in_recording_order,
@@ -57,7 +58,7 @@ if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must b
 
 # Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
 # applies the ledger again from position zero.
-SCHEMA_VERSION = "3"  # 3: series frequency and dividend form, dividends paid by form
+SCHEMA_VERSION = "4"  # 4: terms changed by splits and adjustments (rm_terms)
 META = "rm_meta"
 # table -> (attribute of Books, row class, primary key)
 TABLES: dict[str, tuple[str, type, str]] = {
@@ -69,6 +70,7 @@ TABLES: dict[str, tuple[str, type, str]] = {
     "rm_common_issues": ("common_issues", CommonIssueRow, "position"),
     "rm_baselines": ("baselines", BaselineRow, "position"),
     "rm_totals": ("totals", TotalsRow, "key"),
+    "rm_terms": ("terms", TermsRow, "key"),
 }
 INDEXES = (
     # open lots of a series (accrued dividends, as-converted common)
@@ -328,12 +330,27 @@ class ReadModel:
                 "rm_dividends", "WHERE series = ? ORDER BY through DESC LIMIT 1", [series.series]
             ):
                 books.dividends[dividend.position] = dividend
+        books.terms = {row.key: row for row in self._rows("rm_terms")}
+        force = books.in_force()
+        changed = sorted(set(force.warrant_prices) | set(force.adjusted))
         overhang: list[tuple[int, Decimal]] = []
+        # A warrant whose terms changed, warrant by warrant: its price in force and its
+        # shares adjusted are in the terms rows (few), not in its row.
+        for start in range(0, len(changed), CHUNK):
+            chunk = changed[start:start + CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for warrant in self._rows("rm_warrants", f"WHERE ref IN ({marks})", chunk):
+                shares = reports.warrant_outstanding(warrant, on, force)
+                if shares > 0:
+                    overhang.append((shares, force.exercise_price(warrant)))
+        unchanged = ""
+        if changed:
+            unchanged = " AND ref NOT IN (SELECT name FROM rm_terms WHERE instrument = 'warrant')"
         # two index ranges (an OR would scan every warrant that ever lapsed with shares left)
         live = ("SELECT exercise_price AS price, issued - exercised AS shares FROM rm_warrants "
-                "WHERE exercised < issued AND expires >= :day UNION ALL "
+                f"WHERE exercised < issued AND expires >= :day{unchanged} UNION ALL "
                 "SELECT exercise_price, issued - exercised FROM rm_warrants "
-                "WHERE exercised < issued AND expires IS NULL")
+                f"WHERE exercised < issued AND expires IS NULL{unchanged}")
         day = {"day": on.isoformat()}
         groups = self.db.execute(
             f"SELECT price, SUM(shares) FROM ({live}) GROUP BY price", day).fetchall()
@@ -354,7 +371,8 @@ class ReadModel:
                 "SELECT COALESCE(SUM(shares), 0) FROM rm_common_issues WHERE date > ?",
                 [baseline.date.isoformat()]).fetchone()
         return reports.Live(books=books, overhang=overhang, baseline=baseline,
-                            issued_since_baseline=issued_since)
+                            issued_since_baseline=issued_since,
+                            adjusted=sum(force.adjusted.values()))
 
     # --- writing -----------------------------------------------------------------------
 

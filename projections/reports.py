@@ -27,7 +27,15 @@ from ledger.calc import (
     mul,
     total,
 )
-from projections.books import TOTALS, BaselineRow, Books, LotRow, SeriesRow, WarrantRow
+from projections.books import (
+    TOTALS,
+    BaselineRow,
+    Books,
+    InForce,
+    LotRow,
+    SeriesRow,
+    WarrantRow,
+)
 
 ZERO = Decimal("0.00")
 PERIODS = ("month", "quarter", "year")
@@ -74,18 +82,22 @@ def holder_accrued(
     return holder_dividend(series, lots, last_through, on)
 
 
-def holder_as_converted(series: SeriesRow, outstanding: int) -> int:
-    """The common a holder's preferred converts into: stated value only, whole shares."""
-    return floor_shares(mul(outstanding, series.stated_value), series.conversion_price)
+def holder_as_converted(series: SeriesRow, outstanding: int, price: Decimal | None = None) -> int:
+    """The common a holder's preferred converts into at the conversion price in force
+    (`price`; the designated one when none changed it): stated value only, whole shares."""
+    return floor_shares(mul(outstanding, series.stated_value),
+                        series.conversion_price if price is None else price)
 
 
 def preferred(books: Books, on: date) -> Report:
+    force = books.in_force()
     series_rows: list[Report] = []
     lots_by_series: dict[str, list[LotRow]] = {}
     for lot in sorted(books.lots.values(), key=lambda lot: (lot.issued_on, lot.position, lot.seq)):
         lots_by_series.setdefault(lot.series, []).append(lot)
     for series in sorted(books.series.values(), key=lambda s: (s.designated_on, s.position)):
         last_through = books.last_through(series.series)
+        price = force.conversion_price(series)
         by_holder: dict[str, list[LotRow]] = {}
         for lot in lots_by_series.get(series.series, []):
             by_holder.setdefault(lot.holder, []).append(lot)
@@ -102,12 +114,12 @@ def preferred(books: Books, on: date) -> Report:
                 "accrued_dividends": holder_accrued(
                     series, [lot for lot in lots if lot.outstanding > 0], last_through, on
                 ),
-                "as_converted_common": holder_as_converted(series, outstanding),
+                "as_converted_common": holder_as_converted(series, outstanding, price),
             })
         series_rows.append({
             "series": series.series,
             "stated_value": series.stated_value,
-            "conversion_price": series.conversion_price,
+            "conversion_price": price,
             "dividend_rate": series.dividend_rate,
             "cumulative": series.cumulative,
             "dividends_through": last_through,
@@ -142,15 +154,20 @@ def _expired(warrant: WarrantRow, on: date) -> bool:
     return warrant.expires is not None and on > warrant.expires
 
 
-def warrant_outstanding(warrant: WarrantRow, on: date) -> int:
-    """The warrant's shares outstanding on `on`: those unexercised, none once it expired."""
-    return 0 if _expired(warrant, on) else warrant.issued - warrant.exercised
+def warrant_outstanding(warrant: WarrantRow, on: date, force: InForce | None = None) -> int:
+    """The warrant's shares outstanding on `on`: those unexercised (with the shares splits
+    and adjustments added, from `force`), none once it expired."""
+    if _expired(warrant, on):
+        return 0
+    adjusted = force.adjusted_shares(warrant) if force is not None else 0
+    return warrant.issued - warrant.exercised + adjusted
 
 
 def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
     sums: Report = {
         "issued": sum(r["issued"] for r in rows),
         "exercised": sum(r["exercised"] for r in rows),
+        "adjusted": sum(r["adjusted"] for r in rows),
         "expired": sum(r["expired"] for r in rows),
         "outstanding": sum(r["outstanding"] for r in rows),
         "potential_proceeds": money_sum(r["potential_proceeds"] for r in rows),
@@ -165,10 +182,13 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
     """The overhang on `on`. With a market price P, `in_the_money` is the outstanding shares
     whose exercise price is below P (0 otherwise) and `treasury_shares` the treasury-stock
     method's floor(N x (P - K) / P)."""
+    force = books.in_force()
     rows: list[Report] = []
     for w in sorted(books.warrants.values(), key=lambda w: (w.issued_on, w.position)):
-        outstanding = warrant_outstanding(w, on)
-        expired = w.issued - w.exercised - outstanding
+        outstanding = warrant_outstanding(w, on, force)
+        adjusted = force.adjusted_shares(w)
+        expired = w.issued - w.exercised + adjusted - outstanding
+        price = force.exercise_price(w)
         row: Report = {
             "ref": w.ref,
             "label": w.label,
@@ -176,17 +196,18 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
             "closing": w.closing,
             "issued_on": w.issued_on,
             "expires": w.expires,
-            "exercise_price": w.exercise_price,
+            "exercise_price": price,
             "issued": w.issued,
             "exercised": w.exercised,
             "expired": expired,
+            "adjusted": adjusted,
             "outstanding": outstanding,
-            "potential_proceeds": cents(mul(outstanding, w.exercise_price)),
+            "potential_proceeds": cents(mul(outstanding, price)),
         }
         if market_price is not None:
-            in_money = market_price > w.exercise_price
+            in_money = market_price > price
             row["in_the_money"] = outstanding if in_money else 0
-            row["treasury_shares"] = cashless_shares(outstanding, w.exercise_price, market_price)
+            row["treasury_shares"] = cashless_shares(outstanding, price, market_price)
         rows.append(row)
 
     by_price: dict[Decimal, list[Report]] = {}
@@ -354,6 +375,7 @@ class Live:
     overhang: list[tuple[int, Decimal]]
     baseline: BaselineRow | None
     issued_since_baseline: int
+    adjusted: int = 0  # warrant shares splits and adjustments added, over every warrant
 
 
 def current_summary(live: Live, on: date) -> Report:
@@ -368,7 +390,9 @@ def current_summary(live: Live, on: date) -> Report:
     warr = {"totals": {
         "issued": totals.warrants_issued,
         "exercised": totals.warrants_exercised,
-        "expired": totals.warrants_issued - totals.warrants_exercised - outstanding,
+        "adjusted": live.adjusted,
+        "expired": totals.warrants_issued - totals.warrants_exercised + live.adjusted
+        - outstanding,
         "outstanding": outstanding,
         "potential_proceeds": money_sum(cents(mul(n, price)) for n, price in live.overhang),
     }}

@@ -106,7 +106,7 @@ def _market(report: Report) -> tuple[tuple[str, Kind], ...]:
 
 
 def warrants_tables(report: Report) -> tuple[Table, ...]:
-    counts = (("issued", S), ("exercised", S), ("expired", S), ("outstanding", S),
+    counts = (("issued", S), ("exercised", S), ("expired", S), ("adjusted", S), ("outstanding", S),
               ("potential_proceeds", M), *_market(report))
     return (
         table("warrants", report["warrants"], ("ref", T), ("label", T), ("holder", T),
@@ -172,6 +172,23 @@ def eps_tables(report: Report) -> tuple[Table, ...]:
     return figures, preferred, securities
 
 
+def terms_tables(report: Report) -> tuple[Table, ...]:
+    """`report terms`: the prices in force, and each one's history (a row per change)."""
+    series = table("series", report["series"], ("series", T), ("conversion_price", P),
+                   ("anti_dilution", T), ("price_floor", P))
+    warrants = table("warrants", report["warrants"], ("ref", T), ("holder", T),
+                     ("exercise_price", P), ("outstanding", S), ("adjusted", S),
+                     ("anti_dilution", T), ("price_floor", P))
+    history = table("history", (
+        {"instrument": kind, "name": item[key], **change}
+        for kind, key, rows in (("series", "series", report["series"]),
+                                ("warrant", "ref", report["warrants"]))
+        for item in rows for change in item["history"]
+    ), ("instrument", T), ("name", T), ("effective_date", D), ("position", N),
+        ("cause", T), ("price", P), ("adjusted", S))
+    return series, warrants, history
+
+
 def log_tables(entries: Sequence[Report]) -> tuple[Table, ...]:
     """`log`: one row per event as `log --json` shows it (its data as one JSON text)."""
     return (table("events", entries, ("position", N), ("type", T), ("effective_date", D),
@@ -187,6 +204,7 @@ DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
     "summary": ("Summary", summary_tables),
     "dividends": ("Dividends", dividends_tables),
     "eps": ("Earnings per share", eps_tables),
+    "terms": ("Terms in force", terms_tables),
 }
 """Report name -> (title, its tables). A new report adds one line."""
 

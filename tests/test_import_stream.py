@@ -41,7 +41,7 @@ from ledger.transfer import Importer, _Positions, export_lines, parse_line
 from projections import readmodel
 from tests.conftest import invoke
 from tests.test_properties import run_pure, sequences
-from tests.test_transfer import SPECTRUM, record_all
+from tests.test_transfer import SPECTRUM, TERMS, record_all
 
 KEY = new_key()  # one key for every example (the ledger file outlives an example)
 
@@ -91,7 +91,7 @@ def test_the_sealer_builds_what_the_slow_path_builds(data: st.DataObject, tmp_pa
 
 def test_every_event_type_but_a_reversal_takes_the_fast_path(tmp_path: Path) -> None:
     db = str(tmp_path / "spectrum.db")
-    record_all(db, SPECTRUM)
+    record_all(db, SPECTRUM + TERMS)
     with Ledger(db) as book:
         events = book.events()
         assert {type(e) for e in events} == set(EVENT_TYPES)

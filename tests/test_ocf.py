@@ -14,12 +14,12 @@ from events import EVENT_TYPES
 from projections import ocf
 from projections.ocf_schema import SCHEMAS, errors_in, validate_package
 from tests.conftest import invoke
-from tests.test_transfer import SPECTRUM, record_all
+from tests.test_transfer import SPECTRUM, TERMS, record_all
 
 ISSUER = ["--issuer-name", "Spectrum Pharmaceuticals, Inc.", "--formation-date", "1987-01-01"]
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
-# SPECTRUM has every event type; these add a reversed closing (an issuance: retracted), a
+# SPECTRUM (with TERMS) has every event type; these add a reversed closing (an issuance: retracted), a
 # reversed authorization increase (not an issuance: left out, in the comments) and a cash
 # dividend.
 MORE = [
@@ -47,7 +47,7 @@ def items(files: dict[str, bytes], name: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, bytes]]:
     db = str(tmp_path_factory.mktemp("ocf") / "all.db")
-    record_all(db, SPECTRUM + MORE)
+    record_all(db, SPECTRUM + MORE + TERMS)
     return db, export(db, tmp_path_factory.mktemp("ocf") / "package")
 
 
@@ -96,7 +96,8 @@ def _live(files: dict[str, bytes], kind: str) -> dict[str, int]:
         if t["object_type"] == f"TX_{kind}_ISSUANCE":
             live[t["security_id"]] = int(t["quantity"])
         elif t["object_type"] in (f"TX_{kind}_RETRACTION", "TX_STOCK_CONVERSION",
-                                  "TX_WARRANT_EXERCISE") and t["security_id"] in live:
+                                  "TX_WARRANT_EXERCISE", f"TX_{kind}_CANCELLATION") \
+                and t["security_id"] in live:
             del live[t["security_id"]]  # its balance, if any, is issued as a new security
     return live
 
@@ -114,7 +115,10 @@ def test_the_package_holds_what_the_reports_hold(
     assert held == preferred["totals"]["outstanding"]
     assert sum(_live(files, "WARRANT").values()) == warrants["totals"]["outstanding"]
     mechanism = series["conversion_rights"][0]["conversion_mechanism"]
-    assert mechanism["conversion_price"]["amount"] == preferred["series"][0]["conversion_price"]
+    adjusted = [t["new_ratio_conversion_mechanism"] for t in items(files, "Transactions.ocf.json")
+                if t["object_type"] == "TX_STOCK_CLASS_CONVERSION_RATIO_ADJUSTMENT"]
+    in_force = adjusted[-1] if adjusted else mechanism  # the split's, at the end of TERMS
+    assert in_force["conversion_price"]["amount"] == preferred["series"][0]["conversion_price"]
     adjustments = [t for t in items(files, "Transactions.ocf.json")
                    if t["object_type"] == "TX_STOCK_CLASS_AUTHORIZED_SHARES_ADJUSTMENT"]
     assert series["initial_shares_authorized"] == "444"

@@ -236,15 +236,20 @@ def _both(ledger: Ledger) -> tuple[list[audit.Problem], list[audit.Problem]]:
     return _whole_comparison(ledger, events), check.check_tables(ledger, events)
 
 
+def _nth(table: str, n: int) -> str:
+    """The rowid of a table's n-th row (rows are rewritten, so their rowids move)."""
+    return f"(SELECT rowid FROM {table} ORDER BY rowid LIMIT 1 OFFSET {n - 1})"
+
+
 DAMAGE = {
     "none": [],
-    "edited": ["UPDATE rm_warrants SET exercised = exercised + 1 WHERE rowid = 2",
-               "UPDATE rm_capital SET gross = '1.00' WHERE rowid = 3"],
+    "edited": ["UPDATE rm_warrants SET exercised = exercised + 1 WHERE rowid = " + _nth("rm_warrants", 2),
+               "UPDATE rm_capital SET gross = '1.00' WHERE rowid = " + _nth("rm_capital", 3)],
     "same value, other digits": ["UPDATE rm_capital SET gross = gross || '0' WHERE rowid = 1"],
-    "deleted": ["DELETE FROM rm_lots WHERE rowid IN (1, 5)"],
+    "deleted": ["DELETE FROM rm_lots WHERE rowid IN (" + _nth("rm_lots", 1) + ", " + _nth("rm_lots", 5) + ")"],
     "inserted": ["INSERT INTO rm_baselines (position, date, shares) VALUES (9999, "
                  "'2001-01-01', 5)"],
-    "key changed": ["UPDATE rm_series SET series = 'Series Z' WHERE rowid = 1"],
+    "key changed": ["UPDATE rm_series SET series = 'Series Z' WHERE rowid = " + _nth("rm_series", 1)],
     "unreadable": ["UPDATE rm_capital SET fees = 'abc' WHERE rowid = 2"],
     "table dropped": ["DROP TABLE rm_common_issues"],
     "column dropped": ["ALTER TABLE rm_baselines DROP COLUMN shares"],
@@ -278,8 +283,8 @@ def test_verify_reports_table_damage_in_the_same_words(tables: Ledger) -> None:
     path = tables.target.path
     con = sqlite3.connect(path)
     with con:
-        con.execute("UPDATE rm_warrants SET exercised = exercised + 1 WHERE rowid = 2")
-        con.execute("DELETE FROM rm_capital WHERE rowid = 4")
+        con.execute("UPDATE rm_warrants SET exercised = exercised + 1 WHERE rowid = " + _nth("rm_warrants", 2))
+        con.execute("DELETE FROM rm_capital WHERE rowid = " + _nth("rm_capital", 4))
     con.close()
     whole, _ = _both(tables)
     r = invoke("--db", path, "audit", "verify", "--json")

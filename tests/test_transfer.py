@@ -48,6 +48,19 @@ SPECTRUM: list[list[str]] = [
      "--exercise-price", "4.00", "--date", "2003-06-01", "--ref", "W-MISTAKE"],
     ["record", "reversal", "14", "--reason", "entered for the wrong holder"],
 ]
+# Terms that change (DOMAIN.md 12-14), recorded after SPECTRUM (and anything a test adds to
+# it): a protected warrant reset by a cheaper common closing, an adjustment by hand, a
+# 1-for-25 reverse split.
+TERMS: list[list[str]] = [
+    ["record", "warrants", "--holder", "Xmark Funds", "--shares", "100000",
+     "--exercise-price", "4.00", "--date", "2004-06-01", "--ref", "W-AD",
+     "--anti-dilution", "full-ratchet", "--price-floor", "1.00"],
+    ["record", "closing", "common", "--date", "2004-07-01", "--price-per-share", "2.00",
+     "--investor", "SDS Merchant Fund=10000", "--ref", "C-AD"],
+    ["record", "adjustment", "--warrant", "W-D2", "--exercise-price", "2.75", "--date",
+     "2004-08-01", "--reason", "board resolution of 2004-07-28"],
+    ["record", "split", "--new", "1", "--old", "25", "--date", "2005-01-03"],
+]
 REPORTS = [["report", "preferred", "--json"], ["report", "warrants", "--json"],
            ["report", "capital", "--json", "--by", "quarter"], ["report", "summary", "--json"]]
 

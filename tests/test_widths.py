@@ -41,6 +41,14 @@ HISTORY = [
      "--date", "2003-09-02"],
     ["record", "common-outstanding", "3108100", "--date", "2003-05-09"],
 ]
+# Terms that change (DOMAIN.md 12-14), for the tables that show them.
+TERMS_HISTORY = [
+    *HISTORY,
+    ["record", "adjustment", "--warrant", "W-D2-350", "--exercise-price", "3.25", "--shares",
+     "357292", "--date", "2004-03-01", "--reason", "board"],
+    ["record", "split", "--new", "1", "--old", "25", "--date", "2004-04-01"],
+]
+TERMS_REPORTS = ("terms", "warrants", "warrants-market", "preferred", "summary")
 
 REPORTS = {
     "preferred": ["report", "preferred", "--as-of", "2004-06-30"],
@@ -52,6 +60,7 @@ REPORTS = {
     "dividends": ["report", "dividends", "--as-of", "2004-06-30", "--price", "4.10"],
     "eps": ["report", "eps", "--from", "2004-01-01", "--to", "2004-03-31", "--net-income",
             "1500000", "--average-price", "4.10"],
+    "terms": ["report", "terms", "--as-of", "2004-06-30"],
     "audit-replay": ["audit", "replay"],
     "audit-verify": ["audit", "verify"],
 }
@@ -107,7 +116,7 @@ def whole(text: str, figure: str) -> bool:
 # be absent from the widest table too, so this list cannot hide a cut figure):
 NOT_IN_TABLE = {
     "capital": {"position"},  # the event's position: `log` shows it
-    "summary": {"issued", "exercised", "expired"},  # of the warrants: `report warrants`
+    "summary": {"issued", "exercised", "expired", "adjusted"},  # of the warrants: `report warrants`
 }
 NOT_IN_TABLE["summary-current"] = NOT_IN_TABLE["summary"]
 # The exact share-days behind each weighted average (the note shows the averages), and a
@@ -241,3 +250,20 @@ def test_the_demo_fits_the_width_too(tmp_path_factory: pytest.TempPathFactory, w
         missing = [forms for forms in figures(shown(report[1], data))
                    if not any(whole(text, f) for f in forms)]
         assert not missing, (width, missing)
+
+
+@pytest.fixture(scope="module")
+def terms_ledger(tmp_path_factory: pytest.TempPathFactory) -> str:
+    target = str(tmp_path_factory.mktemp("widths-terms") / "l.db")
+    for command in TERMS_HISTORY:
+        r = invoke("--db", target, *command)
+        assert r.code == 0, (command, r.err)
+    return target
+
+
+@pytest.mark.parametrize("name", TERMS_REPORTS)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_terms_that_changed_are_shown_whole_at_every_width(
+    terms_ledger: str, name: str, width: int
+) -> None:
+    test_every_figure_of_the_json_is_shown_whole_at_every_width(terms_ledger, name, width)

@@ -1,0 +1,189 @@
+"""Terms that change (DOMAIN.md 12-14): `record split`, `record adjustment`, `report terms`,
+the lines a recording prints for the terms it changed, and the terms table.
+
+The commands are added to the `record` and `report` groups by `install` (cli/main.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cli import complete
+from cli.output import Csv, Workbook
+from cli.params import parse_date, parse_decimal, parse_shares
+from cli.report import AsOf, AsRecorded, Json
+
+if TYPE_CHECKING:  # loaded when a command runs, not for --help
+    from rich.console import Group
+
+    from events import LedgerEvent
+
+
+# --- what a recording that changed terms prints ------------------------------------------------
+
+
+def _price_change(what: str, old: Decimal, new: Decimal) -> str:
+    return f"{what} {old} -> {new}"
+
+
+def outcome_lines(event: LedgerEvent) -> list[str]:
+    """The terms `event` changed, a line each, as its success line's continuation."""
+    from events import ClosingCompleted, StockSplit, TermsAdjusted
+
+    lines: list[str] = []
+    if isinstance(event, ClosingCompleted):
+        for a in event.adjustments:
+            line = f"  anti-dilution ({a.method}): {a.instrument} {a.name} " + (
+                "conversion" if a.instrument == "series" else "exercise") + \
+                f" price {a.old_price} -> {a.new_price}"
+            if a.old_shares is not None and a.new_shares is not None:
+                line += f", shares {a.old_shares:,} -> {a.new_shares:,}"
+            if a.a is not None:
+                line += f" (A = {a.a:,}, B = {a.b}, C = {a.c:,})"
+            lines.append(line)
+    elif isinstance(event, StockSplit):
+        lines.append(f"  split {event.new}-for-{event.old}: common outstanding "
+                     f"{event.common_before:,} -> {event.common_after:,} (the new baseline)")
+        lines.extend(f"  series {c.series} conversion price {c.old_price} -> {c.new_price}"
+                     for c in event.series)
+        lines.extend(f"  warrant {w.warrant} exercise price {w.old_price} -> {w.new_price}, "
+                     f"shares {w.old_shares:,} -> {w.new_shares:,}" for w in event.warrants)
+    elif isinstance(event, TermsAdjusted):
+        if event.series is not None:
+            lines.append(f"  series {event.series} conversion price "
+                         f"{event.old_price} -> {event.new_price}")
+        else:
+            line = f"  warrant {event.warrant} exercise price {event.old_price} -> {event.new_price}"
+            if event.old_shares is not None and event.new_shares is not None:
+                line += f", shares {event.old_shares:,} -> {event.new_shares:,}"
+            lines.append(line)
+    return lines
+
+
+# --- the commands --------------------------------------------------------------------------
+
+
+def split(
+    ctx: typer.Context,
+    *,
+    new: Annotated[int, typer.Option("--new", parser=parse_shares, metavar="N",
+                                     help="New shares for every --old shares.")],
+    old: Annotated[int, typer.Option("--old", parser=parse_shares, metavar="M",
+                                     help="Old shares that become --new shares.")],
+    effective: Annotated[date, typer.Option("--date", parser=parse_date, metavar="YYYY-MM-DD",
+                                            help="Effective date, YYYY-MM-DD.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the recorded event as JSON.")]
+    = False,
+) -> None:
+    """Split (or reverse split) the common stock N new for every M old: every conversion
+    price becomes CP x M / N, every outstanding warrant floor(shares x N / M) at K x M / N,
+    and the common outstanding just before it floor(common x N / M), a new baseline. A
+    1-for-25 reverse split is --new 1 --old 25.
+
+    Example: finledger record split --new 1 --old 25 --date 2002-09-27
+    """
+    from cli.record import _record
+    from ledger.commands import SplitStock
+
+    _record(ctx, SplitStock(effective_date=effective, new=new, old=old), as_json)
+
+
+def adjustment(
+    ctx: typer.Context,
+    *,
+    effective: Annotated[date, typer.Option("--date", parser=parse_date, metavar="YYYY-MM-DD",
+                                            help="Effective date, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="The board decision behind it.")],
+    series: Annotated[str | None, typer.Option(
+        "--series", metavar="NAME", help="The series whose conversion price changes.",
+        autocompletion=complete.series_names)] = None,
+    conversion_price: Annotated[Decimal | None, typer.Option(
+        "--conversion-price", parser=parse_decimal, metavar="DECIMAL",
+        help="The series' new conversion price.")] = None,
+    warrant: Annotated[str | None, typer.Option(
+        "--warrant", metavar="REF", help="The warrant whose terms change.",
+        autocompletion=complete.warrant_refs)] = None,
+    exercise_price: Annotated[Decimal | None, typer.Option(
+        "--exercise-price", parser=parse_decimal, metavar="DECIMAL",
+        help="The warrant's new exercise price.")] = None,
+    new_shares: Annotated[int | None, typer.Option(
+        "--shares", parser=parse_shares, metavar="N",
+        help="The warrant's new outstanding shares (default: as they are).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the recorded event as JSON.")]
+    = False,
+) -> None:
+    """Change terms by hand (a board decision): a series' conversion price, or a warrant's
+    exercise price and outstanding shares. Old and new are stored.
+
+    Example: finledger record adjustment --warrant W-0003 --exercise-price 2.50
+    --shares 1133617 --date 2004-03-01 --reason "board resolution 2004-02-27"
+    """
+    from cli.record import _record
+    from ledger.commands import AdjustTerms
+
+    _record(ctx, AdjustTerms(
+        effective_date=effective, reason=reason, series=series,
+        conversion_price=conversion_price, warrant=warrant, exercise_price=exercise_price,
+        shares=new_shares,
+    ), as_json)
+
+
+def report_terms(
+    ctx: typer.Context, *, as_of: AsOf = None, as_recorded: AsRecorded = None,
+    as_json: Json = False, as_csv: Csv = False, workbook: Workbook = None,
+) -> None:
+    """The conversion and exercise prices in force, and each one's history with its cause
+    (designated, issued, split, anti-dilution, adjustment).
+
+    Example: finledger report terms --as-of 2003-05-14 --json
+    """
+    from cli.output import choose
+    from cli.report import books_for, present
+    from projections.terms import terms
+
+    output = choose(as_json, as_csv, workbook)
+    books, on = books_for(ctx, as_of, as_recorded)
+    present(ctx, "terms", terms(books, on), terms_tables, output, as_of=as_of,
+            as_recorded=as_recorded)
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def terms_tables(report: dict[str, Any]) -> Group:
+    from rich.console import Group
+    from rich.text import Text
+
+    from cli.render import TOTAL, _as_of, _figures, _fit, _statement, shares
+
+    table = _statement(f"Terms in force {_as_of(report)}")
+    table.add_column("Security", no_wrap=True)
+    table.add_column("Effective", no_wrap=True)
+    table.add_column("Pos", justify="right", no_wrap=True)
+    table.add_column("Cause", no_wrap=True)
+    _figures(table, "Price $", "Shares\nadded", "Outstanding")
+    for s in report["series"]:
+        for h in s["history"]:
+            table.add_row(s["series"], h["effective_date"].isoformat(), str(h["position"]),
+                          h["cause"], str(h["price"]), "", "")
+        table.add_row(Text("in force", style="italic"), "", "", "",
+                      str(s["conversion_price"]), "", "", style=TOTAL, end_section=True)
+    for w in report["warrants"]:
+        for h in w["history"]:
+            table.add_row(w["ref"], h["effective_date"].isoformat(), str(h["position"]),
+                          h["cause"], str(h["price"]),
+                          shares(h["adjusted"]), "")
+        table.add_row(Text("in force", style="italic"), "", "", "", str(w["exercise_price"]),
+                      shares(w["adjusted"]), shares(w["outstanding"]), style=TOTAL,
+                      end_section=True)
+    return Group(_fit(table))
+
+
+def install(record: typer.Typer, report: typer.Typer) -> None:
+    """Add the commands to the `record` and `report` groups."""
+    record.command("split")(split)
+    record.command("adjustment")(adjustment)
+    report.command("terms")(report_terms)
