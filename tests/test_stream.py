@@ -208,7 +208,7 @@ def _whole_comparison(book: Ledger, events: list[LedgerEvent]) -> list[audit.Pro
 
     model = readmodel.ReadModel(sqlite_utils.Database(sqlite3.connect(book.target.path)))
     try:
-        if not model.db.table(readmodel.META).exists():
+        if not model.exists():
             return []
         position = model.position()
         if position > len(events):
@@ -242,8 +242,8 @@ DAMAGE = {
                "UPDATE rm_capital SET gross = '1.00' WHERE rowid = 3"],
     "same value, other digits": ["UPDATE rm_capital SET gross = gross || '0' WHERE rowid = 1"],
     "deleted": ["DELETE FROM rm_lots WHERE rowid IN (1, 5)"],
-    "inserted": ["INSERT INTO rm_baselines (position, date, shares) VALUES (9999, "
-                 "'2001-01-01', 5)"],
+    "inserted": ["INSERT INTO rm_baselines (ledger, position, date, shares) VALUES ('main', "
+                 "9999, '2001-01-01', 5)"],
     "key changed": ["UPDATE rm_series SET series = 'Series Z' WHERE rowid = 1"],
     "unreadable": ["UPDATE rm_capital SET fees = 'abc' WHERE rowid = 2"],
     "table dropped": ["DROP TABLE rm_common_issues"],
