@@ -287,7 +287,7 @@ def _tables_behind(book: Ledger) -> int | None:
         return None
     model = readmodel._open(book)
     try:
-        if not model.exists():
+        if not model.current_schema():  # none yet, or another layout: rebuilt on next read
             return None
         position, head = model.position(), book.head()[0]
     except (*model.db.errors, ValueError):

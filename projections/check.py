@@ -179,8 +179,8 @@ class TableCheck:
                 return [audit.Problem(position, f"the read-model tables claim position "
                                                 f"{position}, but the ledger holds {count} "
                                                 "events")]
-            if not model.current_schema():  # tables of another layout: nothing to judge
-                model.db.close()
+            if not model.current_schema() or not model.started():
+                model.db.close()  # tables of another layout, or none of this ledger yet
                 return []
         except Exception as exc:  # damaged tables are a finding, not a crash
             model.db.close()

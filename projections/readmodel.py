@@ -334,8 +334,8 @@ class ReadModel:
         """Every row of every table: the whole books (none for tables of another layout,
         which the next catch-up rebuilds)."""
         books = Books()
-        if not self.current_schema():
-            return books
+        if not self.current_schema() or not self.started():
+            return books  # (a ledger with no rows yet: the books of no event)
         for table, (attr, _, pk) in TABLES.items():
             target: dict[Any, Any] = getattr(books, attr)
             target.clear()
@@ -443,11 +443,15 @@ class ReadModel:
         return self.catch_up(fetch)
 
     def _apply(self, events: list[LedgerEvent]) -> None:
-        if "position" not in self._own_meta():  # the ledger's first rows: its totals
+        if not self.started():  # the ledger's first rows: its totals
             self._write("rm_totals", [to_row(TotalsRow())])
         # In batches, so that a rebuild holds one batch's rows in memory, not the books.
         for start in range(0, len(events), BATCH):
             self._apply_batch(events[start:start + BATCH])
+
+    def started(self) -> bool:
+        """Whether this ledger has rows in the tables (an event applied, or a rebuild begun)."""
+        return "position" in self._own_meta()
 
     def _own_meta(self) -> dict[str, str]:
         return dict(self.db.execute(f'SELECT key, value FROM "{META}" WHERE ledger = ?',
