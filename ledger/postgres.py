@@ -24,6 +24,7 @@ store); each schema is a store of its own, holding any number of ledgers (`--led
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -197,13 +198,30 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         # has already raised IntegrityError), so the head and the read-model tables move
         # with the events or not at all.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        rows = meta_rows(kwargs)
-        if rows:
-            curs.executemany(self._upsert_meta, rows)
-        follow = kwargs.get("tables")
-        if follow is not None:
-            follow(PgTables(curs.connection, self.datastore.schema))
+        try:
+            rows = meta_rows(kwargs)
+            if rows:
+                curs.executemany(self._upsert_meta, rows)
+            follow = kwargs.get("tables")
+            if follow is not None:
+                follow(PgTables(curs.connection, self.datastore.schema))
+        except BaseException as exc:
+            self._abandoned = exc
+            _doom(curs)
+            raise
         return ids
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                      ) -> Sequence[int] | None:
+        """eventsourcing's insert; what a hook raised is raised again as it was (the
+        server's error that rolled the transaction back for it is only the means)."""
+        self._abandoned: BaseException | None = None
+        try:
+            return super().insert_events(stored_events, **kwargs)
+        except Exception:
+            if self._abandoned is not None:
+                raise self._abandoned from None
+            raise
 
     @contextmanager
     def bulk_insert(self, originator_id: UUID) -> Iterator[PostgresBulkInsert]:
@@ -223,6 +241,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     def write_meta(self, rows: Sequence[tuple[str, str]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.executemany(self._upsert_meta, list(rows))
+
+
+def _doom(curs: Cursor[DictRow]) -> None:
+    """Make the open transaction roll back. eventsourcing catches what its insert hooks
+    raise and raises it again only after leaving the transaction block, which then commits:
+    an error on the server is what turns that commit into a rollback."""
+    with contextlib.suppress(psycopg.Error):
+        curs.execute("DO $$ BEGIN RAISE EXCEPTION 'finledger: the write was abandoned'; END $$")
 
 
 class PostgresBulkInsert:
