@@ -290,7 +290,7 @@ def _tables_behind(book: Ledger) -> int | None:
         if not model.current_schema():  # none yet, or another layout: rebuilt on next read
             return None
         position, head = model.position(), book.head()[0]
-    except (*model.db.errors, ValueError):
+    except model.db.errors + (ValueError,):  # noqa: RUF005 (mypy reads no unpacking here)
         return None
     finally:
         model.db.close()

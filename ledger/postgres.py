@@ -121,6 +121,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._abandoned: BaseException | None = None  # what an insert hook raised
         schema = Identifier(self.datastore.schema)
         meta = Identifier(META_TABLE)
         self.sql_create_statements.append(
@@ -187,7 +188,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         # eventsourcing's application recorder locks the whole events table here; the
         # ledger's own lock is taken instead (see the module docstring), then the insert
         # is its aggregate recorder's.
-        for key in sorted({ledger_lock(s.originator_id) for s in stored_events}):
+        ids = {s.originator_id if isinstance(s.originator_id, UUID) else UUID(s.originator_id)
+               for s in stored_events}
+        for key in sorted({ledger_lock(originator) for originator in ids}):
             curs.execute(LOCK_LEDGER, (LEDGER_LOCK_CLASS, key), prepare=True)
         PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
 
@@ -215,9 +218,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                       ) -> Sequence[int] | None:
         """eventsourcing's insert; what a hook raised is raised again as it was (the
         server's error that rolled the transaction back for it is only the means)."""
-        self._abandoned: BaseException | None = None
+        self._abandoned = None
         try:
-            return super().insert_events(stored_events, **kwargs)
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
         except Exception:
             if self._abandoned is not None:
                 raise self._abandoned from None
@@ -296,7 +300,7 @@ class PgTables:
     connection of its own (`open_tables`), it runs its own transactions; inside a recorder's
     transaction, the begin and commit are that transaction's."""
 
-    kind = "postgres"
+    kind: ClassVar[str] = "postgres"
     errors: ClassVar[tuple[type[Exception], ...]] = (psycopg.Error,)
     busy: ClassVar[tuple[type[Exception], ...]] = (psycopg.OperationalError,)
 

@@ -36,6 +36,7 @@ from ledger.errors import (
 )
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.inputs import clean_name, clean_text
+from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.ledgers import (
     DEFAULT,
     clean_ledger_name,
@@ -45,7 +46,6 @@ from ledger.ledgers import (
     own_meta,
 )
 from ledger.ledgers import names as ledger_names
-from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, reversed_positions, timeline
 from ledger.store import LedgerApplication, sqlite_env
 from ledger.stream import Stream
@@ -330,10 +330,8 @@ class Ledger:
             self.check_head()
             event, after = decide()
             try:
-                follow = self.follow
                 app.save(event, meta=head_rows(self.name, (event.originator_version, event.hash)),
-                         tables=None if follow is None else (
-                             lambda tables, e=event: follow([e], tables)))
+                         tables=self._following(event))
             except IntegrityError:
                 pass  # another writer took this position: decide again from the new head
             except OperationalError as exc:
@@ -354,6 +352,13 @@ class Ledger:
         raise ConcurrencyConflict(
             f"other writers kept recording first ({MAX_ATTEMPTS} attempts); try again"
         )
+
+    def _following(self, event: LedgerEvent) -> Callable[[Any], None] | None:
+        """What the store calls with the appending transaction's tables (`follow`)."""
+        follow = self.follow
+        if follow is None:
+            return None
+        return lambda tables: follow([event], tables)
 
     def _snapshot(self, head: HeadState) -> None:
         app = self.open()

@@ -17,9 +17,9 @@ from uuid import UUID
 class Tables(Protocol):
     """What the read model asks of a connection (`SQLiteTables`, `ledger.postgres.PgTables`)."""
 
-    kind: str
-    errors: tuple[type[Exception], ...]  # what a failed statement raises
-    busy: tuple[type[Exception], ...]  # what a locked table or a lost connection raises
+    kind: ClassVar[str]
+    errors: ClassVar[tuple[type[Exception], ...]]  # what a failed statement raises
+    busy: ClassVar[tuple[type[Exception], ...]]  # a locked table, a lost connection
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any: ...
 
@@ -41,7 +41,7 @@ class Tables(Protocol):
 class SQLiteTables:
     """The read model's SQL over a bare SQLite connection (one writer at a time: the file's)."""
 
-    kind = "sqlite"
+    kind: ClassVar[str] = "sqlite"
     errors: ClassVar[tuple[type[Exception], ...]] = (sqlite3.DatabaseError,)
     busy: ClassVar[tuple[type[Exception], ...]] = (sqlite3.OperationalError,)
 

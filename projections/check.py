@@ -23,12 +23,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-
 from events import LedgerEvent
 from ledger import audit
 from ledger.service import Ledger
-from ledger.state import timeline
 from ledger.sqltables import SQLiteTables
+from ledger.state import timeline
 from ledger.stream import Keys
 from projections import readmodel
 from projections.books import Books, apply

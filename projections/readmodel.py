@@ -54,7 +54,6 @@ from projections.books import (
 )
 
 if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must be read
-    import sqlite_utils
 
     from ledger.service import Ledger
 
@@ -236,7 +235,7 @@ class ReadModel:
             return False
         try:
             meta = self._meta()
-        except (*self.db.errors, KeyError):
+        except self.db.errors + (KeyError,):  # noqa: RUF005 (mypy reads no unpacking here)
             return False  # no rm_meta, or one of another layout
         return meta.get("schema") == SCHEMA_VERSION and meta_fault(meta) is None
 
@@ -246,7 +245,7 @@ class ReadModel:
             return None
         try:
             meta = self._meta()
-        except (*self.db.errors, KeyError):
+        except self.db.errors + (KeyError,):  # noqa: RUF005 (mypy reads no unpacking here)
             return None
         return meta_fault(meta) if meta.get("schema") == SCHEMA_VERSION else None
 
@@ -633,7 +632,7 @@ def _read_tables(ledger: Ledger, read: Callable[[ReadModel], R]) -> R | None:
             found = read(model)
             model.db.commit()
             return found
-        except (*model.db.errors, ArithmeticError, KeyError, TypeError, ValueError) as exc:
+        except model.db.errors + (ArithmeticError, KeyError, TypeError, ValueError) as exc:  # noqa: RUF005
             what = " ".join(str(exc).split())[:120] or type(exc).__name__
             note(f"the read-model tables cannot be read ({what}); "
                  + ("rebuilding them from the ledger" if not attempt else

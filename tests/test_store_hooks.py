@@ -51,27 +51,26 @@ def _record(book: Ledger, shares: int) -> None:
 
 @pytest.mark.postgres
 def test_a_read_model_that_fails_inside_the_insert_appends_nothing() -> None:
-    with fresh_ledger_url() as url:
-        with Ledger(url, create=True) as book:
-            book.follow = readmodel.follower(book)
-            _record(book, 100)
-            assert readmodel.catch_up(book)  # as after every write: the tables created
+    with fresh_ledger_url() as url, Ledger(url, create=True) as book:
+        book.follow = readmodel.follower(book)
+        _record(book, 100)
+        assert readmodel.catch_up(book)  # as after every write: the tables created
 
-            def broken(events: object, tables: object) -> None:
-                raise RuntimeError("read model failed")
+        def broken(events: object, tables: object) -> None:
+            raise RuntimeError("read model failed")
 
-            book.follow = broken
-            with pytest.raises(RuntimeError):
-                _record(book, 200)
-            assert book.head()[0] == 1 and len(book.events()) == 1
-            book.follow = readmodel.follower(book)
-            _record(book, 300)
-            model = readmodel._open(book)
-            try:  # written by the insert itself: no catch-up ran
-                assert model.position() == 2
-                assert model.live(date(2003, 1, 2)).baseline.shares == 300  # type: ignore[union-attr]
-            finally:
-                model.db.close()
+        book.follow = broken
+        with pytest.raises(RuntimeError):
+            _record(book, 200)
+        assert book.head()[0] == 1 and len(book.events()) == 1
+        book.follow = readmodel.follower(book)
+        _record(book, 300)
+        model = readmodel._open(book)
+        try:  # written by the insert itself: no catch-up ran
+            assert model.position() == 2
+            assert model.live(date(2003, 1, 2)).baseline.shares == 300  # type: ignore[union-attr]
+        finally:
+            model.db.close()
 
 
 @pytest.mark.postgres
