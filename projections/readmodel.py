@@ -258,18 +258,26 @@ class ReadModel:
             self.db.execute(f'DROP TABLE IF EXISTS "{table}"')
 
     def drop(self) -> None:
-        """Forget this ledger's rows (the tables, when they are of another layout)."""
-        self.db.begin_write(self._lock)
-        try:
-            if self.current_schema():
-                for table in [*TABLES, META]:
-                    self.db.execute(f'DELETE FROM "{table}" WHERE ledger = ?', [self.ledger])
-            else:
-                self._drop_tables()
-            self.db.commit()
-        except BaseException:
-            self.db.rollback()
-            raise
+        """Forget this ledger's rows; the tables themselves (every ledger's rows, each then
+        caught up again by its next command) when they are of another layout or too
+        damaged to delete rows from."""
+        for whole in (False, True):
+            self.db.begin_write(self._lock)
+            try:
+                if not whole and self.current_schema():
+                    for table in [*TABLES, META]:
+                        self.db.execute(f'DELETE FROM "{table}" WHERE ledger = ?', [self.ledger])
+                else:
+                    self._drop_tables()
+                self.db.commit()
+                return
+            except self.db.errors:
+                self.db.rollback()
+                if whole:
+                    raise
+            except BaseException:
+                self.db.rollback()
+                raise
 
     @property
     def _lock(self) -> Any:
