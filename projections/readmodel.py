@@ -13,9 +13,16 @@ their open lots, each series' latest dividend, the warrants with shares left tha
 expired, the latest baseline and the common issued since it (through indexes), so its cost
 does not grow with history either. A report that lists every row (`load`) reads them all.
 
-`ReadModel` takes a sqlite-utils `Database` and nothing else, so it can be pointed at another
-file. Only a plain SQLite ledger is materialized: an encrypted ledger keeps no plaintext
-copy of its figures, and a PostgreSQL ledger is reported by a fresh replay.
+Every row carries its ledger's name (a store holds many ledgers, `ledger.ledgers`), and
+`rm_meta` holds each ledger's position beside the store's layout version. The SQL is written
+once for SQLite and PostgreSQL alike, over `ledger.sqltables.SQLiteTables` or
+`ledger.postgres.PgTables`, and the tables come from one set of statements
+(`create_table_statements`, a column per field of the row classes), so a field added to a row
+is a column on both servers. On SQLite the tables are caught up after each write (and by an
+import inside its transaction); on PostgreSQL each write applies its event inside the
+transaction that appends it (`follower`, called by the store), so that writers on several
+machines never leave the tables behind or ahead of the stream. An encrypted ledger keeps no
+plaintext copy of its figures: it is reported by a fresh replay.
 """
 
 from __future__ import annotations
