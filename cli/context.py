@@ -81,7 +81,7 @@ def ledger(ctx: typer.Context, *, create: bool = False) -> Ledger:
     s = settings(ctx)
     book = Ledger(s.db, actor=s.actor, key=os.environ.get("FINLEDGER_KEY") or None,
                   create=create, ledger=s.ledger)
-    if create and book.target.kind == "postgres":  # its read model moves with each event
+    if book.target.kind == "postgres":  # its read model moves with each event it appends
         from projections.readmodel import follower
 
         book.follow = follower(book)

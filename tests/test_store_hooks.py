@@ -104,3 +104,27 @@ def test_a_writer_waits_for_its_own_ledger_only() -> None:
             assert done.is_set()
         with Ledger(url, ledger="a") as book:
             assert book.head()[0] == 2
+
+
+@pytest.mark.postgres
+def test_every_write_on_postgres_moves_the_tables_in_its_own_transaction(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the catch-up after a write switched off, the tables still stand at the head
+    after a recording and a reversal: the write itself moved them."""
+    from cli import context
+    from tests.conftest import invoke
+
+    with fresh_ledger_url() as url:
+        assert invoke("--db", url, "record", "common-outstanding", "100", "--date",
+                      "2003-01-01").code == 0  # creates the tables (catch-up after it)
+        monkeypatch.setattr(context, "after_write", lambda *args, **kwargs: None)
+        monkeypatch.setattr(readmodel, "catch_up", lambda *args, **kwargs: True)
+        for args in (["record", "common-outstanding", "200", "--date", "2003-02-01"],
+                     ["record", "reversal", "2", "--reason", "typed twice"]):
+            assert invoke("--db", url, *args).code == 0
+            with Ledger(url) as book:
+                model = readmodel._open(book)
+                try:
+                    assert model.position() == book.head()[0]
+                finally:
+                    model.db.close()
