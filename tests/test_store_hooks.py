@@ -128,3 +128,25 @@ def test_every_write_on_postgres_moves_the_tables_in_its_own_transaction(
                     assert model.position() == book.head()[0]
                 finally:
                     model.db.close()
+
+
+@pytest.mark.postgres
+def test_postgres_tables_have_a_column_per_row_field_and_the_ledger() -> None:
+    """The tables on PostgreSQL come from the one set of statements: a field added to a row
+    class is a column there with no PostgreSQL-specific change."""
+    with fresh_ledger_url() as url:
+        with Ledger(url, create=True) as book:
+            _record(book, 100)
+            assert readmodel.catch_up(book)
+        schema = url.rsplit("schema=", 1)[1]
+        with connect(url) as conn:
+            for table, (_, cls, pk) in readmodel.TABLES.items():
+                columns = [row[0] for row in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                    "%s AND table_name = %s ORDER BY ordinal_position", (schema, table))]
+                assert columns == ["ledger", *readmodel._hints(cls)], table
+                key = [row[0] for row in conn.execute(
+                    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+                    "i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indisprimary AND "
+                    "i.indrelid = %s::regclass", (f"{schema}.{table}",))]
+                assert sorted(key) == sorted(["ledger", pk]), table
