@@ -625,7 +625,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="line counts of the back-and-forth import ('' for none)")
     parser.add_argument("--only-interleaved", action="store_true",
                         help="only the back-and-forth import (printed; README untouched)")
+    parser.add_argument("--ledgers", metavar="ARGS", default=None,
+                        help="then PostgreSQL at size, many ledgers, many writers: bench/ledgers.py "
+                        "with these arguments ('' for its defaults)")
+    parser.add_argument("--only-ledgers", action="store_true", help="only --ledgers")
     args = parser.parse_args(argv)
+    if args.only_ledgers:
+        return _ledgers(args.ledgers or "")
     interleaved_sizes = sorted({int(s.replace("_", "")) for s in args.interleaved.split(",")
                                 if s.strip()})
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
@@ -671,7 +677,16 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(".txt").write_text(text)
     if args.update_readme:
         update_readme(text)
-    return 0
+    return _ledgers(args.ledgers) if args.ledgers is not None else 0
+
+
+def _ledgers(arguments: str) -> int:
+    """bench/ledgers.py: PostgreSQL at size, a many-ledger store, many writers."""
+    import shlex
+
+    import ledgers
+
+    return int(ledgers.main(shlex.split(arguments)))
 
 
 if __name__ == "__main__":

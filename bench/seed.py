@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import read_events
 
+from ledger.ledgers import head_rows
 from ledger.service import Ledger
 
 CHUNK = 5000
@@ -33,7 +34,8 @@ def seed(source: Path, target: Path) -> dict[str, float | int]:
         app = book.open(create=True)
         for start in range(0, len(events), CHUNK):
             chunk = events[start:start + CHUNK]
-            app.save(*chunk, head=(chunk[-1].originator_version, chunk[-1].hash))
+            app.save(*chunk, meta=head_rows(book.name, (chunk[-1].originator_version,
+                                                        chunk[-1].hash)))
     return {
         "rows": len(events),
         "parse_seconds": parsed - started,

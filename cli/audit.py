@@ -119,7 +119,6 @@ def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None
     decodes it (each row is read and decoded once); `found` is None where the stream could
     not be followed, and the caller checks them over the whole stream, as before."""
     from ledger import audit
-    from ledger.store import LEDGER_ID
 
     apart = total >= PARALLEL_FROM and (os.cpu_count() or 1) >= 2 \
         and _tables_kept(book)
@@ -133,7 +132,7 @@ def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None
 
             pool = stack.enter_context(ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn")))
-            tables_future = pool.submit(check_tables_apart, target, book.key)
+            tables_future = pool.submit(check_tables_apart, target, book.key, book.name)
         streamed: _Streamed | None
         try:
             streamed = _Streamed(book, tables=not apart)
@@ -141,7 +140,7 @@ def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None
             streamed = None
         try:
             with progress_bar("Checking the ledger", total) as update:
-                chain = audit.check_store(book.open(), LEDGER_ID, meta,
+                chain = audit.check_store(book.open(), book.id, meta,
                                           expect_head=expect_head, progress=update,
                                           sink=streamed.feed if streamed else None)
             if chain.problems or streamed is None:
@@ -181,6 +180,9 @@ def verify(
         "--expect-head", metavar="HASH", parser=_head,
         help="Also fail unless the ledger still ends at this head hash (the whole hash or "
         "its first 8 or more hex digits).")] = None,
+    every: Annotated[bool, typer.Option(
+        "--all", help="Verify every ledger of the store (`finledger ledgers`), one by one.")]
+        = False,
     as_json: Annotated[bool, typer.Option("--json", help='{"ok", "events", "problems"}.')]
         = False,
 ) -> None:
@@ -188,69 +190,107 @@ def verify(
 
     Every problem is reported with its position (an edited, inserted, deleted or reordered
     event); any problem exits 1. Prints the head hash to note for a later --expect-head.
+    With --all, every ledger of the store is verified (JSON: {"ok", "ledgers": [...]}, one
+    entry per ledger with "ledger" and the keys of one ledger's verification).
 
     Example: finledger audit verify --expect-head 94193c3e
     """
+    from ledger.errors import AuditFailure
+
+    if every and expect_head is not None:
+        raise typer.BadParameter("a head belongs to one ledger; give --expect-head without "
+                                 "--all (and --ledger NAME)", param_hint="'--expect-head'")
+    if not every:
+        with ledger(ctx) as book:
+            result, behind = _verify_one(ctx, book, expect_head)
+        if as_json:
+            print_json(_verdict_json(result, behind))
+        else:
+            _print_verdict(result, behind, "")
+        failed = [] if result.ok else [("", result)]
+    else:
+        from ledger.service import Ledger
+
+        s = settings(ctx)
+        key = os.environ.get("FINLEDGER_KEY") or None
+        with ledger(ctx) as first:
+            names = [name for name, _, _ in first.ledgers()]
+        found = []
+        for name in names:
+            with Ledger(s.db, key=key, ledger=name) as book:
+                found.append((name, *_verify_one(ctx, book, None)))
+        if as_json:
+            print_json({"ok": all(r.ok for _, r, _ in found), "ledgers": [
+                {"ledger": name, **_verdict_json(r, behind)} for name, r, behind in found]})
+        else:
+            for name, r, behind in found:
+                _print_verdict(r, behind, f"ledger {name}: ")
+        failed = [(f" in ledger {name!r}", r) for name, r, _ in found if not r.ok]
+    if failed:
+        where, result = failed[0]
+        first_problem = result.problems[0]
+        raise AuditFailure(f"audit failed: {plural(len(result.problems), 'problem')}{where}, "
+                           f"the first at position {first_problem.position}: "
+                           f"{first_problem.problem}")
+
+
+def _verify_one(ctx: typer.Context, book: Ledger, expect_head: str | None
+                ) -> tuple[audit.Verification, int | None]:
+    """One ledger's verification, and its tables' position when they lag behind."""
     import sqlite3
 
     from eventsourcing.persistence import PersistenceError
 
-    from ledger.errors import AuditFailure
-
-    with ledger(ctx) as book:
-        damaged = _damage(book)
-        if damaged is not None:
-            result = damaged
-        else:
-            try:
-                result = _verified(book, expect_head, settings(ctx).db)
-            except (sqlite3.Error, UnicodeDecodeError, PersistenceError):
-                damaged = _damage(book, rows=True)
-                if damaged is None:
-                    raise
-                result = damaged
-        behind = _tables_behind(book) if damaged is None else None
-    listed = [{"position": p.position, "problem": p.problem} for p in result.problems]
-    if as_json:
-        extra = {} if behind is None else {"read_model_position": behind}
-        print_json({"ok": result.ok, "events": result.events, "problems": listed,
-                    "head_position": result.head_position, "head_hash": result.head_hash,
-                    **extra})
+    damaged = _damage(book)
+    if damaged is not None:
+        result = damaged
     else:
-        console = out()  # (soft wrap: a hash is never broken across lines)
-        for p in result.problems:
-            console.print(f"position {p.position}: {p.problem}", markup=False, soft_wrap=True)
-        if behind is not None:
-            console.print(f"note: the reports' tables are at position {behind} of "
-                          f"{plural(result.events, 'event')} (a step after a recording failed); "
-                          "the next command catches them up", markup=False, soft_wrap=True)
-        verdict = "OK" if result.ok else f"FAILED ({plural(len(result.problems), 'problem')})"
-        console.print(f"{verdict}: {plural(result.events, 'event')}; head "
-                      f"{result.head_position} {result.head_hash}", markup=False,
+        try:
+            result = _verified(book, expect_head, settings(ctx).db)
+        except (sqlite3.Error, UnicodeDecodeError, PersistenceError):
+            damaged = _damage(book, rows=True)
+            if damaged is None:
+                raise
+            result = damaged
+    behind = _tables_behind(book) if damaged is None else None
+    return result, behind
+
+
+def _verdict_json(result: audit.Verification, behind: int | None) -> dict[str, Any]:
+    listed = [{"position": p.position, "problem": p.problem} for p in result.problems]
+    extra = {} if behind is None else {"read_model_position": behind}
+    return {"ok": result.ok, "events": result.events, "problems": listed,
+            "head_position": result.head_position, "head_hash": result.head_hash, **extra}
+
+
+def _print_verdict(result: audit.Verification, behind: int | None, prefix: str) -> None:
+    console = out()  # (soft wrap: a hash is never broken across lines)
+    for p in result.problems:
+        console.print(f"{prefix}position {p.position}: {p.problem}", markup=False,
                       soft_wrap=True)
-    if not result.ok:
-        first = result.problems[0]
-        raise AuditFailure(f"audit failed: {plural(len(result.problems), 'problem')}, the "
-                           f"first at position {first.position}: {first.problem}")
+    if behind is not None:
+        console.print(f"{prefix}note: the reports' tables are at position {behind} of "
+                      f"{plural(result.events, 'event')} (a step after a recording failed); "
+                      "the next command catches them up", markup=False, soft_wrap=True)
+    verdict = "OK" if result.ok else f"FAILED ({plural(len(result.problems), 'problem')})"
+    console.print(f"{prefix}{verdict}: {plural(result.events, 'event')}; head "
+                  f"{result.head_position} {result.head_hash}", markup=False,
+                  soft_wrap=True)
 
 
 def _tables_behind(book: Ledger) -> int | None:
     """The read-model tables' position when they lag behind the ledger's head (a catch-up
     after a recording failed, to be retried by the next command); None when they do not."""
-    import sqlite3
-
-    import sqlite_utils
-
     from projections import readmodel
 
     if not readmodel.materialized(book) or not book.target.exists():
         return None
-    model = readmodel.ReadModel(sqlite_utils.Database(sqlite3.connect(book.target.path)))
+    model = readmodel._open(book)
     try:
-        if not model.db.table(readmodel.META).exists():
+        if not model.current_schema():  # none yet, or another layout: rebuilt on next read
             return None
         position, head = model.position(), book.head()[0]
-    except (sqlite3.Error, ValueError):
+    except model.db.errors + (ValueError,):  # noqa: RUF005 (mypy reads no unpacking here)
         return None
     finally:
         model.db.close()
@@ -261,7 +301,6 @@ def _verified(book: Ledger, expect_head: str | None, target: str) -> audit.Verif
     """Chain, head, history and the read-model tables, as `audit verify` checks them."""
     from events import LedgerEvent
     from ledger import audit
-    from ledger.store import LEDGER_ID
 
     app_ = book.open()
     meta = book.meta()
@@ -271,7 +310,7 @@ def _verified(book: Ledger, expect_head: str | None, target: str) -> audit.Verif
     problems = list(chain.problems)
     if not problems:  # the history (and the tables) are judged on a proven stream
         if found is None:  # the whole stream, as it always was
-            rows = audit.read_rows(app_, LEDGER_ID)
+            rows = audit.read_rows(app_, book.id)
             events = [e for _, e in rows if isinstance(e, LedgerEvent)]
             found = audit.check_history(events)
             if not found:

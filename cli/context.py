@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a command nee
 class Settings:
     db: str
     actor: str | None
+    ledger: str = "main"
 
 
 def today() -> date:
@@ -35,7 +36,8 @@ def settings(ctx: typer.Context) -> Settings:
     root = ctx.find_root()
     obj = root.obj
     if not isinstance(obj, Settings):
-        obj = Settings(db=os.environ.get("FINLEDGER_DB") or "finledger.db", actor=None)
+        obj = Settings(db=os.environ.get("FINLEDGER_DB") or "finledger.db", actor=None,
+                       ledger=os.environ.get("FINLEDGER_LEDGER") or "main")
     _USED[:] = [obj]
     return obj
 
@@ -52,21 +54,21 @@ def damaged() -> str | None:
         return None
     from ledger.damage import diagnose
 
-    db, key = _USED[-1].db, os.environ.get("FINLEDGER_KEY") or None
+    db, key, name = _USED[-1].db, os.environ.get("FINLEDGER_KEY") or None, _USED[-1].ledger
     try:
-        return diagnose(db, key) or _tables_damaged(db, key)
+        return diagnose(db, key) or _tables_damaged(db, key, name)
     except Exception:
         return None
 
 
-def _tables_damaged(db: str, key: str | None) -> str | None:
+def _tables_damaged(db: str, key: str | None, name: str) -> str | None:
     """The read model's tables against a fresh replay (what `audit verify` compares): the
     events are sound, but a report could not read its tables."""
     from ledger.damage import Damage, damage_line
     from ledger.service import Ledger
     from projections.check import check_tables
 
-    with Ledger(db, key=key) as book:
+    with Ledger(db, key=key, ledger=name) as book:
         problems = check_tables(book, book.events())
         if not problems:
             return None
@@ -77,14 +79,21 @@ def ledger(ctx: typer.Context, *, create: bool = False) -> Ledger:
     from ledger.service import Ledger
 
     s = settings(ctx)
-    return Ledger(s.db, actor=s.actor, key=os.environ.get("FINLEDGER_KEY") or None, create=create)
+    book = Ledger(s.db, actor=s.actor, key=os.environ.get("FINLEDGER_KEY") or None,
+                  create=create, ledger=s.ledger)
+    if book.target.kind == "postgres":  # its read model moves with each event it appends
+        from projections.readmodel import follower
+
+        book.follow = follower(book)
+    return book
 
 
-def plain_path(ctx: typer.Context) -> str | None:
-    """The ledger's file when it is a SQLite path and no key is set (what a read model can
-    be read from without opening the store); None for a PostgreSQL URL or a keyed ledger."""
-    db = settings(ctx).db
-    return None if "://" in db or os.environ.get("FINLEDGER_KEY") else db
+def plain_path(ctx: typer.Context) -> tuple[str, str] | None:
+    """The ledger's file and name when it is a SQLite path and no key is set (what a read
+    model can be read from without opening the store); None for a PostgreSQL URL or a keyed
+    ledger."""
+    s = settings(ctx)
+    return None if "://" in s.db or os.environ.get("FINLEDGER_KEY") else (s.db, s.ledger)
 
 
 def after_write(book: Ledger, recorded: Sequence[LedgerEvent] = ()) -> None:

@@ -17,7 +17,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer.core import TyperArgument
 from typer.exceptions import TyperException
 
-from cli import audit, context, record, report, terms, transfer
+from cli import audit, context, ledgers, record, report, terms, transfer
 from cli.console import fail_line, out
 from cli.context import Settings, ledger
 from cli.output import Csv, Workbook, choose, emit
@@ -37,6 +37,7 @@ app = typer.Typer(
 app.add_typer(record.app, name="record")
 app.add_typer(audit.app, name="audit")
 app.command("export")(transfer.export)
+app.command("ledgers")(ledgers.ledgers)
 app.command("import")(transfer.import_)
 app.add_typer(report.app, name="report")
 terms.install(record.app, report.app)
@@ -72,12 +73,18 @@ def main(
     actor: Annotated[str | None, typer.Option(
         "--actor", envvar="FINLEDGER_ACTOR", metavar="NAME",
         help="Who is recording (default: the OS user).")] = None,
+    ledger_name: Annotated[str | None, typer.Option(
+        "--ledger", envvar="FINLEDGER_LEDGER", show_envvar=True, metavar="NAME",
+        help="Which ledger of the store (one per issuer; default: main).")] = None,
     version: Annotated[bool, typer.Option(
         "--version", is_eager=True, callback=_print_version,
         help="Print finledger's version and exit.")] = False,
 ) -> None:
     """finledger: record financings as events; report what is outstanding; prove it."""
-    ctx.obj = Settings(db=db or "finledger.db", actor=actor)
+    from ledger.ledgers import DEFAULT, clean_ledger_name
+
+    ctx.obj = Settings(db=db or "finledger.db", actor=actor,
+                       ledger=clean_ledger_name(ledger_name) if ledger_name is not None else DEFAULT)
 
 
 @app.command("demo")

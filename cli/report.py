@@ -269,8 +269,8 @@ def summary(
     if as_of is None and as_recorded is None:  # running totals and live state, no history
         from projections.readmodel import current_summary, plain_summary
 
-        path = plain_path(ctx)
-        quick = plain_summary(path, judge_date) if path is not None else None
+        plain = plain_path(ctx)
+        quick = plain_summary(plain[0], judge_date, plain[1]) if plain is not None else None
         if quick is not None:
             report = quick
         else:

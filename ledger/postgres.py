@@ -4,21 +4,31 @@
 it names `LedgerPostgresRecorder`, which adds what the SQLite recorder adds: the table
 `finledger_meta`, and the chain head written by the very transaction that appends the events.
 
-Concurrency is eventsourcing's: every insert takes the events table's EXCLUSIVE lock and the
-primary key (originator_id, originator_version) makes two writers racing for one position
-collide, so the loser gets eventsourcing's IntegrityError and `Ledger._append` decides again
-from the new head.
+Concurrency: the primary key (originator_id, originator_version) makes two writers racing for
+one position of a ledger collide, so the loser gets eventsourcing's IntegrityError and
+`Ledger._append` decides again from the new head. Every insert first takes a transaction
+advisory lock of its ledger (`ledger_lock`), where eventsourcing takes the events table's
+EXCLUSIVE lock: the table lock keeps the notification ids in commit order across every
+stream of the table, which nothing here reads, and it would make the writers of a thousand
+ledgers wait for one another. With the ledger's lock, writers of one ledger take turns
+(and the read-model tables, written by the same transaction, see the previous writer's rows),
+while writers of different ledgers only share the server.
 
-With `?schema=NAME` in the URL the ledger's tables live in that schema (created with the
-ledger), so one database can hold several ledgers side by side.
+The hooks into eventsourcing's private insert path are all in this class
+(`_insert_stored_events`, `_fetch_ids_after_insert_events`), and
+tests/test_store_hooks.py pins what they rely on.
+
+With `?schema=NAME` in the URL the store's tables live in that schema (created with the
+store); each schema is a store of its own, holding any number of ledgers (`--ledger`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import psycopg
@@ -26,17 +36,27 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Connection, Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger.errors import StoreError
-from ledger.store import head_rows
+from ledger.store import meta_rows
 from ledger.target import META_TABLE, Target, redact
 
 CONNECT_TIMEOUT_SECONDS = 10
 # Two creators of a new ledger take turns (pg_advisory_xact_lock) instead of racing on the
 # catalog; any fixed number would do, this one spells "finl".
 CREATE_LOCK_KEY = 0x66696E6C
+# The class of the ledgers' own advisory locks (pg_advisory_xact_lock(class, ledger)).
+LEDGER_LOCK_CLASS = 0x66696E72
+
+
+def ledger_lock(originator_id: UUID) -> int:
+    """The 32-bit key of a ledger's advisory lock (two ledgers sharing one only take turns)."""
+    return int.from_bytes(originator_id.bytes[:4], "big", signed=True)
+
+
+LOCK_LEDGER = "SELECT pg_advisory_xact_lock(%s, %s)"
 
 
 def password(target: Target) -> str:
@@ -101,6 +121,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._abandoned: BaseException | None = None  # what an insert hook raised
         schema = Identifier(self.datastore.schema)
         meta = Identifier(META_TABLE)
         self.sql_create_statements.append(
@@ -161,26 +182,59 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             return bool(row and row["present"])
 
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # eventsourcing's application recorder locks the whole events table here; the
+        # ledger's own lock is taken instead (see the module docstring), then the insert
+        # is its aggregate recorder's.
+        ids = {s.originator_id if isinstance(s.originator_id, UUID) else UUID(s.originator_id)
+               for s in stored_events}
+        for key in sorted({ledger_lock(originator) for originator in ids}):
+            curs.execute(LOCK_LEDGER, (LEDGER_LOCK_CLASS, key), prepare=True)
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         # Called inside insert_events' transaction, after the insert succeeded (a lost race
-        # has already raised IntegrityError), so the head moves with the events or not at all.
+        # has already raised IntegrityError), so the head and the read-model tables move
+        # with the events or not at all.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        rows = head_rows(kwargs.get("head"))
-        if rows:
-            curs.executemany(self._upsert_meta, rows)
+        try:
+            rows = meta_rows(kwargs)
+            if rows:
+                curs.executemany(self._upsert_meta, rows)
+            follow = kwargs.get("tables")
+            if follow is not None:
+                follow(PgTables(curs.connection, self.datastore.schema))
+        except BaseException as exc:
+            self._abandoned = exc
+            _doom(curs)
+            raise
         return ids
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                      ) -> Sequence[int] | None:
+        """eventsourcing's insert; what a hook raised is raised again as it was (the
+        server's error that rolled the transaction back for it is only the means)."""
+        self._abandoned = None
+        try:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
+        except Exception:
+            if self._abandoned is not None:
+                raise self._abandoned from None
+            raise
+
     @contextmanager
-    def bulk_insert(self) -> Iterator[PostgresBulkInsert]:
-        """One transaction for many batches of events (an import), holding the events
-        table's lock as every insert does: committed when the block ends, rolled back when
-        it raises."""
+    def bulk_insert(self, originator_id: UUID) -> Iterator[PostgresBulkInsert]:
+        """One transaction for many batches of events of one ledger (an import), holding
+        the ledger's lock as every insert does: committed when the block ends, rolled back
+        when it raises."""
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor() as curs:
-            self._lock_table(curs)
-            self._notify_channel(curs)
+            curs.execute(LOCK_LEDGER, (LEDGER_LOCK_CLASS, ledger_lock(originator_id)))
             yield PostgresBulkInsert(self, conn, curs)
 
     def read_meta(self) -> dict[str, str]:
@@ -191,6 +245,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     def write_meta(self, rows: Sequence[tuple[str, str]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.executemany(self._upsert_meta, list(rows))
+
+
+def _doom(curs: Cursor[DictRow]) -> None:
+    """Make the open transaction roll back. eventsourcing catches what its insert hooks
+    raise and raises it again only after leaving the transaction block, which then commits:
+    an error on the server is what turns that commit into a rollback."""
+    with contextlib.suppress(psycopg.Error):
+        curs.execute("DO $$ BEGIN RAISE EXCEPTION 'finledger: the write was abandoned'; END $$")
 
 
 class PostgresBulkInsert:
@@ -222,5 +284,90 @@ class PostgresBulkInsert:
                             topic=row["topic"], state=bytes(row["state"]))
                 for row in self.cursor.fetchall()]
 
-    def set_head(self, head: tuple[int, str]) -> None:
-        self.cursor.executemany(self.recorder._upsert_meta, head_rows(head))
+    @property
+    def tables(self) -> PgTables:
+        """The read-model tables as this transaction sees them (written by it too)."""
+        return PgTables(self.connection, self.recorder.datastore.schema)
+
+    def set_meta(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Meta rows (the ledger's new head) written by this transaction."""
+        self.cursor.executemany(self.recorder._upsert_meta, list(rows))
+
+
+class PgTables:
+    """SQL over a psycopg connection as `ledger.sqltables.SQLiteTables` offers it over a
+    SQLite one (`?` parameters, rows as tuples), for the read model's tables. Over a
+    connection of its own (`open_tables`), it runs its own transactions; inside a recorder's
+    transaction, the begin and commit are that transaction's."""
+
+    kind: ClassVar[str] = "postgres"
+    errors: ClassVar[tuple[type[Exception], ...]] = (psycopg.Error,)
+    busy: ClassVar[tuple[type[Exception], ...]] = (psycopg.OperationalError,)
+
+    def __init__(self, connection: Connection[Any], schema: str, *, own: bool = False) -> None:
+        self.connection = connection
+        self.own = own
+        self.schema = schema
+        if not own:  # the recorder's connection names its tables; these are found by path
+            self.execute(SQL("SET LOCAL search_path TO {}").format(Identifier(schema))
+                         .as_string(connection))
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        cursor = self.connection.cursor(row_factory=tuple_row)
+        cursor.execute(self._sql(sql), list(parameters) or None)
+        return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.connection.cursor(row_factory=tuple_row) as cursor:
+            cursor.executemany(self._sql(sql), rows)
+
+    def table_names(self) -> set[str]:
+        found = self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+            [self.schema]).fetchall()
+        return {row[0] for row in found}
+
+    def begin_write(self, lock: UUID | None = None) -> None:
+        """A write transaction holding the ledger's lock (`lock`: its stream), or the
+        store's creation lock (None)."""
+        if self.own:
+            self.connection.execute("BEGIN")
+        if lock is None:
+            self.execute("SELECT pg_advisory_xact_lock(?)", [CREATE_LOCK_KEY])
+        else:
+            self.execute(LOCK_LEDGER.replace("%s", "?"), [LEDGER_LOCK_CLASS, ledger_lock(lock)])
+
+    def begin_read(self) -> None:
+        if self.own:  # one snapshot of every table and the head
+            self.connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def commit(self) -> None:
+        if self.own:
+            self.connection.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.own:
+            self.connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self.own:
+            self.connection.close()
+
+
+def open_tables(target: Target) -> PgTables:
+    """A connection of its own to the store's schema, for the read model's tables."""
+    schema = target.schema or "public"
+    try:
+        conn = psycopg.connect(
+            dbname=target.dbname, host=target.host, port=target.port, user=target.user,
+            password=password(target), connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            autocommit=True, options=f"-c search_path={schema}")
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot connect to the ledger at {target.display()}: {_one_line(exc, target)}"
+        ) from None
+    return PgTables(conn, schema, own=True)

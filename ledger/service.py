@@ -37,8 +37,17 @@ from ledger.errors import (
 from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.inputs import clean_name, clean_text
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
+from ledger.ledgers import (
+    DEFAULT,
+    clean_ledger_name,
+    has_head,
+    head_rows,
+    ledger_id,
+    own_meta,
+)
+from ledger.ledgers import names as ledger_names
 from ledger.state import LedgerState, reversed_positions, timeline
-from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
+from ledger.store import LedgerApplication, sqlite_env
 from ledger.stream import Stream
 from ledger.target import (
     FORMAT_VERSION,
@@ -85,7 +94,9 @@ def _unreadable(exc: Exception) -> None:
 
 
 class Ledger:
-    """One ledger: its store, its chain, and the rules that guard what it records."""
+    """One ledger of a store (`ledger`, its name): its stream, its chain, and the rules that
+    guard what it records. `follow`, when set, is called inside the transaction that appends
+    an event, with the event and that transaction's tables (the read model kept with it)."""
 
     def __init__(
         self,
@@ -94,8 +105,12 @@ class Ledger:
         actor: str | None = None,
         key: str | None = None,
         create: bool = False,
+        ledger: str = DEFAULT,
     ) -> None:
         self.target = Target.parse(target)
+        self.name = clean_ledger_name(ledger)
+        self.id = ledger_id(self.name)
+        self.follow: Callable[[Sequence[LedgerEvent], Any], None] | None = None
         self.actor = clean_name(actor, "--actor") if actor is not None else default_actor()
         self.key = key or None
         self._create = create
@@ -140,7 +155,12 @@ class Ledger:
         elif self.target.kind == "sqlite":
             check_sqlite_file(self.target.path)
         try:
-            return self._open_app()
+            app = self._open_app()
+            if not create and not has_head(self.recorder.read_meta(), self.name):
+                raise NotFound(
+                    f"there is no ledger {self.name!r} in {self.target.display()}; "
+                    "`finledger ledgers` lists them (recording into a new name creates it)")
+            return app
         except BaseException:
             if created:  # a ledger this command could not set up is not left behind
                 self.close()
@@ -162,11 +182,11 @@ class Ledger:
         return app
 
     def discard_if_empty(self) -> None:
-        """Remove the SQLite ledger file if it holds no event (a new ledger that a refused
-        command, such as an import, created for nothing)."""
+        """Remove the SQLite store file if no ledger of it holds an event (a new store that a
+        refused command, such as an import, created for nothing)."""
         if self.target.kind != "sqlite" or self._app is None:
             return
-        if self.head()[0] == 0 and not self.events(limit=1):
+        if self._app.recorder.max_notification_id() is None:  # no ledger of it holds one
             self.close()
             remove_sqlite_files(self.target.path)
 
@@ -231,7 +251,7 @@ class Ledger:
         app = self.open()
         try:
             return list(
-                app.events.get(LEDGER_ID, gt=after or None, limit=limit)  # type: ignore[arg-type]
+                app.events.get(self.id, gt=after or None, limit=limit)  # type: ignore[arg-type]
             )
         except PersistenceError as exc:
             from ledger.damage import file_damage_line
@@ -246,7 +266,7 @@ class Ledger:
 
     def stream(self) -> Stream:
         """The stream read through the store a page at a time (`ledger.stream.Stream`)."""
-        return Stream(self.open(), LEDGER_ID, self._decode)
+        return Stream(self.open(), self.id, self._decode)
 
     def _decode(self, stored: Any) -> LedgerEvent:
         try:
@@ -259,7 +279,20 @@ class Ledger:
         return event
 
     def meta(self) -> dict[str, str]:
-        return self.recorder.read_meta()
+        """The store's meta as this ledger sees it (`ledgers.own_meta`: its own head)."""
+        return own_meta(self.recorder.read_meta(), self.name)
+
+    def ledgers(self) -> list[tuple[str, int, str]]:
+        """Every ledger of the store: its name, event count (its head position: positions
+        run 1 to N) and head hash, by name."""
+        meta = self.recorder.read_meta()
+        found = []
+        for name in ledger_names(meta):
+            seen = own_meta(meta, name)
+            raw = seen.get("head_position", "0")
+            found.append((name, int(raw) if raw.isdigit() else 0,
+                          seen.get("head_hash", GENESIS_HASH)))
+        return found
 
     def head(self) -> tuple[int, str]:
         meta = self.meta()
@@ -278,6 +311,8 @@ class Ledger:
 
     def init(self) -> None:
         self.open(create=True)
+        if not has_head(self.recorder.read_meta(), self.name):  # a new name: listed, empty
+            self.recorder.write_meta(head_rows(self.name, (0, GENESIS_HASH)))
 
     def record(self, command: Command) -> LedgerEvent:
         """Decide, check and append the command's event: all of it or nothing."""
@@ -295,7 +330,8 @@ class Ledger:
             self.check_head()
             event, after = decide()
             try:
-                app.save(event, head=(event.originator_version, event.hash))
+                app.save(event, meta=head_rows(self.name, (event.originator_version, event.hash)),
+                         tables=self._following(event))
             except IntegrityError:
                 pass  # another writer took this position: decide again from the new head
             except OperationalError as exc:
@@ -317,6 +353,13 @@ class Ledger:
             f"other writers kept recording first ({MAX_ATTEMPTS} attempts); try again"
         )
 
+    def _following(self, event: LedgerEvent) -> Callable[[Any], None] | None:
+        """What the store calls with the appending transaction's tables (`follow`)."""
+        follow = self.follow
+        if follow is None:
+            return None
+        return lambda tables: follow([event], tables)
+
     def _snapshot(self, head: HeadState) -> None:
         app = self.open()
         if app.snapshots is not None:
@@ -329,7 +372,7 @@ class Ledger:
         when only a full replay is exact (or the ledger is empty)."""
         app = self.open()
         try:
-            head = app.repository.get(LEDGER_ID, projector_func=project_head)
+            head = app.repository.get(self.id, projector_func=project_head)
         except (NeedsFullReplay, StoreError) as exc:
             if isinstance(exc, StoreError):
                 raise
@@ -354,7 +397,7 @@ class Ledger:
             # committed in between (heads only move on), so the three agree or never will.
             meta = self.meta()
             try:
-                rows = app.recorder.select_events(LEDGER_ID, desc=True, limit=1)
+                rows = app.recorder.select_events(self.id, desc=True, limit=1)
             except PersistenceError as exc:
                 raise StoreError(f"cannot read the ledger: {redact(str(exc))}") from None
             if self.meta() == meta:
@@ -395,7 +438,7 @@ class Ledger:
     ) -> LedgerEvent:
         position = previous + 1
         draft = cls(
-            originator_id=LEDGER_ID,
+            originator_id=self.id,
             originator_version=position,
             effective_date=effective,
             recorded_at=datetime.now(UTC),
@@ -421,7 +464,7 @@ class Ledger:
             # A long way from the last snapshot (or none yet): take one with this event.
             fresh = head.folded >= SNAPSHOT_INTERVAL
             return event, HeadState(
-                LEDGER_ID, event.originator_version, head.state, event.hash, fresh=fresh
+                self.id, event.originator_version, head.state, event.hash, fresh=fresh
             )
         return self._decide_streamed(command)
 
@@ -434,7 +477,7 @@ class Ledger:
             if not events:
                 return
             state, last = LedgerState().apply_all(timeline(events)), events[-1]
-        self._snapshot(HeadState(LEDGER_ID, last.originator_version, state, last.hash))
+        self._snapshot(HeadState(self.id, last.originator_version, state, last.hash))
 
     def _decide_streamed(self, command: Command) -> tuple[LedgerEvent, HeadState]:
         """Decide on the state as of the command's date, then check and fold every later
@@ -461,7 +504,7 @@ class Ledger:
             return self._envelope_at(count, prev, cls, on, payload)
 
         event, state = decide_in_timeline(state, decide, itertools.chain(after, ordered))
-        return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
+        return event, HeadState(self.id, event.originator_version, state, event.hash, fresh=True)
 
     def _decide_reversal(
         self, position: int, reason: str, events: Sequence[LedgerEvent]
@@ -492,7 +535,7 @@ class Ledger:
             on,
             {"reversed_position": position, "reason": reason, "reversed": target},
         )
-        return event, HeadState(LEDGER_ID, event.originator_version, state, event.hash, fresh=True)
+        return event, HeadState(self.id, event.originator_version, state, event.hash, fresh=True)
 
 
 __all__ = ["Ledger", "new_key"]

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
@@ -34,10 +34,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, get_topic
 
 from events import EVENT_TYPES, VALUE_TYPES, with_source
+from ledger.ledgers import MAIN_ID
+from ledger.sqltables import SQLiteTables
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
 from ledger.target import META_TABLE, Target
 
-LEDGER_ID = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "finledger")
+LEDGER_ID = MAIN_ID  # ledger `main`'s stream; another ledger's is `ledgers.ledger_id(name)`
 
 
 class DateAsISO(Transcoding):
@@ -150,11 +152,10 @@ class LedgerMapper(Mapper[UUID]):
         return event
 
 
-def head_rows(head: tuple[int, str] | None) -> list[tuple[str, str]]:
-    """The meta rows that record the chain head (written with the events)."""
-    if head is None:
-        return []
-    return [("head_position", str(head[0])), ("head_hash", head[1])]
+def meta_rows(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
+    """The meta rows a save carries (`meta=`: the ledger's chain head, `ledgers.head_rows`),
+    written by the very transaction that appends the events."""
+    return list(kwargs.get("meta") or ())
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
@@ -168,7 +169,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        rows = head_rows(kwargs.get("head"))
+        rows = meta_rows(kwargs)
         if rows:
             c.executemany(
                 f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) "
@@ -183,7 +184,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             return {row["key"]: row["value"] for row in c.fetchall()}
 
     @contextmanager
-    def bulk_insert(self) -> Iterator[SQLiteBulkInsert]:
+    def bulk_insert(self, originator_id: UUID) -> Iterator[SQLiteBulkInsert]:
         """One transaction for many batches of events (an import): committed when the block
         ends, rolled back, with everything inserted so far, when it raises."""
         with self.datastore.transaction(commit=True) as c:
@@ -210,6 +211,11 @@ class SQLiteBulkInsert:
         """The transaction's connection (the read model's tables are written by it too)."""
         return self.cursor.sqlite_cursor.connection
 
+    @property
+    def tables(self) -> SQLiteTables:
+        """The read-model tables as this transaction sees them (written by it too)."""
+        return SQLiteTables(self.connection, own=False)
+
     def insert(self, stored_events: Sequence[StoredEvent]) -> None:
         self.cursor.executemany(self.recorder.insert_events_statement, [
             (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
@@ -224,11 +230,12 @@ class SQLiteBulkInsert:
         return [StoredEvent(originator_id=originator_id, originator_version=version,
                             topic=topic, state=state) for version, topic, state in cursor]
 
-    def set_head(self, head: tuple[int, str]) -> None:
+    def set_meta(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Meta rows (the ledger's new head) written by this transaction."""
         self.cursor.executemany(
             f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            head_rows(head),
+            list(rows),
         )
 
 

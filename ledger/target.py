@@ -270,7 +270,7 @@ def no_space_beside(path: str) -> bool:
         return False
 
 
-def plain_head(conn: sqlite3.Connection) -> int | None:
+def plain_head(conn: sqlite3.Connection, ledger: str = "main") -> int | None:
     """The head position of a plain (unencrypted) ledger of a format this program reads, read
     through `conn` (inside the caller's transaction); None when anything about the file calls
     for opening the store properly, with its checks and messages."""
@@ -278,6 +278,9 @@ def plain_head(conn: sqlite3.Connection) -> int | None:
         meta = dict(conn.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
     except sqlite3.DatabaseError:
         return None
+    from ledger.ledgers import own_meta
+
+    meta = own_meta(meta, ledger)
     version, head = meta.get("format_version", ""), meta.get("head_position", "")
     if meta.get("encrypted") != "0" or not version.isdigit() or int(version) > FORMAT_VERSION:
         return None

@@ -701,23 +701,23 @@ def import_lines(
     The lines are read one at a time and the events encoded and inserted in batches as they
     are checked, inside that one transaction: memory holds the checked state and one batch,
     not the file. A refused line raises (naming it) and the transaction appends nothing."""
-    from ledger.store import LEDGER_ID
+    from ledger.ledgers import head_rows
 
     app = book.open(create=True)
     book.check_head()
     mapper = app.mapper
-    importer = Importer(book.events(), ledger_id=LEDGER_ID, actor=book.actor, keep=False,
+    importer = Importer(book.events(), ledger_id=book.id, actor=book.actor, keep=False,
                         sealer=EventSealer(mapper))
     events: list[LedgerEvent] = []
     stored: list[StoredEvent] = []
     try:
-        with paused_gc(), app.recorder.bulk_insert() as writer:
+        with paused_gc(), app.recorder.bulk_insert(book.id) as writer:
 
             def flush() -> None:
                 if stored:
                     writer.insert(stored)
                     if sink is not None:
-                        sink(events, writer.connection)
+                        sink(events, writer.tables)
                     events.clear()
                     stored.clear()
 
@@ -730,7 +730,7 @@ def import_lines(
             def read_new() -> list[LedgerEvent]:
                 flush()
                 return [mapper.to_domain_event(s)
-                        for s in writer.select(LEDGER_ID, importer.offset)]
+                        for s in writer.select(book.id, importer.offset)]
 
             importer.read_new = read_new
             _check(importer, lines, progress=progress, total=total, each=each)
@@ -738,7 +738,7 @@ def import_lines(
                 progress("Writing", 0, 1)
             flush()
             if importer.count:
-                writer.set_head(importer.head)
+                writer.set_meta(head_rows(book.name, importer.head))
     except IntegrityError:
         raise ConcurrencyConflict("another writer recorded while this import ran; nothing "
                                   "was imported; run the import again") from None

@@ -16,17 +16,17 @@ import functools
 import shutil
 import sqlite3
 import tempfile
+import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from events import LedgerEvent
 from ledger import audit
 from ledger.service import Ledger
+from ledger.sqltables import SQLiteTables
 from ledger.state import timeline
 from ledger.stream import Keys
 from projections import readmodel
@@ -39,7 +39,8 @@ SPILLED = ("lots", "warrants", "dividends", "capital", "common_issues", "baselin
 class _Scratch:
     """A private scratch SQLite file with the read model's tables, for the replayed rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: str) -> None:
+        self.ledger = ledger
         self.folder = tempfile.mkdtemp(prefix="finledger-verify-")
         self.path = str(Path(self.folder) / "fresh.db")
         self.db = sqlite3.connect(self.path, isolation_level=None)
@@ -56,8 +57,9 @@ class _Scratch:
             return
         self.db.execute("BEGIN")
         self.db.executemany(
-            f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{n}]' for n in names)}) "
-            f"VALUES ({', '.join('?' * len(names))})", encoded)
+            f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{n}]' for n in ('ledger', *names))}) "
+            f"VALUES ({', '.join('?' * (len(names) + 1))})",
+            [[self.ledger, *values] for values in encoded])
         self.db.execute("COMMIT")
 
     def read(self, table: str, key: Any) -> Any:
@@ -145,7 +147,7 @@ class TableCheck:
         self.model = model
         self.position = position
         self.latest = latest  # the latest effective date of the events up to `position`
-        self.scratch = _Scratch()
+        self.scratch = _Scratch(model.ledger)
         self.books = Books()
         for attr in SPILLED:
             table = next(t for t, (a, _, _) in readmodel.TABLES.items() if a == attr)
@@ -161,9 +163,9 @@ class TableCheck:
         the tables' metadata must say)."""
         if not readmodel.materialized(book) or not book.target.exists():
             return []
-        model = readmodel.ReadModel(sqlite_utils.Database(sqlite3.connect(book.target.path)))
+        model = readmodel._open(book)
         try:
-            if not model.db.table(readmodel.META).exists():
+            if not model.exists():
                 model.db.close()
                 return []  # nothing materialized yet: the reports replay
             fault = model.fault()
@@ -176,8 +178,8 @@ class TableCheck:
                 return [audit.Problem(position, f"the read-model tables claim position "
                                                 f"{position}, but the ledger holds {count} "
                                                 "events")]
-            if not model.current_schema():  # tables of another layout: nothing to judge
-                model.db.close()
+            if not model.current_schema() or not model.started():
+                model.db.close()  # tables of another layout, or none of this ledger yet
                 return []
         except Exception as exc:  # damaged tables are a finding, not a crash
             model.db.close()
@@ -268,7 +270,7 @@ class TableCheck:
         for table, (_, cls, _) in readmodel.TABLES.items():
             try:
                 cursor = self.model.db.execute(f"SELECT * FROM [{table}] LIMIT 0")
-            except sqlite3.DatabaseError:
+            except self.model.db.errors:
                 return False
             names = {d[0] for d in cursor.description}
             if not set(readmodel._hints(cls)) <= names:
@@ -278,17 +280,18 @@ class TableCheck:
     def _compare(self) -> list[audit.Problem]:
         self._flush()
         self.scratch.db.close()
-        if self.failure is not None or not self._layout_ok():
+        if self.failure is not None or not self._layout_ok() or self.model.db.kind != "sqlite":
+            # (on PostgreSQL the ledger's rows are loaded and compared whole)
             self.scratch.db = sqlite3.connect(self.scratch.path, isolation_level=None)
             return self._whole()
-        db = self.model.db.conn
+        db = typing.cast("SQLiteTables", self.model.db).conn
         db.execute("ATTACH DATABASE ? AS fresh", [self.scratch.path])
         try:
             differing: list[tuple[str, dict[Any, Any], dict[Any, Any]]] = []
             try:
                 db.execute("BEGIN")  # one consistent reading of every table
                 for table, (_, cls, pk) in readmodel.TABLES.items():
-                    kept, replayed = self._differing(db, table, cls, pk)
+                    kept, replayed = self._differing(db, table, cls, pk, self.model.ledger)
                     differing.append((table, kept, replayed))
                 db.execute("COMMIT")
             except Exception as exc:  # damaged tables are a finding, not a crash
@@ -304,7 +307,7 @@ class TableCheck:
             self.scratch.db = sqlite3.connect(self.scratch.path, isolation_level=None)
 
     @staticmethod
-    def _differing(db: sqlite3.Connection, table: str, cls: type, pk: str
+    def _differing(db: sqlite3.Connection, table: str, cls: type, pk: str, ledger: str
                    ) -> tuple[dict[Any, Any], dict[Any, Any]]:
         """The rows of `table` without an identical row on the other side, each side keyed as
         `ReadModel.load` keys them. SQL's `IS` equal implies equal in Python, so every row
@@ -314,9 +317,9 @@ class TableCheck:
         found: list[dict[Any, Any]] = []
         for this, other in (("main", "fresh"), ("fresh", "main")):
             cursor = db.execute(
-                f"SELECT * FROM {this}.[{table}] AS t WHERE NOT EXISTS (SELECT 1 FROM "
-                f"{other}.[{table}] AS o WHERE o.[{pk}] = t.[{pk}] AND {same}) "
-                "ORDER BY t.rowid")
+                f"SELECT * FROM {this}.[{table}] AS t WHERE t.ledger = ? AND NOT EXISTS "
+                f"(SELECT 1 FROM {other}.[{table}] AS o WHERE o.ledger = t.ledger AND "
+                f"o.[{pk}] = t.[{pk}] AND {same}) ORDER BY t.rowid", [ledger])
             columns = [d[0] for d in cursor.description]
             rows: dict[Any, Any] = {}
             for values in cursor:
@@ -327,14 +330,14 @@ class TableCheck:
         return kept, replayed
 
 
-def check_tables_apart(target: str, key: str | None
+def check_tables_apart(target: str, key: str | None, ledger: str = "main"
                        ) -> tuple[tuple[int, bytes, list[tuple[int, int]]], list[audit.Problem]]:
     """The table check in a process of its own (it opens the ledger itself and streams
     the timeline), with the keys it ordered the replay by: the caller's chain check must
     have seen the very same keys for the finding to count."""
     from ledger.bulk import paused_gc
 
-    with Ledger(target, key=key) as book:
+    with Ledger(target, key=key, ledger=ledger) as book:
         stream = book.stream()
         keys = stream.keys()
         seen = (keys.count, keys.ordinals.tobytes(), keys.reversals)

@@ -13,9 +13,16 @@ their open lots, each series' latest dividend, the warrants with shares left tha
 expired, the latest baseline and the common issued since it (through indexes), so its cost
 does not grow with history either. A report that lists every row (`load`) reads them all.
 
-`ReadModel` takes a sqlite-utils `Database` and nothing else, so it can be pointed at another
-file. Only a plain SQLite ledger is materialized: an encrypted ledger keeps no plaintext
-copy of its figures, and a PostgreSQL ledger is reported by a fresh replay.
+Every row carries its ledger's name (a store holds many ledgers, `ledger.ledgers`), and
+`rm_meta` holds each ledger's position beside the store's layout version. The SQL is written
+once for SQLite and PostgreSQL alike, over `ledger.sqltables.SQLiteTables` or
+`ledger.postgres.PgTables`, and the tables come from one set of statements
+(`create_table_statements`, a column per field of the row classes), so a field added to a row
+is a column on both servers. On SQLite the tables are caught up after each write (and by an
+import inside its transaction); on PostgreSQL each write applies its event inside the
+transaction that appends it (`follower`, called by the store), so that writers on several
+machines never leave the tables behind or ahead of the stream. An encrypted ledger keeps no
+plaintext copy of its figures: it is reported by a fresh replay.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from events import LedgerEvent
+from ledger.ledgers import DEFAULT as DEFAULT_LEDGER
+from ledger.ledgers import ledger_id
+from ledger.sqltables import SQLiteTables, Tables
 from ledger.target import is_sqlite_ledger_file, plain_head
 from projections import reports
 from projections.books import (
@@ -52,14 +62,18 @@ from projections.books import (
 )
 
 if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must be read
-    import sqlite_utils
 
     from ledger.service import Ledger
 
 # Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
 # applies the ledger again from position zero.
-SCHEMA_VERSION = "4"  # 4: terms changed by splits and adjustments (rm_terms)
+# 3: series frequency and dividend form, dividends paid by form; 4: many ledgers, every row
+# keyed by its ledger's name; 5: terms changed by splits and adjustments (rm_terms)
+SCHEMA_VERSION = "5"
 META = "rm_meta"
+STORE_ROW = ""  # rm_meta's rows of the store (the layout), beside each ledger's own
+META_TABLE_SQL = (f'CREATE TABLE "{META}" ("ledger" TEXT NOT NULL, "key" TEXT NOT NULL, '
+                  '"value" TEXT, PRIMARY KEY ("ledger", "key"))')
 # table -> (attribute of Books, row class, primary key)
 TABLES: dict[str, tuple[str, type, str]] = {
     "rm_series": ("series", SeriesRow, "series"),
@@ -74,16 +88,17 @@ TABLES: dict[str, tuple[str, type, str]] = {
 }
 INDEXES = (
     # open lots of a series (accrued dividends, as-converted common)
-    "CREATE INDEX rm_lots_open ON rm_lots (series) WHERE converted < issued",
+    "CREATE INDEX rm_lots_open ON rm_lots (ledger, series) WHERE converted < issued",
     # warrants with shares left, by expiry (the overhang as of a date)
-    "CREATE INDEX rm_warrants_live ON rm_warrants (expires) WHERE exercised < issued",
-    "CREATE INDEX rm_dividends_through ON rm_dividends (series, through)",
-    "CREATE INDEX rm_baselines_date ON rm_baselines (date, position)",
-    "CREATE INDEX rm_common_issues_date ON rm_common_issues (date, shares)",
+    "CREATE INDEX rm_warrants_live ON rm_warrants (ledger, expires) WHERE exercised < issued",
+    "CREATE INDEX rm_dividends_through ON rm_dividends (ledger, series, through)",
+    'CREATE INDEX rm_baselines_date ON rm_baselines (ledger, "date", position)',
+    'CREATE INDEX rm_common_issues_date ON rm_common_issues (ledger, "date", shares)',
 )
 CHUNK = 500  # keys per `IN (...)`, well under SQLite's variable limit
 BATCH = 5_000  # events folded in at a time
-_COLUMN_TYPES = {Decimal: "TEXT", date: "TEXT", str: "TEXT", int: "INTEGER", bool: "INTEGER"}
+# One set of types both servers read alike (BIGINT: share counts pass PostgreSQL's INTEGER).
+_COLUMN_TYPES = {Decimal: "TEXT", date: "TEXT", str: "TEXT", int: "BIGINT", bool: "BIGINT"}
 
 
 def _base(hint: Any) -> Any:
@@ -152,14 +167,15 @@ def _whole_cents(price: Decimal) -> bool:
 
 
 def create_table_statements() -> list[str]:
-    """The CREATE TABLE of every read-model table (one column per row field; `verify`
-    builds its scratch copy of the tables from the same statements)."""
+    """The CREATE TABLE of every read-model table, on SQLite and PostgreSQL alike: the
+    ledger's name, then one column per row field, keyed by both (`verify` builds its scratch
+    copy of the tables from the same statements). A field added to a row class is a column
+    on both servers with no other change."""
     statements = []
     for table, (_, cls, pk) in TABLES.items():
-        columns = ", ".join(
-            f"[{name}] {_COLUMN_TYPES[hint]}" + (" PRIMARY KEY" if name == pk else "")
-            for name, hint in _hints(cls).items())
-        statements.append(f"CREATE TABLE [{table}] ({columns})")
+        columns = ", ".join(f'"{name}" {_COLUMN_TYPES[hint]}' for name, hint in _hints(cls).items())
+        statements.append(f'CREATE TABLE "{table}" ("ledger" TEXT NOT NULL, {columns}, '
+                          f'PRIMARY KEY ("ledger", "{pk}"))')
     return statements
 
 
@@ -189,17 +205,22 @@ class Unreadable(Exception):
 
 
 class ReadModel:
-    """The books in tables of a sqlite-utils `Database`."""
+    """The books of one ledger (`ledger`, its name) in the store's read-model tables, over
+    `ledger.sqltables.SQLiteTables` or `ledger.postgres.PgTables` (a sqlite-utils
+    `Database` or a bare connection's `Reader` is taken as its SQLite connection)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:  # or a `Reader`, to read only
-        self.db = db
+    def __init__(self, db: Any, ledger: str = DEFAULT_LEDGER) -> None:
+        if not hasattr(db, "begin_write"):
+            db = SQLiteTables(db.conn)
+        self.db: Tables = db
+        self.ledger = ledger
 
     # --- schema ------------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
         if self.current_schema():
             return
-        self.db.conn.execute("BEGIN IMMEDIATE")  # two processes must not both create it
+        self.db.begin_write()  # two processes must not both create it
         try:
             if not self.current_schema():
                 fault = self.fault()
@@ -208,59 +229,95 @@ class ReadModel:
                          "from the ledger")
                 self._drop_tables()  # an older layout (or none): rebuilt from position zero
                 # plain DDL, so that nothing commits before the layout is whole
-                self.db.execute(f"CREATE TABLE [{META}] (key TEXT PRIMARY KEY, value TEXT)")
-                for sql in create_table_statements():
+                for sql in [META_TABLE_SQL, *create_table_statements(), *INDEXES]:
                     self.db.execute(sql)
-                for sql in INDEXES:
-                    self.db.execute(sql)
-                self._write("rm_totals", [to_row(TotalsRow())])
-                self._set_meta(schema=SCHEMA_VERSION, position="0", latest_effective="")
-            self.db.conn.execute("COMMIT")
+                self.db.execute(f'INSERT INTO "{META}" (ledger, key, value) VALUES (?, ?, ?)',
+                                [STORE_ROW, "schema", SCHEMA_VERSION])
+            self.db.commit()
         except BaseException:
-            self.db.conn.rollback()
+            self.db.rollback()
             raise
 
     def current_schema(self) -> bool:
         """The tables are of this layout, and their metadata can be read (else they are
         rebuilt from position zero by the next catch-up)."""
+        if not self.exists():  # (asked first: a failed query ends a PostgreSQL transaction)
+            return False
         try:
             meta = self._meta()
-        except (sqlite3.DatabaseError, KeyError):
+        except self.db.errors + (KeyError,):  # noqa: RUF005 (mypy reads no unpacking here)
             return False  # no rm_meta, or one of another layout
         return meta.get("schema") == SCHEMA_VERSION and meta_fault(meta) is None
 
     def fault(self) -> str | None:
         """Why tables of this layout cannot be used as they are (None when they can)."""
+        if not self.exists():
+            return None
         try:
             meta = self._meta()
-        except (sqlite3.DatabaseError, KeyError):
+        except self.db.errors + (KeyError,):  # noqa: RUF005 (mypy reads no unpacking here)
             return None
         return meta_fault(meta) if meta.get("schema") == SCHEMA_VERSION else None
 
+    def exists(self) -> bool:
+        """Whether the store has read-model tables at all."""
+        return META in self.db.table_names()
+
     def _drop_tables(self) -> None:
-        names = [row[0] for row in self.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\\_%' ESCAPE '\\'")]
-        for table in names:
-            self.db.execute(f"DROP TABLE IF EXISTS [{table}]")
+        for table in sorted(t for t in self.db.table_names() if t.startswith("rm_")):
+            self.db.execute(f'DROP TABLE IF EXISTS "{table}"')
 
     def drop(self) -> None:
-        with self.db.atomic():
-            self._drop_tables()
+        """Forget this ledger's rows; the tables themselves (every ledger's rows, each then
+        caught up again by its next command) when they are of another layout or too
+        damaged to delete rows from."""
+        for whole in (False, True):
+            self.db.begin_write(self._lock)
+            try:
+                if not whole and self.current_schema():
+                    for table in [*TABLES, META]:
+                        self.db.execute(f'DELETE FROM "{table}" WHERE ledger = ?', [self.ledger])
+                else:
+                    self._drop_tables()
+                self.db.commit()
+                return
+            except self.db.errors:
+                self.db.rollback()
+                if whole:
+                    raise
+            except BaseException:
+                self.db.rollback()
+                raise
+
+    @property
+    def _lock(self) -> Any:
+        return ledger_id(self.ledger)
 
     def _meta(self) -> dict[str, str]:
-        return dict(self.db.execute(f"SELECT key, value FROM [{META}]"))
+        found = self.db.execute(f'SELECT ledger, key, value FROM "{META}" WHERE ledger IN (?, ?)',
+                                [STORE_ROW, self.ledger]).fetchall()
+        meta = {key: value for ledger, key, value in found if ledger == STORE_ROW}
+        own = {key: value for ledger, key, value in found if ledger != STORE_ROW}
+        meta.update(own or {"position": "0", "latest_effective": ""})
+        return meta
 
     def _write(self, table: str, rows: list[dict[str, Any]]) -> None:
-        """Insert or replace whole rows (plain SQL: no commit behind the caller's back)."""
+        """Insert or replace whole rows of this ledger (plain SQL: no commit behind the
+        caller's back)."""
         names = list(rows[0])
-        self.db.conn.executemany(
-            f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{n}]' for n in names)}) "
-            f"VALUES ({', '.join('?' * len(names))})",
-            [[row[name] for name in names] for row in rows])
+        pk = TABLES[table][2]
+        columns = ", ".join(f'"{n}"' for n in ["ledger", *names])
+        updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != pk)
+        self.db.executemany(
+            f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * (len(names) + 1))}) '
+            f'ON CONFLICT ("ledger", "{pk}") DO UPDATE SET {updates}',
+            [[self.ledger, *(row[name] for name in names)] for row in rows])
 
     def _set_meta(self, **values: str) -> None:
-        self.db.conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
-                                 list(values.items()))
+        self.db.executemany(
+            f'INSERT INTO "{META}" (ledger, key, value) VALUES (?, ?, ?) '
+            "ON CONFLICT (ledger, key) DO UPDATE SET value = excluded.value",
+            [[self.ledger, key, value] for key, value in values.items()])
 
     # --- reading -----------------------------------------------------------------------
 
@@ -276,22 +333,26 @@ class ReadModel:
     def _usable_meta(self) -> dict[str, str]:
         try:
             meta = self._meta()
-        except sqlite3.DatabaseError:
+        except self.db.errors:
             return {}
         return meta if meta.get("schema") == SCHEMA_VERSION and meta_fault(meta) is None else {}
 
     def _rows(self, table: str, where: str = "", params: Sequence[Any] = ()) -> list[Any]:
         _, cls, _ = TABLES[table]
-        cursor = self.db.execute(f"SELECT * FROM [{table}] {where}", list(params))
-        names = [d[0] for d in cursor.description]
+        names = _field_names(cls)
+        columns = ", ".join(f'"{n}"' for n in names)
+        clause = f"AND {where}" if where.strip() and not where.lstrip().startswith("ORDER") \
+            else where
+        cursor = self.db.execute(f'SELECT {columns} FROM "{table}" WHERE ledger = ? {clause}',
+                                 [self.ledger, *params])
         return [from_row(cls, dict(zip(names, values, strict=True))) for values in cursor]
 
     def load(self) -> Books:
         """Every row of every table: the whole books (none for tables of another layout,
         which the next catch-up rebuilds)."""
         books = Books()
-        if not self.current_schema():
-            return books
+        if not self.current_schema() or not self.started():
+            return books  # (a ledger with no rows yet: the books of no event)
         for table, (attr, _, pk) in TABLES.items():
             target: dict[Any, Any] = getattr(books, attr)
             target.clear()
@@ -310,7 +371,7 @@ class ReadModel:
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start:start + CHUNK]
                 marks = ", ".join("?" * len(chunk))
-                for row in self._rows(table, f"WHERE [{pk}] IN ({marks})", chunk):
+                for row in self._rows(table, f'"{pk}" IN ({marks})', chunk):
                     target[getattr(row, pk)] = row
         return books
 
@@ -323,11 +384,11 @@ class ReadModel:
         books.totals = {row.key: row for row in self._rows("rm_totals")}
         for series in self._rows("rm_series"):
             books.series[series.series] = series
-            for lot in self._rows("rm_lots", "WHERE series = ? AND converted < issued",
+            for lot in self._rows("rm_lots", "series = ? AND converted < issued",
                                   [series.series]):
                 books.lots[lot.id] = lot
             for dividend in self._rows(
-                "rm_dividends", "WHERE series = ? ORDER BY through DESC LIMIT 1", [series.series]
+                "rm_dividends", "series = ? ORDER BY through DESC LIMIT 1", [series.series]
             ):
                 books.dividends[dividend.position] = dividend
         books.terms = {row.key: row for row in self._rows("rm_terms")}
@@ -339,37 +400,39 @@ class ReadModel:
         for start in range(0, len(changed), CHUNK):
             chunk = changed[start:start + CHUNK]
             marks = ", ".join("?" * len(chunk))
-            for warrant in self._rows("rm_warrants", f"WHERE ref IN ({marks})", chunk):
+            for warrant in self._rows("rm_warrants", f"ref IN ({marks})", chunk):
                 shares = reports.warrant_outstanding(warrant, on, force)
                 if shares > 0:
                     overhang.append((shares, force.exercise_price(warrant)))
         unchanged = ""
         if changed:
-            unchanged = " AND ref NOT IN (SELECT name FROM rm_terms WHERE instrument = 'warrant')"
+            unchanged = (" AND ref NOT IN (SELECT name FROM rm_terms WHERE ledger = ? "
+                         "AND instrument = 'warrant')")
         # two index ranges (an OR would scan every warrant that ever lapsed with shares left)
         live = ("SELECT exercise_price AS price, issued - exercised AS shares FROM rm_warrants "
-                f"WHERE exercised < issued AND expires >= :day{unchanged} UNION ALL "
+                f"WHERE ledger = ? AND exercised < issued AND expires >= ?{unchanged} UNION ALL "
                 "SELECT exercise_price, issued - exercised FROM rm_warrants "
-                f"WHERE exercised < issued AND expires IS NULL{unchanged}")
-        day = {"day": on.isoformat()}
+                f"WHERE ledger = ? AND exercised < issued AND expires IS NULL{unchanged}")
+        inner = [self.ledger] if changed else []
+        day = [self.ledger, on.isoformat(), *inner, self.ledger, *inner]
         groups = self.db.execute(
-            f"SELECT price, SUM(shares) FROM ({live}) GROUP BY price", day).fetchall()
+            f"SELECT price, SUM(shares) FROM ({live}) AS live GROUP BY price", day).fetchall()
         for price_text, shares in groups:
             price = Decimal(price_text)
             if _whole_cents(price):  # each warrant's proceeds is exact: the group's sum is too
-                overhang.append((shares, price))
+                overhang.append((int(shares), price))
             else:
-                overhang.extend((each, price) for (each,) in self.db.execute(
-                    f"SELECT shares FROM ({live}) WHERE price = :price",
-                    {**day, "price": price_text}))
-        latest = self._rows("rm_baselines", "ORDER BY date DESC, position DESC LIMIT 1")
+                overhang.extend((int(each), price) for (each,) in self.db.execute(
+                    f"SELECT shares FROM ({live}) AS live WHERE price = ?", [*day, price_text]))
+        latest = self._rows("rm_baselines", 'ORDER BY "date" DESC, position DESC LIMIT 1')
         baseline: BaselineRow | None = latest[0] if latest else None
         if baseline is None:
             issued_since = books.totals[TOTALS].common_issued
         else:
             (issued_since,) = self.db.execute(
-                "SELECT COALESCE(SUM(shares), 0) FROM rm_common_issues WHERE date > ?",
-                [baseline.date.isoformat()]).fetchone()
+                'SELECT COALESCE(SUM(shares), 0) FROM rm_common_issues WHERE ledger = ? '
+                'AND "date" > ?', [self.ledger, baseline.date.isoformat()]).fetchone()
+            issued_since = int(issued_since)
         return reports.Live(books=books, overhang=overhang, baseline=baseline,
                             issued_since_baseline=issued_since,
                             adjusted=sum(force.adjusted.values()))
@@ -380,34 +443,54 @@ class ReadModel:
         """Apply the events recorded after the stored position; returns how many.
 
         `fetch(after)` returns the events after a position, all of them or the first page:
-        it is asked again until it returns none, each page applied in its own transaction."""
+        it is asked again until it returns none, each page applied in its own transaction
+        (holding the ledger's lock, which its writers hold too)."""
         self.ensure_schema()
         applied = 0
         while events := list(fetch(self.position())):
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            self.db.begin_write(self._lock)
             try:
                 position = self.position()  # another process may have caught up meanwhile
                 events = [e for e in events if e.originator_version > position]
                 if not events or events[0].originator_version != position + 1:
-                    self.db.conn.execute("COMMIT")
+                    self.db.commit()
                     break
                 self._apply(events)
-                self.db.conn.execute("COMMIT")
+                self.db.commit()
             except BaseException:
-                self.db.conn.rollback()
+                self.db.rollback()
                 raise
             applied += len(events)
         return applied
 
+    def follow(self, events: Sequence[LedgerEvent]) -> bool:
+        """Inside the transaction that appends `events`: apply them when the tables stand
+        exactly before them (else the next catch-up does). Returns whether they were."""
+        if not events or not self.current_schema() \
+                or self.position() != events[0].originator_version - 1:
+            return False
+        self._apply(list(events))
+        return True
+
     def rebuild(self, fetch: Callable[[int], Sequence[LedgerEvent]]) -> int:
-        """Forget every materialized row and apply the ledger again from position zero."""
+        """Forget this ledger's materialized rows and apply it again from position zero."""
         self.drop()
         return self.catch_up(fetch)
 
     def _apply(self, events: list[LedgerEvent]) -> None:
+        if not self.started():  # the ledger's first rows: its totals
+            self._write("rm_totals", [to_row(TotalsRow())])
         # In batches, so that a rebuild holds one batch's rows in memory, not the books.
         for start in range(0, len(events), BATCH):
             self._apply_batch(events[start:start + BATCH])
+
+    def started(self) -> bool:
+        """Whether this ledger has rows in the tables (an event applied, or a rebuild begun)."""
+        return "position" in self._own_meta()
+
+    def _own_meta(self) -> dict[str, str]:
+        return dict(self.db.execute(f'SELECT key, value FROM "{META}" WHERE ledger = ?',
+                                    [self.ledger]).fetchall())
 
     def _apply_batch(self, events: list[LedgerEvent]) -> None:
         wanted: dict[str, set[Any]] = {}
@@ -421,9 +504,10 @@ class ReadModel:
             new: dict[Any, Any] = getattr(after, attr)
             changed = [to_row(row) for key, row in new.items()
                        if (was := old.get(key)) is None or was != row]
-            gone = [(key,) for key in old if key not in new]
+            gone = [(self.ledger, key) for key in old if key not in new]
             if gone:
-                self.db.conn.executemany(f"DELETE FROM [{table}] WHERE [{pk}] = ?", gone)
+                self.db.executemany(f'DELETE FROM "{table}" WHERE ledger = ? AND "{pk}" = ?',
+                                    gone)
             if changed:
                 self._write(table, changed)
         latest = self.latest_effective()
@@ -440,20 +524,25 @@ class ReadModel:
 
 
 def materialized(ledger: Ledger) -> bool:
-    """Whether this ledger keeps its books in tables (plain SQLite files only)."""
-    return ledger.target.kind == "sqlite" and not ledger.key
+    """Whether this ledger keeps its books in tables: every plain ledger, on SQLite and on
+    PostgreSQL; an encrypted one keeps no plaintext copy of its figures."""
+    return not ledger.key
 
 
 def _open(ledger: Ledger) -> ReadModel:
-    import sqlite_utils
+    tables: Tables
+    if ledger.target.kind == "sqlite":
+        tables = SQLiteTables(sqlite3.connect(ledger.target.path, timeout=30))
+    else:
+        from ledger.postgres import open_tables
 
-    conn = sqlite3.connect(ledger.target.path, timeout=30)
-    return ReadModel(sqlite_utils.Database(conn))
+        tables = open_tables(ledger.target)
+    return ReadModel(tables, ledger.name)
 
 
 class Reader:
-    """The part of a sqlite-utils `Database` that reading the tables uses (`conn`, `execute`),
-    over a bare connection: a quick read need not import sqlite-utils (~50 ms of start-up)."""
+    """A bare SQLite connection as a sqlite-utils `Database` offers it (`conn`, `execute`):
+    a quick read need not import sqlite-utils (~50 ms of start-up)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -490,7 +579,8 @@ class _Behind(Exception):
 
 
 def catch_up(ledger: Ledger, recorded: Sequence[LedgerEvent] = ()) -> bool:
-    """Bring the ledger's read-model tables up to its last event. Call after every write.
+    """Bring the ledger's read-model tables up to its last event. Call after every write
+    (on PostgreSQL the write itself has done it: this finds nothing to do).
 
     Returns False (and changes nothing) when the ledger is not materialized or the tables
     are busy; the next read catches up instead.
@@ -505,15 +595,29 @@ def catch_up(ledger: Ledger, recorded: Sequence[LedgerEvent] = ()) -> bool:
         except _Behind:
             model.rebuild(_fetch(ledger))
         return True
-    except sqlite3.OperationalError:
+    except model.db.busy:
         return False
     finally:
         model.db.close()
 
 
-def import_sink(
-    ledger: Ledger,
-) -> Callable[[Sequence[LedgerEvent], sqlite3.Connection], None] | None:
+Follow = Callable[[Sequence[LedgerEvent], Tables], None]
+
+
+def follower(ledger: Ledger) -> Follow | None:
+    """What the store calls inside the transaction that appends a ledger's events, with
+    that transaction's tables: the read model moves with the events or not at all. None
+    when the ledger is not materialized."""
+    if not materialized(ledger):
+        return None
+
+    def follow(events: Sequence[LedgerEvent], tables: Tables) -> None:
+        ReadModel(tables, ledger.name).follow(events)
+
+    return follow
+
+
+def import_sink(ledger: Ledger) -> Follow | None:
     """What an import calls with each batch of events it appends, inside its transaction:
     the tables are caught up by that same transaction (committed or rolled back with the
     events), from the events in hand instead of read back afterwards.
@@ -529,28 +633,15 @@ def import_sink(
         model.ensure_schema()
         if model.position() != ledger.head()[0]:
             return None
-    except sqlite3.OperationalError:
+    except model.db.busy:
         return None
     finally:
         model.db.close()
-    import sqlite_utils
-
-    models: dict[int, ReadModel] = {}
-
-    def sink(events: Sequence[LedgerEvent], conn: sqlite3.Connection) -> None:
-        if not events:
-            return
-        model = models.get(id(conn))
-        if model is None:
-            model = models[id(conn)] = ReadModel(sqlite_utils.Database(conn))
-        if model.position() == events[0].originator_version - 1:
-            model._apply(list(events))
-
-    return sink
+    return follower(ledger)
 
 
 def rebuild(ledger: Ledger) -> int:
-    """Drop the ledger's read-model tables and apply every event again from position zero."""
+    """Forget the ledger's read-model rows and apply every event again from position zero."""
     if not materialized(ledger):
         return 0
     ledger.open()
@@ -573,11 +664,11 @@ def _read_tables(ledger: Ledger, read: Callable[[ReadModel], R]) -> R | None:
             return None
         model = _open(ledger)
         try:
-            model.db.conn.execute("BEGIN")  # one consistent snapshot of every table
+            model.db.begin_read()  # one consistent snapshot of every table
             found = read(model)
-            model.db.conn.execute("COMMIT")
+            model.db.commit()
             return found
-        except (sqlite3.DatabaseError, ArithmeticError, KeyError, TypeError, ValueError) as exc:
+        except model.db.errors + (ArithmeticError, KeyError, TypeError, ValueError) as exc:  # noqa: RUF005
             what = " ".join(str(exc).split())[:120] or type(exc).__name__
             note(f"the read-model tables cannot be read ({what}); "
                  + ("rebuilding them from the ledger" if not attempt else
@@ -587,7 +678,7 @@ def _read_tables(ledger: Ledger, read: Callable[[ReadModel], R]) -> R | None:
         if not attempt:
             try:
                 rebuild(ledger)
-            except sqlite3.DatabaseError:
+            except model.db.errors:
                 return None
     return None
 
@@ -623,7 +714,8 @@ def current_summary(ledger: Ledger, judge: Callable[[date | None], date]) -> rep
     return reports.summary(replay(events), on)
 
 
-def plain_summary(path: str, judge: Callable[[date | None], date]) -> reports.Report | None:
+def plain_summary(path: str, judge: Callable[[date | None], date],
+                  ledger: str = DEFAULT_LEDGER) -> reports.Report | None:
     """The current summary read straight from a plain SQLite ledger's tables, without opening
     the event store, when they are caught up with its head: what `current_summary` returns
     then, in a fraction of its start-up. None when the store must be opened (no such file,
@@ -636,10 +728,9 @@ def plain_summary(path: str, judge: Callable[[date | None], date]) -> reports.Re
     except sqlite3.Error:
         return None
     try:
-        # Only the read side runs here, and it uses nothing of the Database but `Reader`'s part.
-        model = ReadModel(typing.cast("sqlite_utils.Database", Reader(conn)))
+        model = ReadModel(SQLiteTables(conn), ledger)
         conn.execute("BEGIN")  # the head and every table read in one snapshot
-        head = plain_head(conn)
+        head = plain_head(conn, ledger)
         if head is None or not model.current_schema() or model.position() != head:
             return None
         on = judge(model.latest_effective())

@@ -73,7 +73,8 @@ def fl(db: str) -> object:
 
 @pytest.fixture(autouse=True)
 def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("FINLEDGER_DB", "FINLEDGER_KEY", "FINLEDGER_ACTOR", "NO_COLOR", "COLUMNS",
+    for key in ("FINLEDGER_DB", "FINLEDGER_KEY", "FINLEDGER_ACTOR", "FINLEDGER_LEDGER", "NO_COLOR",
+                "COLUMNS",
                 "FORCE_COLOR"):
         monkeypatch.delenv(key, raising=False)
 

@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.commands import ReportCommonOutstanding
 from ledger.errors import StoreError
+from ledger.ledgers import head_rows
 from ledger.service import Ledger
 from ledger.target import FORMAT_VERSION, META_TABLE, Target
 from tests.conftest import invoke
@@ -159,7 +160,7 @@ def test_lost_race_is_an_integrity_error_and_leaves_the_head(fl: Any, db: str) -
         assert head == (1, first.hash)
         rival = replace(first, hash="f" * 64)  # another writer's event at the same position
         with pytest.raises(IntegrityError):
-            book.open().save(rival, head=(1, rival.hash))
+            book.open().save(rival, meta=head_rows(book.name, (1, rival.hash)))
         assert book.head() == head
         assert [e.hash for e in book.events()] == [first.hash]
 

@@ -208,7 +208,7 @@ def _whole_comparison(book: Ledger, events: list[LedgerEvent]) -> list[audit.Pro
 
     model = readmodel.ReadModel(sqlite_utils.Database(sqlite3.connect(book.target.path)))
     try:
-        if not model.db.table(readmodel.META).exists():
+        if not model.exists():
             return []
         position = model.position()
         if position > len(events):
@@ -247,8 +247,8 @@ DAMAGE = {
                "UPDATE rm_capital SET gross = '1.00' WHERE rowid = " + _nth("rm_capital", 3)],
     "same value, other digits": ["UPDATE rm_capital SET gross = gross || '0' WHERE rowid = 1"],
     "deleted": ["DELETE FROM rm_lots WHERE rowid IN (" + _nth("rm_lots", 1) + ", " + _nth("rm_lots", 5) + ")"],
-    "inserted": ["INSERT INTO rm_baselines (position, date, shares) VALUES (9999, "
-                 "'2001-01-01', 5)"],
+    "inserted": ["INSERT INTO rm_baselines (ledger, position, date, shares) VALUES ('main', "
+                 "9999, '2001-01-01', 5)"],
     "key changed": ["UPDATE rm_series SET series = 'Series Z' WHERE rowid = " + _nth("rm_series", 1)],
     "unreadable": ["UPDATE rm_capital SET fees = 'abc' WHERE rowid = 2"],
     "table dropped": ["DROP TABLE rm_common_issues"],
