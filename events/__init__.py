@@ -78,6 +78,19 @@ class LotConversion:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LotTransfer:
+    """The part of one lot a transfer moved: the lot it came from, the lot it became for the
+    transferee, and what the new lot keeps (its closing, issue date and accrual start)."""
+
+    lot: str
+    shares: int
+    new_lot: str
+    closing: str
+    issued_on: date
+    accrual_start: date
+
+
+@dataclass(frozen=True, kw_only=True)
 class Source:
     """An imported event's provenance: its position and hash in the exported ledger."""
 
@@ -111,6 +124,9 @@ class SeriesDesignated(LedgerEvent):
     day_count: str
     dividend_form: str
     convert_accrued: bool
+    # Added later (DOMAIN.md 16): a default, left out of the JSON form while it is the
+    # default, so an event stored before it reads and hashes as it always did.
+    ownership_cap: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +157,9 @@ class WarrantsIssued(LedgerEvent):
     expires: date | None
     label: str
     closing: str | None
+    # Added later (DOMAIN.md 16), like SeriesDesignated.ownership_cap.
+    ownership_cap: Decimal | None = None
+    exercisable_from: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +170,8 @@ class WarrantsExercised(LedgerEvent):
     market_price: Decimal | None
     common_shares: int
     proceeds: Decimal
+    # Added later: the holder's common as the command stated it (for the ownership cap).
+    holder_owns: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,11 +199,61 @@ class ConversionRequested(LedgerEvent):
     common_shares: int
     cash_in_lieu: Decimal
     accrued_paid_in_cash: Decimal
+    # Added later: the holder's common as the command stated it (for the ownership cap).
+    holder_owns: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class CommonOutstandingReported(LedgerEvent):
     shares: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharesTransferred(LedgerEvent):
+    """Preferred shares moved from one holder to another (DOMAIN.md 11), oldest lots first;
+    each part names the lot it came from and the lot it became."""
+
+    ref: str
+    series: str
+    from_holder: str
+    to_holder: str
+    shares: int
+    lots: tuple[LotTransfer, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarrantsTransferred(LedgerEvent):
+    """Part or all of a warrant assigned to another holder: a new warrant `ref` with the
+    terms of `warrant`, all stored (DOMAIN.md 11)."""
+
+    ref: str
+    warrant: str
+    from_holder: str
+    holder: str
+    shares: int
+    exercise_price: Decimal
+    expires: date | None
+    label: str
+    closing: str | None
+    issued_on: date
+    exercisable_from: date | None
+    ownership_cap: Decimal | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharesRedeemed(LedgerEvent):
+    """The company bought preferred shares back (DOMAIN.md 15): the lots taken oldest first
+    with the dividends accrued on each, the price, and what was paid."""
+
+    ref: str
+    series: str
+    holder: str
+    shares: int
+    lots: tuple[LotConversion, ...]
+    price_per_share: Decimal
+    amount: Decimal
+    accrued: Decimal
+    total: Decimal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,8 +276,11 @@ EVENT_TYPES: tuple[type[LedgerEvent], ...] = (
     ConversionRequested,
     CommonOutstandingReported,
     EventReversed,
+    SharesTransferred,
+    WarrantsTransferred,
+    SharesRedeemed,
 )
-VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source)
+VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source, LotTransfer)
 EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVENT_TYPES}
 
 __all__ = [
@@ -223,10 +297,14 @@ __all__ = [
     "HolderDividend",
     "LedgerEvent",
     "LotConversion",
+    "LotTransfer",
     "SeriesAuthorizationIncreased",
     "SeriesDesignated",
+    "SharesRedeemed",
+    "SharesTransferred",
     "Source",
     "WarrantsExercised",
     "WarrantsIssued",
+    "WarrantsTransferred",
     "with_source",
 ]

@@ -95,9 +95,28 @@ def data_field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
+_ADDED: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def added_fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, default) of the fields an event class gained after events of it were stored:
+    the ones with a default. Left out of the JSON form while they hold it, so an event stored
+    before they existed keeps its JSON form, and so its hash."""
+    added = _ADDED.get(cls)
+    if added is None:
+        added = _ADDED[cls] = tuple(
+            (f.name, f.default) for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING and f.name not in ENVELOPE_FIELDS)
+    return added
+
+
 def event_data(event: LedgerEvent) -> dict[str, Any]:
     """The event's own fields (not its envelope) in JSON form."""
-    return _json_fields(event, data_field_names(type(event)))
+    data = _json_fields(event, data_field_names(type(event)))
+    for name, default in added_fields(type(event)):
+        if getattr(event, name) == default:
+            del data[name]
+    return data
 
 
 def event_type_name(event: LedgerEvent) -> str:

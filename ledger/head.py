@@ -36,7 +36,7 @@ from ledger.state import LedgerState, Packed, WarrantState
 
 # Bump when LedgerState's shape changes: snapshots of another shape are then ignored
 # (the state is rebuilt from events), never misread.
-STATE_VERSION = 5  # 5: the snapshot carries a digest of what it claims
+STATE_VERSION = 6  # 6: transfers, redemptions, ownership caps (issue 12)
 SNAPSHOT_INTERVAL = 250
 
 

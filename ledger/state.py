@@ -25,8 +25,11 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    SharesRedeemed,
+    SharesTransferred,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
 )
 from ledger.calc import accrual_amount, accrual_numerator, total
 from ledger.errors import InvariantViolation
@@ -59,13 +62,23 @@ def timeline(events: Iterable[LedgerEvent]) -> list[LedgerEvent]:
 
 @dataclass
 class Lot:
-    """The shares one holder bought in one closing; `shares` is what is left unconverted."""
+    """The shares one holder bought in one closing, or received by a transfer (`origin`: the
+    lot it came from); `shares` is what is left unconverted. A transferred lot keeps its
+    closing and issue date, so it accrues from where its origin did; `rank` (its closing's
+    position) orders lots of one issue date oldest first."""
 
     id: str
     holder: str
     closing: str
     issued_on: date
     shares: int
+    origin: str = ""
+    rank: int = 0
+
+    @property
+    def age(self) -> tuple[date, int]:
+        """FIFO order: the oldest issue date first, ties by closing."""
+        return self.issued_on, self.rank
 
 
 @dataclass
@@ -74,6 +87,7 @@ class SeriesState:
     authorized: int
     issued: int = 0
     converted: int = 0
+    redeemed: int = 0
     # Open lots only (a lot is dropped once fully converted), in timeline order, and each
     # holder's open lot ids in the same order: a conversion looks at its holder's lots only.
     lots: dict[str, Lot] = field(default_factory=dict)
@@ -92,7 +106,7 @@ class SeriesState:
 
     @property
     def outstanding(self) -> int:
-        return self.issued - self.converted
+        return self.issued - self.converted - self.redeemed
 
     @property
     def last_through(self) -> date | None:
@@ -110,8 +124,30 @@ class SeriesState:
         return result
 
     def add_lot(self, lot: Lot) -> None:
+        """Add an open lot in its holder's FIFO place (a closing's lot is the newest; a
+        transferred one goes after the holder's lots as old as it or older)."""
         self.lots[lot.id] = lot
-        self.holder_lot_ids.setdefault(lot.holder, []).append(lot.id)
+        ids = self.holder_lot_ids.setdefault(lot.holder, [])
+        at = len(ids)
+        while at > 0 and self.lots[ids[at - 1]].age > lot.age:
+            at -= 1
+        ids.insert(at, lot.id)
+
+    def take_lots(self, holder: str, shares: int) -> list[tuple[Lot, int]]:
+        """FIFO: the holder's lots, oldest first, and how many shares each gives to make up
+        `shares` (the caller has checked the holder holds that many)."""
+        taken: list[tuple[Lot, int]] = []
+        remaining = shares
+        for lot in self.holder_lots(holder):
+            if remaining == 0:
+                break
+            take = min(remaining, lot.shares)
+            taken.append((lot, take))
+            remaining -= take
+        return taken
+
+    def held(self, holder: str) -> int:
+        return sum(lot.shares for lot in self.holder_lots(holder))
 
     def drop_lot(self, lot: Lot) -> None:
         """Forget a fully converted lot (nothing refers to an empty lot but to refuse it)."""
@@ -137,6 +173,21 @@ class SeriesState:
         return accrual_amount(numerator, self.terms.day_count)
 
 
+def shortfall(series: SeriesState, holder: str, shares: int, what: str, on: date) -> str | None:
+    """Why `holder` cannot `what` (convert, transfer, redeem) `shares` of `series` on `on`,
+    or None when it holds that many: an unknown holder is named as unknown, with the
+    series' holders listed."""
+    held = series.held(holder)
+    if shares <= held:
+        return None
+    if held == 0:
+        holders = ", ".join(sorted(series.holdings())) or "none"
+        return (f"{holder!r} holds 0 shares of {series.name!r} on {on}: unknown as a holder "
+                f"of it then (its holders: {holders}); give one of them")
+    return (f"{holder!r} holds {held:,} shares of {series.name!r} on {on}; it can {what} "
+            f"at most that many, not {shares:,}")
+
+
 @dataclass(frozen=True)
 class WarrantState:
     """What the rules need of a warrant (plain values, so snapshots stay small). Frozen: an
@@ -147,10 +198,20 @@ class WarrantState:
     expires: date | None
     issued_on: date
     exercised: int = 0
+    # What a transfer copies to the new warrant, and the ownership cap (DOMAIN.md 11, 16).
+    holder: str = ""
+    label: str = ""
+    closing: str | None = None
+    exercisable_from: date | None = None
+    ownership_cap: Decimal | None = None
+    transferred: int = 0  # shares assigned to other holders' new warrants
 
     @property
     def outstanding(self) -> int:
-        return self.shares - self.exercised
+        return self.shares - self.exercised - self.transferred
+
+    def exercisable_on(self, on: date) -> bool:
+        return self.exercisable_from is None or on >= self.exercisable_from
 
     def expired_on(self, on: date) -> bool:
         return self.expires is not None and on > self.expires
@@ -267,11 +328,40 @@ class LedgerState:
     # Closing reference -> its effective date (what a warrant's --closing is checked against).
     closings: MutableMapping[str, date] = field(default_factory=dict)
     last_date: date | None = None
+    # What the ownership cap reads (DOMAIN.md 16), each a sum or a latest value, so any
+    # order of folding gives the same: common baselines by ISO date (a later position wins),
+    # common the ledger's events issued by ISO date, and common issued to each holder.
+    baselines: dict[str, int] = field(default_factory=dict)
+    # References of the events that are neither closings nor warrants (transfers,
+    # redemptions) -> their event type: a reference is never used twice.
+    refs: dict[str, str] = field(default_factory=dict)
+    common_issued: dict[str, int] = field(default_factory=dict)
+    holder_common: dict[str, int] = field(default_factory=dict)
 
     # --- lookups used by commands --------------------------------------------------------
 
     def ref_in_use(self, ref: str) -> bool:
-        return ref in self.closings or ref in self.warrants
+        return ref in self.closings or ref in self.warrants or ref in self.refs
+
+    def _claim_ref(self, event: LedgerEvent, ref: str) -> None:
+        if self.ref_in_use(ref):
+            raise self._violation(f"reference {ref!r} is already used; give a new --ref", event)
+        self.refs[ref] = type(event).__name__
+
+    def common_outstanding(self, on: date) -> int:
+        """Common outstanding on `on` as fully diluted counts it (DOMAIN.md 8): the latest
+        baseline on or before `on`, plus the common the ledger issued after its date."""
+        day = on.isoformat()
+        dates = [d for d in self.baselines if d <= day]
+        after = max(dates, default="")
+        base = self.baselines[after] if after else 0
+        return base + sum(n for d, n in self.common_issued.items() if after < d <= day)
+
+    def _issue_common(self, holder: str, shares: int, on: date) -> None:
+        if shares > 0:
+            self.holder_common[holder] = self.holder_common.get(holder, 0) + shares
+            day = on.isoformat()
+            self.common_issued[day] = self.common_issued.get(day, 0) + shares
 
     def get_series(self, name: str, event: LedgerEvent | None = None) -> SeriesState:
         try:
@@ -295,6 +385,10 @@ class LedgerState:
             warrants=_shallow(self.warrants),
             closings=_shallow(self.closings),
             last_date=self.last_date,
+            baselines=dict(self.baselines),
+            refs=dict(self.refs),
+            common_issued=dict(self.common_issued),
+            holder_common=dict(self.holder_common),
         )
 
     def apply_all(self, events: Iterable[LedgerEvent]) -> LedgerState:
@@ -379,7 +473,11 @@ class LedgerState:
                     closing=event.ref,
                     issued_on=event.effective_date,
                     shares=allocation.shares,
+                    rank=event.originator_version,
                 ))
+        else:
+            for allocation in event.allocations:
+                self._issue_common(allocation.investor, allocation.shares, event.effective_date)
         self.closings[event.ref] = event.effective_date
 
     def _warrants(self, event: WarrantsIssued) -> None:
@@ -406,6 +504,11 @@ class LedgerState:
             exercise_price=event.exercise_price,
             expires=event.expires,
             issued_on=event.effective_date,
+            holder=event.holder,
+            label=event.label,
+            closing=event.closing,
+            exercisable_from=event.exercisable_from,
+            ownership_cap=event.ownership_cap,
         )
 
     def _exercise(self, event: WarrantsExercised) -> None:
@@ -419,6 +522,12 @@ class LedgerState:
         if warrant.expired_on(event.effective_date):
             raise self._violation(
                 f"warrant {event.warrant!r} expired on {warrant.expires}; "
+                f"it cannot be exercised on {event.effective_date}",
+                event,
+            )
+        if not warrant.exercisable_on(event.effective_date):
+            raise self._violation(
+                f"warrant {event.warrant!r} is exercisable from {warrant.exercisable_from}; "
                 f"it cannot be exercised on {event.effective_date}",
                 event,
             )
@@ -437,6 +546,7 @@ class LedgerState:
                 event,
             )
         self.warrants[event.warrant] = replace(warrant, exercised=warrant.exercised + event.shares)
+        self._issue_common(warrant.holder, event.common_shares, event.effective_date)
 
     def _dividend(self, event: DividendDeclared) -> None:
         series = self._series_on(event.series, event)
@@ -474,19 +584,17 @@ class LedgerState:
                 event,
             )
         series.throughs.append(event.through)
+        for payment in event.payments:
+            self._issue_common(payment.holder, payment.common_shares, event.effective_date)
         series.dividends_paid += event.amount
         series.changed_at = max(series.changed_at, event.originator_version)
         series.dividend_at = max(series.dividend_at, event.originator_version)
 
     def _conversion(self, event: ConversionRequested) -> None:
         series = self._series_on(event.series, event)
-        held = sum(lot.shares for lot in series.holder_lots(event.holder))
-        if event.shares > held:
-            raise self._violation(
-                f"{event.holder!r} holds {held:,} shares of {series.name!r} on "
-                f"{event.effective_date}; it can convert at most that many, not {event.shares:,}",
-                event,
-            )
+        short = shortfall(series, event.holder, event.shares, "convert", event.effective_date)
+        if short is not None:
+            raise self._violation(short, event)
         if series.dividend_at > event.originator_version:
             raise self._violation(
                 f"the conversion on {event.effective_date} computed its accrued dividends "
@@ -508,9 +616,95 @@ class LedgerState:
                 series.drop_lot(lot)
         series.converted += event.shares
         series.changed_at = max(series.changed_at, event.originator_version)
+        self._issue_common(event.holder, event.common_shares, event.effective_date)
+
+    def _holder_lots_on(self, series: SeriesState, holder: str, shares: int, what: str,
+                        event: LedgerEvent) -> None:
+        short = shortfall(series, holder, shares, what, event.effective_date)
+        if short is not None:
+            raise self._violation(short, event)
+        if series.dividend_at > event.originator_version:
+            raise self._violation(
+                f"the {type(event).__name__} on {event.effective_date} was computed without "
+                f"the dividend of {series.name!r} dated on or before it and recorded after it; "
+                f"date that dividend on or after {event.effective_date}, or reverse the "
+                f"{type(event).__name__} and record it again",
+                event,
+            )
+
+    def _take(self, series: SeriesState, holder: str, parts: Iterable[tuple[str, int]],
+              event: LedgerEvent) -> list[Lot]:
+        taken: list[Lot] = []
+        for lot_id, shares in parts:
+            lot = series.lots.get(lot_id)
+            if lot is None or lot.shares < shares or lot.holder != holder:
+                raise self._violation(
+                    f"lot {lot_id!r} no longer holds the {shares:,} shares this "
+                    f"{type(event).__name__} took",
+                    event,
+                )
+            lot.shares -= shares
+            taken.append(lot)
+            if lot.shares == 0:
+                series.drop_lot(lot)
+        return taken
+
+    def _transfer(self, event: SharesTransferred) -> None:
+        series = self._series_on(event.series, event)
+        if event.from_holder == event.to_holder:
+            raise self._violation(
+                f"{event.from_holder!r} cannot transfer shares to itself; name another --to",
+                event)
+        self._holder_lots_on(series, event.from_holder, event.shares, "transfer", event)
+        self._claim_ref(event, event.ref)
+        parts = [(part.lot, part.shares) for part in event.lots]
+        for part, lot in zip(event.lots, self._take(series, event.from_holder, parts, event),
+                             strict=True):
+            if part.new_lot in series.lots:
+                raise self._violation(f"lot {part.new_lot!r} already exists", event)
+            series.add_lot(Lot(id=part.new_lot, holder=event.to_holder, closing=lot.closing,
+                               issued_on=lot.issued_on, shares=part.shares, origin=lot.id,
+                               rank=lot.rank))
+        series.changed_at = max(series.changed_at, event.originator_version)
+
+    def _redemption(self, event: SharesRedeemed) -> None:
+        series = self._series_on(event.series, event)
+        self._holder_lots_on(series, event.holder, event.shares, "redeem", event)
+        self._claim_ref(event, event.ref)
+        self._take(series, event.holder, [(p.lot, p.shares) for p in event.lots], event)
+        series.redeemed += event.shares
+        series.changed_at = max(series.changed_at, event.originator_version)
+
+    def _warrant_transfer(self, event: WarrantsTransferred) -> None:
+        warrant = self.warrants.get(event.warrant)
+        if warrant is None:
+            raise self._violation(
+                f"warrant {event.warrant!r} is not issued on or before "
+                f"{event.effective_date}; give the reference of an issued warrant", event)
+        if self.ref_in_use(event.ref):
+            raise self._violation(
+                f"reference {event.ref!r} is already used; give a new --ref", event)
+        if warrant.expired_on(event.effective_date):
+            raise self._violation(
+                f"warrant {event.warrant!r} expired on {warrant.expires}; it cannot be "
+                f"transferred on {event.effective_date}", event)
+        if event.holder == warrant.holder:
+            raise self._violation(
+                f"{event.holder!r} already holds warrant {event.warrant!r}; name another --to",
+                event)
+        if event.shares > warrant.outstanding:
+            raise self._violation(
+                f"warrant {event.warrant!r} has {warrant.outstanding:,} shares outstanding on "
+                f"{event.effective_date}; transfer at most that many, not {event.shares:,}",
+                event)
+        self.warrants[event.warrant] = replace(
+            warrant, transferred=warrant.transferred + event.shares)
+        self.warrants[event.ref] = replace(
+            warrant, shares=event.shares, exercised=0, transferred=0, holder=event.holder)
 
     def _common(self, event: CommonOutstandingReported) -> None:
-        """A reported baseline constrains nothing; the projections keep it."""
+        """A reported baseline constrains nothing; the ownership cap reads it."""
+        self.baselines[event.effective_date.isoformat()] = event.shares
 
     def _reversal(self, event: EventReversed) -> None:
         raise self._violation("a reversal is not part of the timeline", event)
@@ -553,6 +747,9 @@ _RULES: dict[type, Any] = {
     ConversionRequested: LedgerState._conversion,
     CommonOutstandingReported: LedgerState._common,
     EventReversed: LedgerState._reversal,
+    SharesTransferred: LedgerState._transfer,
+    WarrantsTransferred: LedgerState._warrant_transfer,
+    SharesRedeemed: LedgerState._redemption,
 }
 
 # Events whose rule neither reads nor changes the state, and whose command decides them
