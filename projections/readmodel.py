@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must b
 
 # Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
 # applies the ledger again from position zero.
-SCHEMA_VERSION = "3"  # 3: series frequency and dividend form, dividends paid by form
+SCHEMA_VERSION = "4"  # 4: transfers and redemptions (lots, warrants, capital)
 META = "rm_meta"
 # table -> (attribute of Books, row class, primary key)
 TABLES: dict[str, tuple[str, type, str]] = {
@@ -72,9 +72,9 @@ TABLES: dict[str, tuple[str, type, str]] = {
 }
 INDEXES = (
     # open lots of a series (accrued dividends, as-converted common)
-    "CREATE INDEX rm_lots_open ON rm_lots (series) WHERE converted < issued",
+    "CREATE INDEX rm_lots_open ON rm_lots (series) WHERE converted + redeemed + transferred < issued",
     # warrants with shares left, by expiry (the overhang as of a date)
-    "CREATE INDEX rm_warrants_live ON rm_warrants (expires) WHERE exercised < issued",
+    "CREATE INDEX rm_warrants_live ON rm_warrants (expires) WHERE exercised < issued + transferred",
     "CREATE INDEX rm_dividends_through ON rm_dividends (series, through)",
     "CREATE INDEX rm_baselines_date ON rm_baselines (date, position)",
     "CREATE INDEX rm_common_issues_date ON rm_common_issues (date, shares)",
@@ -321,7 +321,7 @@ class ReadModel:
         books.totals = {row.key: row for row in self._rows("rm_totals")}
         for series in self._rows("rm_series"):
             books.series[series.series] = series
-            for lot in self._rows("rm_lots", "WHERE series = ? AND converted < issued",
+            for lot in self._rows("rm_lots", "WHERE series = ? AND converted + redeemed + transferred < issued",
                                   [series.series]):
                 books.lots[lot.id] = lot
             for dividend in self._rows(
@@ -330,10 +330,10 @@ class ReadModel:
                 books.dividends[dividend.position] = dividend
         overhang: list[tuple[int, Decimal]] = []
         # two index ranges (an OR would scan every warrant that ever lapsed with shares left)
-        live = ("SELECT exercise_price AS price, issued - exercised AS shares FROM rm_warrants "
-                "WHERE exercised < issued AND expires >= :day UNION ALL "
-                "SELECT exercise_price, issued - exercised FROM rm_warrants "
-                "WHERE exercised < issued AND expires IS NULL")
+        live = ("SELECT exercise_price AS price, issued + transferred - exercised AS shares "
+                "FROM rm_warrants WHERE exercised < issued + transferred AND expires >= :day "
+                "UNION ALL SELECT exercise_price, issued + transferred - exercised FROM "
+                "rm_warrants WHERE exercised < issued + transferred AND expires IS NULL")
         day = {"day": on.isoformat()}
         groups = self.db.execute(
             f"SELECT price, SUM(shares) FROM ({live}) GROUP BY price", day).fetchall()

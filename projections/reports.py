@@ -95,8 +95,10 @@ def preferred(books: Books, on: date) -> Report:
             stated = cents(mul(outstanding, series.stated_value))
             holders.append({
                 "holder": holder,
-                "issued": sum(lot.issued for lot in lots),
+                # acquired (in closings or by transfers) net of what it transferred away
+                "issued": sum(lot.issued - lot.transferred for lot in lots),
                 "converted": sum(lot.converted for lot in lots),
+                "redeemed": sum(lot.redeemed for lot in lots),
                 "outstanding": outstanding,
                 "stated_value_outstanding": stated,
                 "accrued_dividends": holder_accrued(
@@ -114,6 +116,7 @@ def preferred(books: Books, on: date) -> Report:
             "authorized": series.authorized,
             "issued": series.issued,
             "converted": series.converted,
+            "redeemed": series.redeemed,
             "outstanding": series.outstanding,
             "stated_value_outstanding": money_sum(h["stated_value_outstanding"] for h in holders),
             "accrued_dividends": money_sum(h["accrued_dividends"] for h in holders),
@@ -144,13 +147,14 @@ def _expired(warrant: WarrantRow, on: date) -> bool:
 
 def warrant_outstanding(warrant: WarrantRow, on: date) -> int:
     """The warrant's shares outstanding on `on`: those unexercised, none once it expired."""
-    return 0 if _expired(warrant, on) else warrant.issued - warrant.exercised
+    return 0 if _expired(warrant, on) else warrant.issued + warrant.transferred - warrant.exercised
 
 
 def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
     sums: Report = {
         "issued": sum(r["issued"] for r in rows),
         "exercised": sum(r["exercised"] for r in rows),
+        "transferred": sum(r["transferred"] for r in rows),
         "expired": sum(r["expired"] for r in rows),
         "outstanding": sum(r["outstanding"] for r in rows),
         "potential_proceeds": money_sum(r["potential_proceeds"] for r in rows),
@@ -168,7 +172,7 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
     rows: list[Report] = []
     for w in sorted(books.warrants.values(), key=lambda w: (w.issued_on, w.position)):
         outstanding = warrant_outstanding(w, on)
-        expired = w.issued - w.exercised - outstanding
+        expired = w.issued + w.transferred - w.exercised - outstanding
         row: Report = {
             "ref": w.ref,
             "label": w.label,
@@ -176,9 +180,11 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
             "closing": w.closing,
             "issued_on": w.issued_on,
             "expires": w.expires,
+            "exercisable_from": w.exercisable_from or w.issued_on,
             "exercise_price": w.exercise_price,
             "issued": w.issued,
             "exercised": w.exercised,
+            "transferred": w.transferred,
             "expired": expired,
             "outstanding": outstanding,
             "potential_proceeds": cents(mul(outstanding, w.exercise_price)),
@@ -336,7 +342,8 @@ def summary(books: Books, on: date) -> Report:
         "as_of": on,
         "capital": cap["totals"],
         "preferred": pref["totals"],
-        "warrants": warr["totals"],
+        # (transfers move shares between warrants: their total is always 0, not shown here)
+        "warrants": {k: v for k, v in warr["totals"].items() if k != "transferred"},
         "fully_diluted": fully_diluted(books, on, pref, warr),
     }
 

@@ -89,7 +89,7 @@ T, S, N, M, P, R, D, B = (Kind.TEXT, Kind.SHARES, Kind.INTEGER, Kind.MONEY, Kind
 
 
 def preferred_tables(report: Report) -> tuple[Table, ...]:
-    figures = (("issued", S), ("converted", S), ("outstanding", S),
+    figures = (("issued", S), ("converted", S), ("redeemed", S), ("outstanding", S),
                ("stated_value_outstanding", M), ("accrued_dividends", M),
                ("as_converted_common", S))
     series = table("series", report["series"], ("series", T), ("stated_value", P),
@@ -106,11 +106,12 @@ def _market(report: Report) -> tuple[tuple[str, Kind], ...]:
 
 
 def warrants_tables(report: Report) -> tuple[Table, ...]:
-    counts = (("issued", S), ("exercised", S), ("expired", S), ("outstanding", S),
-              ("potential_proceeds", M), *_market(report))
+    counts = (("issued", S), ("exercised", S), ("transferred", S), ("expired", S),
+              ("outstanding", S), ("potential_proceeds", M), *_market(report))
     return (
         table("warrants", report["warrants"], ("ref", T), ("label", T), ("holder", T),
-              ("closing", T), ("issued_on", D), ("expires", D), ("exercise_price", P), *counts),
+              ("closing", T), ("issued_on", D), ("exercisable_from", D), ("expires", D),
+              ("exercise_price", P), *counts),
         table("by_price", report["by_price"], ("exercise_price", P), ("outstanding", S),
               ("potential_proceeds", M), *_market(report)),
         table("by_closing", report["by_closing"], ("closing", T), *counts),
