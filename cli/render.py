@@ -43,6 +43,15 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"{data['shares']:,} common outstanding"
     if kind == "EventReversed":
         return f"reverses position {data['reversed_position']}: {data['reason']}"
+    if kind == "SharesTransferred":
+        return (f"{data['ref']}: {data['series']} {data['shares']:,} from {data['from_holder']} "
+                f"to {data['to_holder']}")
+    if kind == "WarrantsTransferred":
+        return (f"{data['ref']}: {data['shares']:,} of {data['warrant']} from "
+                f"{data['from_holder']} to {data['holder']} at {data['exercise_price']}")
+    if kind == "SharesRedeemed":
+        return (f"{data['ref']}: {data['series']} {data['holder']} {data['shares']:,} at "
+                f"{data['price_per_share']}, paid {data['total']} (accrued {data['accrued']})")
     return json.dumps(data)[:120]
 
 

@@ -22,8 +22,9 @@ def holder_common(state: LedgerState, holder: str, holder_owns: int | None) -> i
 def check_cap(state: LedgerState, *, cap: Decimal | None, holder: str,
               holder_owns: int | None, on: date, shares: int,
               common_for: Callable[[int], int], what: str) -> None:
-    """Refuse `what` of `shares` (each giving `common_for(shares)` common) when it would
-    put `holder` over `cap` percent; the message names the most shares that fit."""
+    """Refuse `what` (the command in words: "converting 100 shares of 'Series D'") of
+    `shares`, giving `common_for(shares)` common, when it would put `holder` over `cap`
+    percent; the message names the most shares that fit."""
     if cap is None:
         return
     owns = holder_common(state, holder, holder_owns)
@@ -53,7 +54,7 @@ def check_cap(state: LedgerState, *, cap: Decimal | None, holder: str,
         if total else Decimal(100)
     fit = f"at most {most:,} shares fit under it" if most else "no shares fit under it"
     raise InvariantViolation(
-        f"{what} {shares:,} shares would leave {holder!r} owning {after:,} of {total:,} "
+        f"{what} would leave {holder!r} owning {after:,} of {total:,} "
         f"common shares outstanding on {on} ({share}%), over its {cap}% ownership cap; {fit} "
         f"(its common counted {owns:,}; state it with --holder-owns N)"
     )

@@ -377,7 +377,7 @@ class ExerciseWarrants(Command):
                   holder_owns=self.holder_owns, on=self.effective_date, shares=self.shares,
                   common_for=lambda n: cashless_shares(n, strike, market)
                   if self.cashless and market is not None else n,
-                  what=f"exercising warrant {ref!r} for")
+                  what=f"exercising {self.shares:,} shares of warrant {ref!r}")
         return WarrantsExercised, {
             "warrant": ref,
             "shares": self.shares,
@@ -458,7 +458,7 @@ class RequestConversion(Command):
         check_cap(state, cap=series.terms.ownership_cap, holder=holder,
                   holder_owns=self.holder_owns, on=self.effective_date, shares=self.shares,
                   common_for=lambda n: int(self._outcome(series, holder, n)["common_shares"]),
-                  what=f"converting into common of {series.name!r}")
+                  what=f"converting {self.shares:,} shares of {series.name!r}")
         return ConversionRequested, {**outcome, "holder_owns": self.holder_owns}
 
     def _outcome(self, series: SeriesState, holder: str, shares: int) -> dict[str, Any]:

@@ -173,6 +173,22 @@ def eps_tables(report: Report) -> tuple[Table, ...]:
     return figures, preferred, securities
 
 
+def holder_tables(report: Report) -> tuple[Table, ...]:
+    return (
+        table("preferred", report["preferred"], ("series", T), ("lot", T), ("origin", T),
+              ("closing", T), ("issued_on", D), ("accrual_start", D), ("shares", S),
+              ("accrued_dividends", M)),
+        table("warrants", report["warrants"], ("ref", T), ("exercise_price", P),
+              ("expires", D), ("outstanding", S)),
+        table("common_received", [report["common_received"]], ("conversions", S),
+              ("stock_dividends", S), ("exercises", S), ("closings", S), ("total", S)),
+        table("cash_received", [report["cash_received"]], ("dividends", M),
+              ("cash_in_lieu", M), ("redemptions", M), ("total", M)),
+        table("history", report["history"], ("position", N), ("effective_date", D),
+              ("type", T), ("summary", T)),
+    )
+
+
 def log_tables(entries: Sequence[Report]) -> tuple[Table, ...]:
     """`log`: one row per event as `log --json` shows it (its data as one JSON text)."""
     return (table("events", entries, ("position", N), ("type", T), ("effective_date", D),
@@ -188,6 +204,7 @@ DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
     "summary": ("Summary", summary_tables),
     "dividends": ("Dividends", dividends_tables),
     "eps": ("Earnings per share", eps_tables),
+    "holder": ("Holder", holder_tables),
 }
 """Report name -> (title, its tables). A new report adds one line."""
 
