@@ -14,7 +14,7 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, Store
 from eventsourcing.utils import get_topic
 
 from events import VALUE_TYPES, LedgerEvent, Source
-from events.codec import data_field_names, field_names
+from events.codec import added_fields, data_field_names, field_names
 from ledger.store import DataclassAsDict, DateAsISO
 
 
@@ -64,6 +64,8 @@ class EventSealer:
         what `json.dumps(..., separators=(",", ":"), ensure_ascii=False)` writes (sorted
         keys for the hash), strings escaped by the json module's own function."""
         plan = _plan(cls)
+        if len(payload) != len(plan.names):  # fields added later may be left at their default
+            payload = {**dict(added_fields(cls)), **payload}
         if len(payload) != len(plan.names) or plan.class_version != 1:
             return None
         wraps = self.wraps
@@ -107,6 +109,9 @@ class EventSealer:
                 stored.append(key + text)
             else:
                 return None
+        for name, default in added_fields(cls):  # out of the hashed form while at default
+            if attrs[name] == default:
+                del data[name], texts[name]
         on_text = on.isoformat()
         at_text = recorded_at.isoformat()
         actor_text = _text(actor)
@@ -124,7 +129,7 @@ class EventSealer:
             attrs["source"] = source
         canonical = "".join([
             '{"actor":', actor_text, ',"data":{',
-            ",".join([key + texts[name] for name, key in plan.sorted]),
+            ",".join([key + texts[name] for name, key in plan.sorted if name in texts]),
             '},"effective_date":"', on_text, '","position":', int.__repr__(position),
             ',"prev_hash":', prev_text, ',"recorded_at":"', at_text, '"', hashed_source,
             ',"type":', plan.type_text, "}",
@@ -202,11 +207,11 @@ def _items(
             vkind = type(value)
             if vkind is str:
                 text = _text(value)
-            elif vkind is Decimal:
-                plain = str(value)
+            elif vkind is Decimal or vkind is date:
+                plain = str(value) if vkind is Decimal else value.isoformat()
                 item_data[name] = plain
                 text = item_texts[name] = '"' + plain + '"'
-                item_stored.append(key + wraps[Decimal] + text + "}")
+                item_stored.append(key + wraps[vkind] + text + "}")
                 continue
             elif vkind is int:
                 text = int.__repr__(value)

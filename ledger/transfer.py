@@ -47,9 +47,12 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    SharesRedeemed,
+    SharesTransferred,
     Source,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
     with_source,
 )
 from events.codec import event_data, from_json_value, log_entry
@@ -67,6 +70,7 @@ from ledger.commands import (
     RequestConversion,
 )
 from ledger.decision import decide_in_timeline, fold_without
+from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -250,6 +254,7 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
             frequency=f.get("frequency", "quarterly"), day_count=f.get("day_count", "actual/365"),
             dividend_form=f.get("dividend_form", "either"),
             convert_accrued=f.get("convert_accrued", True),
+            ownership_cap=f.get("ownership_cap", None),
         )
     if cls is SeriesAuthorizationIncreased:
         return IncreaseAuthorization(effective_date=on, series=f.value("series"),
@@ -267,11 +272,14 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
             effective_date=on, holder=f.value("holder"), shares=f.value("shares"),
             exercise_price=f.value("exercise_price"), expires=f.get("expires", None),
             label=f.get("label", ""), closing=f.get("closing", None), ref=f.get("ref", None),
+            ownership_cap=f.get("ownership_cap", None),
+            exercisable_from=f.get("exercisable_from", None),
         )
     if cls is WarrantsExercised:
         return ExerciseWarrants(
             effective_date=on, warrant=f.value("warrant"), shares=f.value("shares"),
             cashless=f.get("cashless", False), market_price=f.get("market_price", None),
+            holder_owns=f.get("holder_owns", None),
         )
     if cls is DividendDeclared:
         return DeclareDividend(effective_date=on, series=f.value("series"),
@@ -279,9 +287,23 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
                                price=f.get("price", None))
     if cls is ConversionRequested:
         return RequestConversion(effective_date=on, series=f.value("series"),
-                                 holder=f.value("holder"), shares=f.value("shares"))
+                                 holder=f.value("holder"), shares=f.value("shares"),
+                                 holder_owns=f.get("holder_owns", None))
     if cls is CommonOutstandingReported:
         return ReportCommonOutstanding(effective_date=on, shares=f.value("shares"))
+    if cls is SharesTransferred:
+        return TransferShares(effective_date=on, series=f.value("series"),
+                              from_holder=f.value("from_holder"), to_holder=f.value("to_holder"),
+                              shares=f.value("shares"), ref=f.get("ref", None))
+    if cls is WarrantsTransferred:
+        return TransferWarrants(effective_date=on, warrant=f.value("warrant"),
+                                to_holder=f.value("holder"), shares=f.value("shares"),
+                                ref=f.get("ref", None))
+    if cls is SharesRedeemed:
+        return RedeemShares(effective_date=on, series=f.value("series"), holder=f.value("holder"),
+                            shares=f.value("shares"),
+                            price_per_share=f.get("price_per_share", None),
+                            ref=f.get("ref", None))
     raise InvalidInput(f"{cls.__name__} cannot be imported as a command")
 
 
