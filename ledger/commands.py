@@ -28,7 +28,6 @@ from events import (
     WarrantsExercised,
     WarrantsIssued,
 )
-from ledger.caps import check_cap
 from ledger.calc import (
     DAY_COUNTS,
     EXACT,
@@ -42,6 +41,7 @@ from ledger.calc import (
     stock_payment,
     total,
 )
+from ledger.caps import check_cap
 from ledger.errors import InvalidInput, InvariantViolation
 from ledger.inputs import (
     clean_name,

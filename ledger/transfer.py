@@ -70,7 +70,6 @@ from ledger.commands import (
     RequestConversion,
 )
 from ledger.decision import decide_in_timeline, fold_without
-from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -79,6 +78,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.inputs import clean_name
 from ledger.seal import EventSealer
 from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline

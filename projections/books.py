@@ -474,9 +474,9 @@ def touches(event: LedgerEvent) -> Iterator[tuple[str, object]]:
     elif isinstance(event, CommonOutstandingReported):
         yield "baselines", position
     elif isinstance(event, SharesTransferred):
-        for part in event.lots:
-            yield "lots", part.lot
-            yield "lots", part.new_lot
+        for moved in event.lots:
+            yield "lots", moved.lot
+            yield "lots", moved.new_lot
     elif isinstance(event, SharesRedeemed):
         yield "series", event.series
         yield "capital", position

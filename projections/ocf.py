@@ -367,9 +367,9 @@ def _conversion(b: _Builder, e: ConversionRequested) -> None:
             lot.security_id = balance
 
 
-def _balance(b: _Builder, e: LedgerEvent, n: int, lot: _Lot, part_lot: str, body: Obj) -> None:
-    """After `lot` gave some shares away: the rest re-issued as a balance security (named in
-    `body`, the transaction about to be written, then issued after it)."""
+def _balance(lot: _Lot, part_lot: str, body: Obj) -> None:
+    """After `lot` gave some shares away: the rest is re-issued as a balance security, named
+    in `body` (the transaction about to be written) and issued after it."""
     if lot.shares > 0:
         lot.balances += 1
         body["balance_security_id"] = f"{part_lot}#balance-{lot.balances}"
@@ -402,7 +402,7 @@ def _transfer(b: _Builder, e: SharesTransferred) -> None:
         body: Obj = {"security_id": lot.security_id, "quantity": numeric(part.shares),
                      "resulting_security_ids": [new.security_id],
                      "comments": [f"transfer {e.ref} from {e.from_holder} to {e.to_holder}"]}
-        _balance(b, e, n, lot, part.lot, body)
+        _balance(lot, part.lot, body)
         b.tx(e, "TX_STOCK_TRANSFER", n, **body)
         _issue_balance(b, e, n, lot, body)
 
@@ -439,7 +439,7 @@ def _redemption(b: _Builder, e: SharesRedeemed) -> None:
                      "comments": [f"redemption {e.ref}: {e.amount} for {e.shares} shares plus "
                                   f"accrued dividends {e.accrued}, paid {e.total} (accrued "
                                   "dividends are not representable in OCF)"]}
-        _balance(b, e, n, lot, part.lot, body)
+        _balance(lot, part.lot, body)
         b.tx(e, "TX_STOCK_REPURCHASE", n, **body)
         _issue_balance(b, e, n, lot, body)
 
