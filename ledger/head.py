@@ -139,6 +139,9 @@ def digest(version: int, head_hash: str, packed: dict[str, Any]) -> str:
     fields = packed["packed"]
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{version}\n{head_hash}\n{fields['last_date']!r}\n{fields['series']!r}\n".encode())
+    # what the ownership cap reads, and the references of transfers and redemptions
+    h.update(repr([fields.get(name) for name in (
+        "baselines", "common_issued", "holder_common", "refs")]).encode())
     h.update(fields["warrants"].encode())
     h.update(b"\n\n")
     h.update(fields["closings"].encode())

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -129,3 +130,42 @@ def test_the_service_decides_what_the_pure_fold_decides_with_moves(data: st.Data
                 continue
         stored = book.events()
     assert [comparable(e) for e in stored] == [comparable(e) for e in events]
+
+
+def test_snapshots_of_a_ledger_with_moves_decide_as_the_full_fold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head state (snapshots every 3 events, then folded on) equals the full fold, with
+    transfers, warrant transfers, redemptions, baselines and capped conversions in it."""
+    from ledger.commands import (
+        DesignateSeries,
+        IssueWarrants,
+        RecordClosing,
+        ReportCommonOutstanding,
+        RequestConversion,
+    )
+
+    monkeypatch.setattr("ledger.service.SNAPSHOT_INTERVAL", 3)
+    on = date(2003, 1, 1)
+    book = Ledger(str(tmp_path / "l.db"), actor="t")
+    book.record(DesignateSeries(effective_date=on, series="A", stated_value=Decimal(1000),
+                                conversion_price=Decimal("2.35"), dividend_rate=Decimal(8),
+                                authorized=10_000, ownership_cap=Decimal("9.99")))
+    book.record(ReportCommonOutstanding(effective_date=on, shares=1_000_000))
+    book.record(IssueWarrants(effective_date=on, holder="H", shares=9000,
+                              exercise_price=Decimal(3), ref="W"))
+    for i in range(6):
+        day = on + timedelta(days=10 * i + 1)
+        book.record(RecordClosing(effective_date=day, security="A", investors=(("H", 50),)))
+        book.record(TransferShares(effective_date=day, series="A", from_holder="H",
+                                   to_holder=f"T{i % 2}", shares=20))
+        book.record(TransferWarrants(effective_date=day, warrant="W", to_holder=f"T{i}",
+                                     shares=1000))
+        book.record(RedeemShares(effective_date=day, series="A", holder=f"T{i % 2}", shares=5))
+        book.record(RequestConversion(effective_date=day, series="A", holder="H", shares=10))
+    events = book.events()
+    head = book._head()
+    assert head is not None and head.version == len(events)
+    assert head.folded < 3  # loaded from a snapshot, then the few events after it folded
+    assert head.state == fold(events)
+    check_conservation(events)
