@@ -204,14 +204,15 @@ DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
     "summary": ("Summary", summary_tables),
     "dividends": ("Dividends", dividends_tables),
     "eps": ("Earnings per share", eps_tables),
-    "holder": ("Holder", holder_tables),
+    "holder": ("Holder {holder}", holder_tables),
 }
-"""Report name -> (title, its tables). A new report adds one line."""
+"""Report name -> (title, its tables). A new report adds one line. A title may name a
+field of its report (`{holder}`)."""
 
 
 def describe(name: str, report: Report) -> Described:
     title, tables_of = DESCRIBE[name]
-    return Described(title, report.get("as_of"), report, tables_of(report))
+    return Described(title.format_map(report), report.get("as_of"), report, tables_of(report))
 
 
 def describe_log(entries: Sequence[Report]) -> Described:

@@ -357,3 +357,31 @@ def test_log_filters_by_holder_series_and_reference(fl: Any) -> None:
     assert len(json.loads(ok(fl, "log", "--series", "Series D", "--json").out)) == 4
     assert [e["position"] for e in json.loads(ok(fl, "log", "--ref", "TR-0004", "--json").out)] == [4]
     assert [e["position"] for e in json.loads(ok(fl, "log", "--ref", "D-2", "--json").out)] == [3]
+
+
+def test_a_redemption_and_a_warrant_transfer_are_reversed_like_the_events_they_mirror(
+    fl: Any,
+) -> None:
+    start(fl, ["record", "redemption", "Series D", "--holder", "B", "--shares", "10",
+               "--date", "2003-06-01"],
+          ["record", "warrants", "--holder", "A", "--shares", "1000", "--exercise-price", "3",
+           "--date", "2003-05-08", "--ref", "W"],
+          ["record", "warrant-transfer", "W", "--to", "X", "--shares", "400", "--date",
+           "2003-06-01", "--ref", "W-X"],
+          ["record", "exercise", "W-X", "--shares", "100", "--date", "2003-06-02"])
+    # the new warrant was exercised: its transfer stands until the exercise is reversed
+    assert "depends on it" in refused(fl, "record", "reversal", "6", "--reason", "no sale")
+    ok(fl, "record", "reversal", "7", "--reason", "not exercised")
+    ok(fl, "record", "reversal", "6", "--reason", "no sale")
+    ok(fl, "record", "reversal", "4", "--reason", "no buy-back")
+    assert report(fl, "capital")["totals"]["gross"] == "3000000.00"
+    (w,) = report(fl, "warrants")["warrants"]
+    assert (w["ref"], w["transferred"], w["outstanding"]) == ("W", 0, 1000)
+    assert report(fl, "preferred")["series"][0]["redeemed"] == 0
+    assert ok(fl, "audit", "verify").code == 0
+
+
+def test_the_holder_report_table_names_the_holder(fl: Any) -> None:
+    start(fl)
+    text = ok(fl, "report", "holder", "B", "--as-of", "2003-06-30").out
+    assert text.startswith("Holder B: preferred as of 2003-06-30")
