@@ -109,6 +109,13 @@ class LotRow:
     def outstanding(self) -> int:
         return self.issued - self.converted - self.redeemed - self.transferred
 
+    @property
+    def order(self) -> tuple[date, int, int, str]:
+        """Where the lot stands among the others: by issue date, closing and the order of its
+        allocation; a transferred lot beside the one it came from (by id, so whatever order
+        the lots were added in)."""
+        return self.issued_on, self.position, self.seq, self.id
+
 
 @dataclass(frozen=True, kw_only=True)
 class DividendRow:

@@ -34,12 +34,28 @@ from projections.reports import (
 )
 
 
+def _summary(event: LedgerEvent, name: str) -> str:
+    """What the event did for the holder: its own part of a closing or a dividend, else the
+    event's outcome."""
+    if isinstance(event, ClosingCompleted):
+        bought = sum(a.shares for a in event.allocations if a.investor == name)
+        return (f"{event.ref}: bought {bought:,} {event.security} at {event.price_per_share} "
+                f"(of {event.shares:,})")
+    if isinstance(event, DividendDeclared):
+        paid = next(p for p in event.payments if p.holder == name)
+        stock = f", {paid.common_shares:,} common, cash in lieu {paid.cash}" \
+            if event.form == "stock" else ""
+        return (f"{event.series} through {event.through}: {event.form} {paid.amount} "
+                f"(of {event.amount}){stock}")
+    return outcome(event)
+
+
 def holder(books: Books, events: Iterable[LedgerEvent], name: str, on: date) -> Report:
     """`books`: the books of the timeline through `on`; `events`: that timeline, in order."""
     timeline = [e for e in events if e.effective_date <= on]
     holders = warrant_holders(timeline)
     lots: list[Report] = []
-    for lot in sorted(books.lots.values(), key=lambda lot: (lot.issued_on, lot.position, lot.seq)):
+    for lot in sorted(books.lots.values(), key=lambda lot: lot.order):
         if lot.holder != name or lot.outstanding <= 0:
             continue
         series = books.series[lot.series]
@@ -68,7 +84,7 @@ def holder(books: Books, events: Iterable[LedgerEvent], name: str, on: date) -> 
             continue
         history.append({"position": event.originator_version,
                         "effective_date": event.effective_date,
-                        "type": type(event).__name__, "summary": outcome(event)})
+                        "type": type(event).__name__, "summary": _summary(event, name)})
         if isinstance(event, ConversionRequested):
             common["conversions"] += event.common_shares
             cash["cash_in_lieu"] += event.cash_in_lieu

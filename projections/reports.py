@@ -82,7 +82,7 @@ def holder_as_converted(series: SeriesRow, outstanding: int) -> int:
 def preferred(books: Books, on: date) -> Report:
     series_rows: list[Report] = []
     lots_by_series: dict[str, list[LotRow]] = {}
-    for lot in sorted(books.lots.values(), key=lambda lot: (lot.issued_on, lot.position, lot.seq)):
+    for lot in sorted(books.lots.values(), key=lambda lot: lot.order):
         lots_by_series.setdefault(lot.series, []).append(lot)
     for series in sorted(books.series.values(), key=lambda s: (s.designated_on, s.position)):
         last_through = books.last_through(series.series)
