@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ledger.calc import EXACT
 from ledger.errors import InvariantViolation
@@ -50,8 +50,8 @@ def check_cap(state: LedgerState, *, cap: Decimal | None, holder: str,
     common = common_for(shares)
     after = owns + common
     total = outstanding + common
-    share = EXACT.quantize(EXACT.divide(Decimal(after * 100), Decimal(total)), Decimal("0.01")) \
-        if total else Decimal(100)
+    share = EXACT.divide(Decimal(after * 100), Decimal(total)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP) if total else Decimal(100)
     fit = f"at most {most:,} shares fit under it" if most else "no shares fit under it"
     raise InvariantViolation(
         f"{what} would leave {holder!r} owning {after:,} of {total:,} "

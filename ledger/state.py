@@ -350,7 +350,8 @@ class LedgerState:
 
     def common_outstanding(self, on: date) -> int:
         """Common outstanding on `on` as fully diluted counts it (DOMAIN.md 8): the latest
-        baseline on or before `on`, plus the common the ledger issued after its date."""
+        baseline on or before `on`, plus the common the ledger issued after its date (the
+        same rule as `projections.reports.common_outstanding`, which counts the books)."""
         day = on.isoformat()
         dates = [d for d in self.baselines if d <= day]
         after = max(dates, default="")
