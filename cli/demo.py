@@ -18,7 +18,7 @@ from rich.text import Text
 
 from cli.console import out
 from cli.context import ledger
-from cli.record import reference_of
+from cli.record import success_line
 from cli.render import capital_tables, summary_table, warrants_tables
 from cli.tables import emit
 from ledger.commands import (
@@ -88,11 +88,7 @@ def record_financing(book: Ledger) -> None:
 
     def record(command: Command) -> None:
         event = book.record(command)
-        console.print(
-            f"Recorded {type(event).__name__} at position {event.originator_version} "
-            f"(ref {reference_of(event)}, effective {event.effective_date})",
-            markup=False, soft_wrap=True,
-        )
+        console.print(success_line(event), markup=False, soft_wrap=True)
 
     record(series_d())
     record(closing("D-1", FIRST, 111))

@@ -125,13 +125,20 @@ def log(
         str | None, typer.Option("--type", metavar="EVENT",
                                   help="Only this event type, e.g. ClosingCompleted.")
     ] = None,
+    holder: Annotated[str | None, typer.Option(
+        "--holder", metavar="NAME", help="Only events that involve this holder.")] = None,
+    series: Annotated[str | None, typer.Option(
+        "--series", metavar="NAME", help="Only events of this series.")] = None,
+    ref: Annotated[str | None, typer.Option(
+        "--ref", metavar="REF", help="Only the event with this reference, and those naming it.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, oldest first.")] = False,
     as_csv: Csv = False,
     workbook: Workbook = None,
 ) -> None:
     """List recorded events in recording order.
 
-    Example: finledger log --type ClosingCompleted --since 2003-05-01
+    Example: finledger log --type ClosingCompleted --since 2003-05-01;
+    finledger log --holder "Xmark Funds"
     """
     from events import EVENTS_BY_NAME
     from events.codec import log_entry
@@ -158,6 +165,10 @@ def log(
         and (until is None or e.effective_date <= until)
         and (event_type is None or type(e).__name__ == event_type)
     ]
+    if holder is not None or series is not None or ref is not None:
+        from projections.mentions import mentions
+
+        selected = mentions(selected, events, holder=holder, series=series, ref=ref)
     entries = [log_entry(e, reversals.get(e.originator_version)) for e in selected]
     from cli.render import log_table
     from projections.tables import describe_log

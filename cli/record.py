@@ -29,6 +29,23 @@ DateOpt = Annotated[date, typer.Option(
     "--date", parser=parse_date, metavar="YYYY-MM-DD", help="Effective date, YYYY-MM-DD.")]
 
 
+def cap_opt() -> Any:
+    return typer.Option("--ownership-cap", parser=parse_rate, metavar="PERCENT",
+                        help="Beneficial-ownership cap in percent (e.g. 9.99): a conversion or "
+                        "exercise that would leave the holder owning more of the common is "
+                        "refused.")
+
+
+def holder_owns_opt() -> Any:
+    return typer.Option("--holder-owns", parser=parse_shares_or_zero, metavar="N",
+                        help="The holder's current common shares, for the ownership cap "
+                        "(default: the common the ledger issued to it).")
+
+
+def parse_shares_or_zero(text: str) -> int:
+    return 0 if text.strip() == "0" else parse_shares(text)
+
+
 def money(help: str) -> Any:
     return typer.Option(parser=parse_decimal, metavar="DECIMAL", help=help)
 
@@ -77,31 +94,34 @@ PriceFloorOpt = Annotated[Decimal | None, typer.Option(
     help="The lowest price an anti-dilution reset may set.")]
 
 
-def reference_of(event: LedgerEvent) -> str:
-    for name in ("ref", "series", "warrant"):
-        value = getattr(event, name, None)
-        if isinstance(value, str):
-            return value
-    if hasattr(event, "reversed_position"):
-        return f"position {event.reversed_position}"
-    return f"position {event.originator_version}"
-
-
 def show(event: LedgerEvent, as_json: bool) -> None:
     if as_json:
         from events.codec import log_entry
 
         print_json(log_entry(event))
         return
-    out().print(
-        f"Recorded {type(event).__name__} at position {event.originator_version} "
-        f"(ref {reference_of(event)}, effective {event.effective_date})",
-        markup=False, soft_wrap=True,
-    )
+    out().print(success_line(event), markup=False, soft_wrap=True)
     from cli.terms import outcome_lines  # the terms it changed, a line each
 
     for line in outcome_lines(event):
         out().print(line, markup=False, soft_wrap=True)
+
+
+def success_line(event: LedgerEvent) -> str:
+    """`Recorded TYPE at position N (ref REF, effective D)`, then the outcome it computed."""
+    from projections.mentions import outcome, reference_of
+
+    line = (f"Recorded {type(event).__name__} at position {event.originator_version} "
+            f"(ref {reference_of(event)}, effective {event.effective_date})")
+    said = outcome(event) if type(event).__name__ in COMPUTED else ""
+    return f"{line}: {said}" if said else line
+
+
+# The events whose success line states an outcome (the others store only what was typed).
+COMPUTED = frozenset({
+    "SeriesAuthorizationIncreased", "ClosingCompleted", "WarrantsExercised", "DividendDeclared",
+    "ConversionRequested", "SharesTransferred", "WarrantsTransferred", "SharesRedeemed",
+})
 
 
 def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
@@ -146,6 +166,7 @@ def series(
     convert_accrued: Annotated[bool, typer.Option("--convert-accrued/--no-convert-accrued")] = True,
     anti_dilution: AntiDilutionOpt = AntiDilution.none,
     price_floor: PriceFloorOpt = None,
+    ownership_cap: Annotated[Decimal | None, cap_opt()] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Designate a series of preferred stock and its terms.
@@ -161,7 +182,7 @@ def series(
         par_value=par_value, cumulative=cumulative, frequency=frequency.value,
         day_count=day_count.value, dividend_form=dividend_form.value,
         convert_accrued=convert_accrued, anti_dilution=anti_dilution.value,
-        price_floor=price_floor,
+        price_floor=price_floor, ownership_cap=ownership_cap,
     ), as_json)
 
 
@@ -242,6 +263,9 @@ def warrants(
     ref: Annotated[str | None, typer.Option(metavar="REF", help="Reference (generated when not given).")] = None,
     anti_dilution: AntiDilutionOpt = AntiDilution.none,
     price_floor: PriceFloorOpt = None,
+    ownership_cap: Annotated[Decimal | None, cap_opt()] = None,
+    exercisable_from: Annotated[date | None, date_opt(
+        "First day it may be exercised (default: its issue date).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Issue a warrant to buy common shares.
@@ -254,7 +278,8 @@ def warrants(
     _record(ctx, IssueWarrants(
         effective_date=effective, holder=holder, shares=shares, exercise_price=exercise_price,
         expires=expires, label=label, closing=closing, ref=ref,
-        anti_dilution=anti_dilution.value, price_floor=price_floor,
+        anti_dilution=anti_dilution.value, price_floor=price_floor, ownership_cap=ownership_cap,
+        exercisable_from=exercisable_from,
     ), as_json)
 
 
@@ -269,6 +294,7 @@ def exercise(
     effective: DateOpt,
     cashless: Annotated[bool, typer.Option("--cashless", help="Net exercise, no cash paid.")] = False,
     market_price: Annotated[Decimal | None, money("Market price (cashless).")] = None,
+    holder_owns: Annotated[int | None, holder_owns_opt()] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Exercise warrant shares, for cash or cashless.
@@ -279,7 +305,7 @@ def exercise(
 
     _record(ctx, ExerciseWarrants(
         effective_date=effective, warrant=warrant_ref, shares=shares, cashless=cashless,
-        market_price=market_price,
+        market_price=market_price, holder_owns=holder_owns,
     ), as_json)
 
 
@@ -317,6 +343,7 @@ def conversion(
         metavar="NAME", help="Converting holder.", autocompletion=complete.holders)],
     shares: Annotated[int, shares_opt("Preferred shares converted.")],
     effective: DateOpt,
+    holder_owns: Annotated[int | None, holder_owns_opt()] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Convert a holder's preferred shares into common stock (oldest lots first).
@@ -328,6 +355,96 @@ def conversion(
 
     _record(ctx, RequestConversion(
         effective_date=effective, series=series, holder=holder, shares=shares,
+        holder_owns=holder_owns,
+    ), as_json)
+
+
+RefOpt = Annotated[str | None, typer.Option(
+    metavar="REF", help="Reference (generated when not given).")]
+
+
+@app.command("transfer")
+def transfer(
+    ctx: typer.Context,
+    *,
+    series: Annotated[str, typer.Argument(
+        metavar="SERIES", help="Series name.", autocompletion=complete.series_names)],
+    from_holder: Annotated[str, typer.Option(
+        "--from", metavar="NAME", help="The holder selling.", autocompletion=complete.holders)],
+    to_holder: Annotated[str, typer.Option("--to", metavar="NAME", help="The holder buying.")],
+    shares: Annotated[int, shares_opt("Preferred shares moved.")],
+    effective: DateOpt,
+    ref: RefOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move preferred shares from one holder to another (oldest lots first; each lot keeps
+    its issue date and accrual, so a later dividend pays the new holder the whole period).
+
+    Example: finledger record transfer "Series D" --from "SCO Capital Partners"
+    --to "Xmark Funds" --shares 30 --date 2003-08-15
+    """
+    from ledger.holdings import TransferShares
+
+    _record(ctx, TransferShares(
+        effective_date=effective, series=series, from_holder=from_holder, to_holder=to_holder,
+        shares=shares, ref=ref,
+    ), as_json)
+
+
+@app.command("warrant-transfer")
+def warrant_transfer(
+    ctx: typer.Context,
+    *,
+    warrant_ref: Annotated[str, typer.Argument(
+        metavar="WARRANT_REF", help="The warrant assigned.",
+        autocompletion=complete.warrant_refs)],
+    to_holder: Annotated[str, typer.Option("--to", metavar="NAME", help="The new holder.")],
+    shares: Annotated[int, shares_opt("Warrant shares assigned.")],
+    effective: DateOpt,
+    ref: Annotated[str | None, typer.Option(
+        metavar="REF", help="Reference of the new warrant (generated when not given).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Assign all or part of a warrant to another holder: a new warrant with the same
+    terms, and the old one's outstanding shares drop by as many.
+
+    Example: finledger record warrant-transfer W-D1-300 --to "Xmark Funds" --shares 100000
+    --date 2003-08-15
+    """
+    from ledger.holdings import TransferWarrants
+
+    _record(ctx, TransferWarrants(
+        effective_date=effective, warrant=warrant_ref, to_holder=to_holder, shares=shares,
+        ref=ref,
+    ), as_json)
+
+
+@app.command("redemption")
+def redemption(
+    ctx: typer.Context,
+    *,
+    series: Annotated[str, typer.Argument(
+        metavar="SERIES", help="Series name.", autocompletion=complete.series_names)],
+    holder: Annotated[str, typer.Option(
+        metavar="NAME", help="The holder redeemed.", autocompletion=complete.holders)],
+    shares: Annotated[int, shares_opt("Preferred shares bought back.")],
+    effective: DateOpt,
+    price_per_share: Annotated[Decimal | None, money(
+        "Price per share (default: the stated value).")] = None,
+    ref: RefOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The company buys preferred shares back (oldest lots first): it pays shares x price
+    plus, on a cumulative series, the dividends accrued on those lots; the shares retire.
+
+    Example: finledger record redemption "Series D" --holder "ProMed Partners, L.P."
+    --shares 10 --date 2004-03-31
+    """
+    from ledger.holdings import RedeemShares
+
+    _record(ctx, RedeemShares(
+        effective_date=effective, series=series, holder=holder, shares=shares,
+        price_per_share=price_per_share, ref=ref,
     ), as_json)
 
 

@@ -49,6 +49,15 @@ def _summary(entry: dict[str, Any]) -> str:
     if kind == "TermsAdjusted":
         what = data["series"] if data["series"] is not None else data["warrant"]
         return f"{what}: price {data['old_price']} -> {data['new_price']} ({data['reason']})"
+    if kind == "SharesTransferred":
+        return (f"{data['ref']}: {data['series']} {data['shares']:,} from {data['from_holder']} "
+                f"to {data['to_holder']}")
+    if kind == "WarrantsTransferred":
+        return (f"{data['ref']}: {data['shares']:,} of {data['warrant']} from "
+                f"{data['from_holder']} to {data['holder']} at {data['exercise_price']}")
+    if kind == "SharesRedeemed":
+        return (f"{data['ref']}: {data['series']} {data['holder']} {data['shares']:,} at "
+                f"{data['price_per_share']}, paid {data['total']} (accrued {data['accrued']})")
     return json.dumps(data)[:120]
 
 
@@ -141,18 +150,23 @@ def preferred_table(report: dict[str, Any]) -> Table:
         )
     table = _statement(f"Outstanding preferred {_as_of(report)}", "\n".join(notes) or None)
     table.add_column("Series / holder")
-    _figures(table, "Issued", "Converted", "Outstanding", "Stated\nvalue $",
-             "Accrued\ndividends $", "As-converted\ncommon")
+    redeemed = any(s["redeemed"] for s in report["series"])  # the column only when it counts
+
+    def retired(row: dict[str, Any]) -> list[str]:
+        return [shares(row["converted"]), *([shares(row["redeemed"])] if redeemed else [])]
+
+    _figures(table, "Issued", "Converted", *(["Redeemed"] if redeemed else []), "Outstanding",
+             "Stated\nvalue $", "Accrued\ndividends $", "As-converted\ncommon")
     for s in report["series"]:
         table.add_row(
-            Text(s["series"], style="bold"), shares(s["issued"]), shares(s["converted"]),
+            Text(s["series"], style="bold"), shares(s["issued"]), *retired(s),
             shares(s["outstanding"]), money(s["stated_value_outstanding"]),
             money(s["accrued_dividends"]) if s["cumulative"] else "-",
             shares(s["as_converted_common"]),
         )
         for h in s["holders"]:
             table.add_row(
-                f"  {h['holder']}", shares(h["issued"]), shares(h["converted"]),
+                f"  {h['holder']}", shares(h["issued"]), *retired(h),
                 shares(h["outstanding"]), money(h["stated_value_outstanding"]),
                 money(h["accrued_dividends"]) if s["cumulative"] else "-",
                 shares(h["as_converted_common"]),
@@ -160,7 +174,8 @@ def preferred_table(report: dict[str, Any]) -> Table:
     t = report["totals"]
     table.add_section()
     table.add_row(
-        "Total", "", "", shares(t["outstanding"]), money(t["stated_value_outstanding"]),
+        "Total", "", "", *([""] if redeemed else []), shares(t["outstanding"]),
+        money(t["stated_value_outstanding"]),
         money(t["accrued_dividends"]), shares(t["as_converted_common"]), style=TOTAL,
     )
     return _fit(table)
@@ -185,8 +200,14 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     table.add_column("Holder")
     optional(table, "Label", "Holder")
     table.add_column("Issued\non", no_wrap=True)
+    # the exercisable-from and transferred columns only when some warrant has them
+    later = any(w["exercisable_from"] != w["issued_on"] for w in report["warrants"])
+    moved = any(w["transferred"] for w in report["warrants"])
+    if later:
+        table.add_column("Exercisable\nfrom", no_wrap=True)
     table.add_column("Expires", no_wrap=True)
-    _figures(table, "Exercise\nprice $", "Issued", "Exercised", "Expired",
+    _figures(table, "Exercise\nprice $", "Issued", "Exercised",
+             *(["Transferred"] if moved else []), "Expired",
              *(["Adjusted"] if adjusted else []), "Outstanding", "Potential\nproceeds $")
     if market is not None:
         _figures(table, "In the\nmoney", "Treasury\nshares")
@@ -196,32 +217,32 @@ def warrants_tables(report: dict[str, Any]) -> Group:
             return []
         return [shares(row["in_the_money"]), shares(row["treasury_shares"])]
 
-    blanks = [""] * (5 if labels else 4)
+    def counts(row: dict[str, Any]) -> list[str]:
+        return [shares(row["issued"]), shares(row["exercised"]),
+                *([f"{row['transferred']:+,}" if row["transferred"] else "0"] if moved else []),
+                shares(row["expired"]), *added(row), shares(row["outstanding"]),
+                money(row["potential_proceeds"])]
+
+    blanks = [""] * ((5 if labels else 4) + (1 if later else 0))
     groups = {g["closing"]: g for g in report["by_closing"]}
     for closing, group in groups.items():
         rows = [w for w in report["warrants"] if w["closing"] == closing]
         for w in rows:
             table.add_row(
                 w["ref"], *([w["label"]] if labels else []), w["holder"], w["issued_on"].isoformat(),
+                *([w["exercisable_from"].isoformat()] if later else []),
                 w["expires"].isoformat() if w["expires"] else "-", str(w["exercise_price"]),
-                shares(w["issued"]), shares(w["exercised"]), shares(w["expired"]), *added(w),
-                shares(w["outstanding"]), money(w["potential_proceeds"]), *extra(w),
+                *counts(w), *extra(w),
             )
         if len(groups) > 1 or len(rows) > 1:
             name = f"Closing {closing}" if closing else "No closing"
             table.add_row(
-                Text(name, style="italic"), *blanks, shares(group["issued"]),
-                shares(group["exercised"]), shares(group["expired"]), *added(group),
-                shares(group["outstanding"]), money(group["potential_proceeds"]),
+                Text(name, style="italic"), *blanks, *counts(group),
                 *extra(group), end_section=True, style="italic",
             )
     t = report["totals"]
     table.add_section()
-    table.add_row(
-        "Total", *blanks, shares(t["issued"]), shares(t["exercised"]),
-        shares(t["expired"]), *added(t), shares(t["outstanding"]), money(t["potential_proceeds"]),
-        *extra(t), style=TOTAL,
-    )
+    table.add_row("Total", *blanks, *counts(t), *extra(t), style=TOTAL)
     by_price = _statement(f"Overhang by exercise price {_as_of(report)}")
     _figures(by_price, "Exercise\nprice $", "Outstanding", "Potential\nproceeds $")
     if market is not None:

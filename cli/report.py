@@ -362,6 +362,34 @@ def eps(
     present(ctx, "eps", report, eps_table, output, as_recorded=as_recorded)
 
 
+@app.command("holder")
+def holder(
+    ctx: typer.Context,
+    *,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The holder, as recorded.")],
+    as_of: AsOf = None,
+    as_recorded: AsRecorded = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+    workbook: Workbook = None,
+) -> None:
+    """One holder's register: its preferred lots (with the lot each came from), warrants,
+    the common and cash the ledger gave it, and every event that involved it.
+
+    Example: finledger report holder "Xmark Funds" --as-of 2004-06-30
+    """
+    from ledger.inputs import clean_name
+    from projections.holder import holder as build
+
+    output = choose(as_json, as_csv, workbook)
+    who = clean_name(name, "holder name")
+    books, on = books_for(ctx, as_of, as_recorded)
+    with ledger(ctx) as book:
+        events, _ = timeline_of(book, as_recorded)
+        report = build(books, events, who, on)
+    present(ctx, "holder", report, None, output, as_of=as_of, as_recorded=as_recorded)
+
+
 @app.command("rebuild")
 def rebuild_read_model(ctx: typer.Context) -> None:
     """Rebuild the materialized report tables from position zero (never needed in normal

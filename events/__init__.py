@@ -78,6 +78,19 @@ class LotConversion:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LotTransfer:
+    """The part of one lot a transfer moved: the lot it came from, the lot it became for the
+    transferee, and what the new lot keeps (its closing, issue date and accrual start)."""
+
+    lot: str
+    shares: int
+    new_lot: str
+    closing: str
+    issued_on: date
+    accrual_start: date
+
+
+@dataclass(frozen=True, kw_only=True)
 class Source:
     """An imported event's provenance: its position and hash in the exported ledger."""
 
@@ -157,6 +170,7 @@ class SeriesDesignated(LedgerEvent):
     # events recorded before they existed keep their stored form and hash.
     anti_dilution: str = "none"
     price_floor: Decimal | None = None
+    ownership_cap: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,6 +207,8 @@ class WarrantsIssued(LedgerEvent):
     closing: str | None
     anti_dilution: str = "none"  # optional (OPTIONAL_FIELDS)
     price_floor: Decimal | None = None
+    ownership_cap: Decimal | None = None
+    exercisable_from: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,6 +219,8 @@ class WarrantsExercised(LedgerEvent):
     market_price: Decimal | None
     common_shares: int
     proceeds: Decimal
+    # Added later: the holder's common as the command stated it (for the ownership cap).
+    holder_owns: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +248,8 @@ class ConversionRequested(LedgerEvent):
     common_shares: int
     cash_in_lieu: Decimal
     accrued_paid_in_cash: Decimal
+    # Added later: the holder's common as the command stated it (for the ownership cap).
+    holder_owns: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,6 +287,54 @@ class TermsAdjusted(LedgerEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SharesTransferred(LedgerEvent):
+    """Preferred shares moved from one holder to another (DOMAIN.md 11), oldest lots first;
+    each part names the lot it came from and the lot it became."""
+
+    ref: str
+    series: str
+    from_holder: str
+    to_holder: str
+    shares: int
+    lots: tuple[LotTransfer, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarrantsTransferred(LedgerEvent):
+    """Part or all of a warrant assigned to another holder: a new warrant `ref` with the
+    terms of `warrant`, all stored (DOMAIN.md 11)."""
+
+    ref: str
+    warrant: str
+    from_holder: str
+    holder: str
+    shares: int
+    exercise_price: Decimal
+    expires: date | None
+    label: str
+    closing: str | None
+    issued_on: date
+    exercisable_from: date | None
+    ownership_cap: Decimal | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharesRedeemed(LedgerEvent):
+    """The company bought preferred shares back (DOMAIN.md 15): the lots taken oldest first
+    with the dividends accrued on each, the price, and what was paid."""
+
+    ref: str
+    series: str
+    holder: str
+    shares: int
+    lots: tuple[LotConversion, ...]
+    price_per_share: Decimal
+    amount: Decimal
+    accrued: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
 class EventReversed(LedgerEvent):
     """An earlier event found to be a mistake. The reversed event is carried whole, so a
     projection can take its effects back out without reading history again."""
@@ -288,17 +356,23 @@ EVENT_TYPES: tuple[type[LedgerEvent], ...] = (
     EventReversed,
     StockSplit,
     TermsAdjusted,
+    SharesTransferred,
+    WarrantsTransferred,
+    SharesRedeemed,
 )
-VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source,
+VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source, LotTransfer,
                                  SeriesPriceChange, WarrantChange, AntiDilutionAdjustment)
 
 # Fields added after events of their type were first stored, each with the default an event
 # recorded before it has. An event's data leaves such a field out while it holds its default,
 # so an old event's stored form, data and hash stay exactly what they were.
 OPTIONAL_FIELDS: dict[type[LedgerEvent], dict[str, object]] = {
-    SeriesDesignated: {"anti_dilution": "none", "price_floor": None},
-    WarrantsIssued: {"anti_dilution": "none", "price_floor": None},
+    SeriesDesignated: {"anti_dilution": "none", "price_floor": None, "ownership_cap": None},
+    WarrantsIssued: {"anti_dilution": "none", "price_floor": None, "ownership_cap": None,
+                     "exercisable_from": None},
     ClosingCompleted: {"exempt": False, "adjustments": ()},
+    WarrantsExercised: {"holder_owns": None},
+    ConversionRequested: {"holder_owns": None},
 }
 EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVENT_TYPES}
 
@@ -318,14 +392,18 @@ __all__ = [
     "HolderDividend",
     "LedgerEvent",
     "LotConversion",
+    "LotTransfer",
     "SeriesAuthorizationIncreased",
     "SeriesDesignated",
     "SeriesPriceChange",
+    "SharesRedeemed",
+    "SharesTransferred",
     "Source",
     "StockSplit",
     "TermsAdjusted",
     "WarrantChange",
     "WarrantsExercised",
     "WarrantsIssued",
+    "WarrantsTransferred",
     "with_source",
 ]

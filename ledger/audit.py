@@ -28,8 +28,10 @@ from events import (
     ConversionRequested,
     EventReversed,
     LedgerEvent,
+    SharesRedeemed,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
     with_source,
 )
 from events.codec import field_names
@@ -452,6 +454,15 @@ class _Totals:
             if event.warrant in self.warrants:
                 self.warrants[event.warrant] -= event.shares
                 self.warrants_outstanding -= event.shares
+        elif isinstance(event, SharesRedeemed):  # capital returned, shares retired
+            self.capital_gross -= event.amount
+            self.preferred_outstanding -= event.shares
+        elif isinstance(event, WarrantsTransferred) and event.warrant in self.warrants:
+            # shares move from one warrant to the new one: the overhang stays as it was
+            self.warrants[event.warrant] -= event.shares
+            self.warrants[event.ref] = event.shares
+            if event.expires is not None:
+                heapq.heappush(self.expiries, (event.expires, event.ref))
 
 
 def replay_steps(

@@ -46,6 +46,7 @@ from ledger.calc import (
     stock_payment,
     total,
 )
+from ledger.caps import check_cap
 from ledger.errors import InvalidInput, InvariantViolation
 from ledger.inputs import (
     clean_name,
@@ -56,7 +57,7 @@ from ledger.inputs import (
     rate_percent,
 )
 from ledger.schedule import FREQUENCIES, off_schedule
-from ledger.state import LedgerState
+from ledger.state import LedgerState, Lot, SeriesState, shortfall
 from ledger.terms import (
     ANTI_DILUTION,
     WEIGHTED_AVERAGE,
@@ -101,6 +102,46 @@ def _as_converted_within_limits(state: LedgerState, series: str, authorized: int
     within_limits(total, source, limit=MAX_AS_CONVERTED,
                   what="as-converted common shares (with every other series, at full "
                        "authorization)")
+
+
+def ownership_cap(value: Decimal | None) -> Decimal | None:
+    """An ownership cap is a percent above 0, at most 100 (DOMAIN.md 16)."""
+    if value is not None:
+        rate_percent(value, "--ownership-cap")
+        if value <= 0:
+            raise InvalidInput("--ownership-cap must be a percent above 0, like 9.99 or 4.99")
+    return value
+
+
+def lot_accruals(series: SeriesState, taken: list[tuple[Lot, int]], on: date
+                 ) -> tuple[tuple[LotConversion, ...], Decimal]:
+    """The lots a conversion or redemption takes, each with the dividends accrued on its
+    shares up to `on` (none on a non-cumulative series), and their sum: lot numerators
+    added, divided once, rounded to cents (DOMAIN.md 3, 5, 15)."""
+    terms = series.terms
+    parts: list[LotConversion] = []
+    numerator = Decimal(0)
+    for lot, take in taken:
+        lot_numerator = (
+            series.lot_numerator(lot, take, on) if terms.cumulative else Decimal(0)
+        )
+        numerator = EXACT.add(numerator, lot_numerator)
+        parts.append(LotConversion(
+            lot=lot.id, shares=take, accrued=cents(accrual_amount(lot_numerator, terms.day_count)),
+        ))
+    return tuple(parts), cents(accrual_amount(numerator, terms.day_count))
+
+
+def holder_holds(series: SeriesState, holder: str, shares: int, what: str, on: date) -> None:
+    short = shortfall(series, holder, shares, what, on)
+    if short is not None:
+        raise InvariantViolation(short)
+
+
+def holder_owns_input(value: int | None) -> int | None:
+    if value is not None and value < 0:
+        raise InvalidInput("--holder-owns is the holder's common shares, 0 or more")
+    return value
 
 
 def _generated_ref(state: LedgerState, prefix: str, position: int) -> str:
@@ -155,6 +196,7 @@ class DesignateSeries(Command):
     convert_accrued: bool = True
     anti_dilution: str = "none"
     price_floor: Decimal | None = None
+    ownership_cap: Decimal | None = None
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         name = clean_name(self.series, "series name")
@@ -189,6 +231,7 @@ class DesignateSeries(Command):
             "dividend_form": self.dividend_form,
             "convert_accrued": self.convert_accrued,
             **protection,
+            "ownership_cap": ownership_cap(self.ownership_cap),
         }
 
 
@@ -346,10 +389,21 @@ class IssueWarrants(Command):
     ref: str | None = None
     anti_dilution: str = "none"
     price_floor: Decimal | None = None
+    ownership_cap: Decimal | None = None
+    exercisable_from: date | None = None
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         holder = clean_name(self.holder, "--holder")
         protection = _protection(self.anti_dilution, self.price_floor)
+        if self.exercisable_from is not None and self.exercisable_from < self.effective_date:
+            raise InvalidInput(
+                f"--exercisable-from {self.exercisable_from} is before the issue date "
+                f"{self.effective_date}; give a date on or after it (or leave it out)")
+        if (self.exercisable_from is not None and self.expires is not None
+                and self.exercisable_from > self.expires):
+            raise InvalidInput(
+                f"--exercisable-from {self.exercisable_from} is after --expires "
+                f"{self.expires}; a warrant must be exercisable before it expires")
         positive_shares(self.shares, "--shares")
         positive_money(self.exercise_price, "--exercise-price")
         label = clean_text(self.label, "--label", allow_empty=True)
@@ -366,6 +420,8 @@ class IssueWarrants(Command):
             "label": label,
             "closing": closing,
             **protection,
+            "ownership_cap": ownership_cap(self.ownership_cap),
+            "exercisable_from": self.exercisable_from,
         }
 
 
@@ -375,9 +431,11 @@ class ExerciseWarrants(Command):
     shares: int
     cashless: bool = False
     market_price: Decimal | None = None
+    holder_owns: int | None = None
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         positive_shares(self.shares, "--shares")
+        holder_owns_input(self.holder_owns)
         ref = clean_name(self.warrant, "warrant reference")
         warrant = state.warrants.get(ref)
         if warrant is None:
@@ -385,6 +443,10 @@ class ExerciseWarrants(Command):
                 f"no warrant {ref!r} is issued on or before {self.effective_date}; "
                 "`finledger report warrants` lists the references"
             )
+        if not warrant.exercisable_on(self.effective_date):
+            raise InvariantViolation(
+                f"warrant {ref!r} is exercisable from {warrant.exercisable_from}; it cannot "
+                f"be exercised on {self.effective_date}")
         strike = warrant.exercise_price
         if self.cashless:
             if self.market_price is None:
@@ -405,6 +467,12 @@ class ExerciseWarrants(Command):
                 )
             common = self.shares
             proceeds = cents(mul(self.shares, strike))
+        market = self.market_price
+        check_cap(state, cap=warrant.ownership_cap, holder=warrant.holder,
+                  holder_owns=self.holder_owns, on=self.effective_date, shares=self.shares,
+                  common_for=lambda n: cashless_shares(n, strike, market)
+                  if self.cashless and market is not None else n,
+                  what=f"exercising {self.shares:,} shares of warrant {ref!r}")
         return WarrantsExercised, {
             "warrant": ref,
             "shares": self.shares,
@@ -412,6 +480,7 @@ class ExerciseWarrants(Command):
             "market_price": self.market_price,
             "common_shares": common,
             "proceeds": proceeds,
+            "holder_owns": self.holder_owns,
         }
 
 
@@ -470,53 +539,38 @@ class RequestConversion(Command):
     series: str
     holder: str
     shares: int
+    holder_owns: int | None = None
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         positive_shares(self.shares, "--shares")
+        holder_owns_input(self.holder_owns)
         series = state.get_series(clean_name(self.series, "series name"))
         holder = clean_name(self.holder, "--holder")
-        lots = series.holder_lots(holder)
-        held = sum(lot.shares for lot in lots)
-        if self.shares > held:
-            raise InvariantViolation(
-                f"{holder!r} holds {held:,} shares of {series.name!r} on {self.effective_date}; "
-                f"it can convert at most that many, not {self.shares:,}"
-            )
+        holder_holds(series, holder, self.shares, "convert", self.effective_date)
+        outcome = self._outcome(series, holder, self.shares)
+        within_limits(outcome["common_shares"], f"converting {self.shares:,} shares of "
+                      f"{series.name!r} at once (convert in parts)")
+        check_cap(state, cap=series.terms.ownership_cap, holder=holder,
+                  holder_owns=self.holder_owns, on=self.effective_date, shares=self.shares,
+                  common_for=lambda n: int(self._outcome(series, holder, n)["common_shares"]),
+                  what=f"converting {self.shares:,} shares of {series.name!r}")
+        return ConversionRequested, {**outcome, "holder_owns": self.holder_owns}
+
+    def _outcome(self, series: SeriesState, holder: str, shares: int) -> dict[str, Any]:
+        """What converting `shares` (oldest lots first) gives (DOMAIN.md 5)."""
         terms = series.terms
-        parts: list[LotConversion] = []
-        numerator = Decimal(0)
-        remaining = self.shares
-        for lot in lots:  # oldest first
-            if remaining == 0:
-                break
-            take = min(remaining, lot.shares)
-            lot_numerator = (
-                series.lot_numerator(lot, take, self.effective_date)
-                if terms.cumulative
-                else Decimal(0)
-            )
-            numerator = EXACT.add(numerator, lot_numerator)
-            parts.append(
-                LotConversion(
-                    lot=lot.id,
-                    shares=take,
-                    accrued=cents(accrual_amount(lot_numerator, terms.day_count)),
-                )
-            )
-            remaining -= take
-        accrued = cents(accrual_amount(numerator, terms.day_count))
-        stated = cents(mul(self.shares, terms.stated_value))
+        parts, accrued = lot_accruals(
+            series, series.take_lots(holder, shares), self.effective_date)
+        stated = cents(mul(shares, terms.stated_value))
         value = EXACT.add(stated, accrued) if terms.convert_accrued else stated
         price = series.conversion_price  # the price in force on the conversion's date
         common = floor_shares(value, price)
-        within_limits(common, f"converting {self.shares:,} shares of {series.name!r} at once "
-                              "(convert in parts)")
         cash_in_lieu = cents(value - mul(common, price))
-        return ConversionRequested, {
+        return {
             "series": series.name,
             "holder": holder,
-            "shares": self.shares,
-            "lots": tuple(parts),
+            "shares": shares,
+            "lots": parts,
             "stated_value": stated,
             "accrued": accrued,
             "accrued_converted": terms.convert_accrued,

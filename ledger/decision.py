@@ -29,10 +29,14 @@ from events import (
     HolderDividend,
     LedgerEvent,
     LotConversion,
+    LotTransfer,
+    SharesRedeemed,
+    SharesTransferred,
     StockSplit,
     TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
 )
 from ledger.commands import (
     AdjustTerms,
@@ -44,6 +48,7 @@ from ledger.commands import (
     SplitStock,
 )
 from ledger.errors import InvalidInput, InvariantViolation
+from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.state import LedgerState, describe
 
 
@@ -63,13 +68,14 @@ def command_of(event: LedgerEvent) -> Command | None:
     on = event.effective_date
     if isinstance(event, ConversionRequested):
         return RequestConversion(effective_date=on, series=event.series, holder=event.holder,
-                                 shares=event.shares)
+                                 shares=event.shares, holder_owns=event.holder_owns)
     if isinstance(event, DividendDeclared):
         return DeclareDividend(effective_date=on, series=event.series, through=event.through,
                                form=event.form, price=event.price)
     if isinstance(event, WarrantsExercised):
         return ExerciseWarrants(effective_date=on, warrant=event.warrant, shares=event.shares,
-                                cashless=event.cashless, market_price=event.market_price)
+                                cashless=event.cashless, market_price=event.market_price,
+                                holder_owns=event.holder_owns)
     # The prices in force, warrants outstanding and fully diluted common a split or a
     # common closing's anti-dilution adjustments were computed from (DOMAIN.md 12-13).
     if isinstance(event, ClosingCompleted) and event.security == COMMON:
@@ -85,11 +91,22 @@ def command_of(event: LedgerEvent) -> Command | None:
                                conversion_price=event.new_price)
         return AdjustTerms(effective_date=on, reason=event.reason, warrant=event.warrant,
                            exercise_price=event.new_price, shares=event.new_shares)
+    if isinstance(event, SharesTransferred):
+        return TransferShares(effective_date=on, series=event.series,
+                              from_holder=event.from_holder, to_holder=event.to_holder,
+                              shares=event.shares, ref=event.ref)
+    if isinstance(event, SharesRedeemed):
+        return RedeemShares(effective_date=on, series=event.series, holder=event.holder,
+                            shares=event.shares, price_per_share=event.price_per_share,
+                            ref=event.ref)
+    if isinstance(event, WarrantsTransferred):
+        return TransferWarrants(effective_date=on, warrant=event.warrant, to_holder=event.holder,
+                                shares=event.shares, ref=event.ref)
     return None
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, tuple) and value and isinstance(value[0], LotConversion):
+    if isinstance(value, tuple) and value and isinstance(value[0], LotConversion | LotTransfer):
         return ", ".join(f"{part.lot} ({part.shares:,})" for part in value)
     if isinstance(value, tuple) and value and isinstance(value[0], HolderDividend):
         return ", ".join(f"{p.holder} {p.amount}" for p in value)
@@ -133,7 +150,8 @@ def scope(event: LedgerEvent) -> tuple[str, str] | None:
     if isinstance(event, TermsAdjusted):
         return ("series", event.series) if event.series is not None else \
             ("warrant", event.warrant or "")
-    if isinstance(event, (WarrantsIssued, WarrantsExercised)):
+    if isinstance(event, (WarrantsIssued, WarrantsExercised, WarrantsTransferred)):
+        # a transfer reads (and changes) the warrant it assigns shares of
         return "warrant", event.ref if isinstance(event, WarrantsIssued) else event.warrant
     series = getattr(event, "series", None)
     return ("series", series) if isinstance(series, str) else None
@@ -242,10 +260,16 @@ class Footprint:
 # Which later events store an outcome computed with an earlier event of the same series.
 _COMPUTED_WITH: dict[type[LedgerEvent], tuple[type[LedgerEvent], ...]] = {
     # each holder's accrual: every closing, conversion and earlier dividend of its series
-    DividendDeclared: (ClosingCompleted, ConversionRequested, DividendDeclared),
+    DividendDeclared: (ClosingCompleted, ConversionRequested, DividendDeclared,
+                       SharesTransferred, SharesRedeemed),
     # the accrued dividends (from the last dividend) and the lots FIFO leaves to take
-    # (after the holder's earlier conversions)
-    ConversionRequested: (DividendDeclared, ConversionRequested),
+    # (after the holder's earlier conversions, and any transfer or redemption of the series)
+    ConversionRequested: (DividendDeclared, ConversionRequested, SharesTransferred,
+                          SharesRedeemed),
+    # a transfer and a redemption take lots FIFO (and store their accrual) as a conversion does
+    SharesTransferred: (DividendDeclared, ConversionRequested, SharesTransferred,
+                        SharesRedeemed),
+    SharesRedeemed: (DividendDeclared, ConversionRequested, SharesTransferred, SharesRedeemed),
 }
 
 

@@ -36,7 +36,9 @@ from ledger.state import LedgerState, Packed, WarrantState
 
 # Bump when LedgerState's shape changes: snapshots of another shape are then ignored
 # (the state is rebuilt from events), never misread.
-STATE_VERSION = 6  # 6: prices in force, adjusted warrant shares, the common outstanding
+# 6: prices in force, adjusted warrant shares, the common outstanding;
+# 7: transfers, redemptions, ownership caps
+STATE_VERSION = 7
 SNAPSHOT_INTERVAL = 250
 
 
@@ -141,6 +143,8 @@ def digest(version: int, head_hash: str, packed: dict[str, Any]) -> str:
     h.update(f"{version}\n{head_hash}\n{fields['last_date']!r}\n{fields['series']!r}\n".encode())
     h.update(f"{fields['common']!r}\n{fields['baseline_on']!r}\n{fields['protected']!r}\n"
              .encode())
+    # what the ownership cap reads, and the references of transfers and redemptions
+    h.update(repr([fields.get(name) for name in ("holder_common", "refs")]).encode())
     h.update(fields["warrants"].encode())
     h.update(b"\n\n")
     h.update(fields["closings"].encode())

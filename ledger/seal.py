@@ -215,11 +215,11 @@ def _items(
             vkind = type(value)
             if vkind is str:
                 text = _text(value)
-            elif vkind is Decimal:
-                plain = str(value)
+            elif vkind is Decimal or vkind is date:
+                plain = str(value) if vkind is Decimal else value.isoformat()
                 item_data[name] = plain
                 text = item_texts[name] = '"' + plain + '"'
-                item_stored.append(key + wraps[Decimal] + text + "}")
+                item_stored.append(key + wraps[vkind] + text + "}")
                 continue
             elif vkind is int:
                 text = int.__repr__(value)

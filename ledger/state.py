@@ -25,10 +25,13 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    SharesRedeemed,
+    SharesTransferred,
     StockSplit,
     TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
 )
 from ledger.calc import accrual_amount, accrual_numerator, floor_shares, mul, total
 from ledger.errors import InvariantViolation
@@ -61,13 +64,23 @@ def timeline(events: Iterable[LedgerEvent]) -> list[LedgerEvent]:
 
 @dataclass
 class Lot:
-    """The shares one holder bought in one closing; `shares` is what is left unconverted."""
+    """The shares one holder bought in one closing, or received by a transfer (`origin`: the
+    lot it came from); `shares` is what is left unconverted. A transferred lot keeps its
+    closing and issue date, so it accrues from where its origin did; `rank` (its closing's
+    position) orders lots of one issue date oldest first."""
 
     id: str
     holder: str
     closing: str
     issued_on: date
     shares: int
+    origin: str = ""
+    rank: int = 0
+
+    @property
+    def age(self) -> tuple[date, int]:
+        """FIFO order: the oldest issue date first, ties by closing."""
+        return self.issued_on, self.rank
 
 
 @dataclass
@@ -76,6 +89,7 @@ class SeriesState:
     authorized: int
     issued: int = 0
     converted: int = 0
+    redeemed: int = 0
     # Open lots only (a lot is dropped once fully converted), in timeline order, and each
     # holder's open lot ids in the same order: a conversion looks at its holder's lots only.
     lots: dict[str, Lot] = field(default_factory=dict)
@@ -101,7 +115,7 @@ class SeriesState:
 
     @property
     def outstanding(self) -> int:
-        return self.issued - self.converted
+        return self.issued - self.converted - self.redeemed
 
     @property
     def last_through(self) -> date | None:
@@ -119,8 +133,30 @@ class SeriesState:
         return result
 
     def add_lot(self, lot: Lot) -> None:
+        """Add an open lot in its holder's FIFO place (a closing's lot is the newest; a
+        transferred one goes after the holder's lots as old as it or older)."""
         self.lots[lot.id] = lot
-        self.holder_lot_ids.setdefault(lot.holder, []).append(lot.id)
+        ids = self.holder_lot_ids.setdefault(lot.holder, [])
+        at = len(ids)
+        while at > 0 and self.lots[ids[at - 1]].age > lot.age:
+            at -= 1
+        ids.insert(at, lot.id)
+
+    def take_lots(self, holder: str, shares: int) -> list[tuple[Lot, int]]:
+        """FIFO: the holder's lots, oldest first, and how many shares each gives to make up
+        `shares` (the caller has checked the holder holds that many)."""
+        taken: list[tuple[Lot, int]] = []
+        remaining = shares
+        for lot in self.holder_lots(holder):
+            if remaining == 0:
+                break
+            take = min(remaining, lot.shares)
+            taken.append((lot, take))
+            remaining -= take
+        return taken
+
+    def held(self, holder: str) -> int:
+        return sum(lot.shares for lot in self.holder_lots(holder))
 
     def drop_lot(self, lot: Lot) -> None:
         """Forget a fully converted lot (nothing refers to an empty lot but to refuse it)."""
@@ -146,6 +182,21 @@ class SeriesState:
         return accrual_amount(numerator, self.terms.day_count)
 
 
+def shortfall(series: SeriesState, holder: str, shares: int, what: str, on: date) -> str | None:
+    """Why `holder` cannot `what` (convert, transfer, redeem) `shares` of `series` on `on`,
+    or None when it holds that many: an unknown holder is named as unknown, with the
+    series' holders listed."""
+    held = series.held(holder)
+    if shares <= held:
+        return None
+    if held == 0:
+        holders = ", ".join(sorted(series.holdings())) or "none"
+        return (f"{holder!r} holds 0 shares of {series.name!r} on {on}: unknown as a holder "
+                f"of it then (its holders: {holders}); give one of them")
+    return (f"{holder!r} holds {held:,} shares of {series.name!r} on {on}; it can {what} "
+            f"at most that many, not {shares:,}")
+
+
 @dataclass(frozen=True)
 class WarrantState:
     """What the rules need of a warrant (plain values, so snapshots stay small). Frozen: an
@@ -159,10 +210,20 @@ class WarrantState:
     adjusted: int = 0  # shares splits and adjustments added (or took away, negative)
     anti_dilution: str = "none"
     price_floor: Decimal | None = None
+    # What a transfer copies to the new warrant, and the ownership cap (DOMAIN.md 11, 16).
+    holder: str = ""
+    label: str = ""
+    closing: str | None = None
+    exercisable_from: date | None = None
+    ownership_cap: Decimal | None = None
+    transferred: int = 0  # shares assigned to other holders' new warrants
 
     @property
     def outstanding(self) -> int:
-        return self.shares - self.exercised + self.adjusted
+        return self.shares - self.exercised - self.transferred + self.adjusted
+
+    def exercisable_on(self, on: date) -> bool:
+        return self.exercisable_from is None or on >= self.exercisable_from
 
     def expired_on(self, on: date) -> bool:
         return self.expires is not None and on > self.expires
@@ -281,16 +342,33 @@ class LedgerState:
     last_date: date | None = None
     # The common outstanding as fully diluted counts it (DOMAIN.md 8): the latest baseline
     # (a reported one, or a split's), plus the common the ledger issued after its date.
+    # The ownership cap (DOMAIN.md 16) reads it, with the common issued to each holder.
     common: int = 0
     baseline_on: date | None = None
     # The warrants protected by anti-dilution (what a common closing looks at: not every
     # warrant the ledger ever had), in issue order.
     protected: list[str] = field(default_factory=list)
+    # References of the events that are neither closings nor warrants (transfers,
+    # redemptions) -> their event type: a reference is never used twice.
+    refs: dict[str, str] = field(default_factory=dict)
+    holder_common: dict[str, int] = field(default_factory=dict)
 
     # --- lookups used by commands --------------------------------------------------------
 
     def ref_in_use(self, ref: str) -> bool:
-        return ref in self.closings or ref in self.warrants
+        return ref in self.closings or ref in self.warrants or ref in self.refs
+
+    def _claim_ref(self, event: LedgerEvent, ref: str) -> None:
+        if self.ref_in_use(ref):
+            raise self._violation(f"reference {ref!r} is already used; give a new --ref", event)
+        self.refs[ref] = type(event).__name__
+
+    def common_outstanding(self, on: date) -> int:
+        """Common outstanding as fully diluted counts it (DOMAIN.md 8), on the state's own
+        date: the latest baseline (reported, or a split's) plus what the ledger issued after
+        it. `on` is the date the state was folded to (every caller decides on it)."""
+        del on
+        return self.common
 
     def get_series(self, name: str, event: LedgerEvent | None = None) -> SeriesState:
         try:
@@ -317,6 +395,8 @@ class LedgerState:
             common=self.common,
             baseline_on=self.baseline_on,
             protected=list(self.protected),
+            refs=dict(self.refs),
+            holder_common=dict(self.holder_common),
         )
 
     def series_in_order(self) -> list[SeriesState]:
@@ -343,6 +423,11 @@ class LedgerState:
         """Common the ledger's own event issued: it counts if dated after the baseline."""
         if self.baseline_on is None or event.effective_date > self.baseline_on:
             self.common += shares
+
+    def _credit(self, holder: str, shares: int) -> None:
+        """Common the ledger issued to a holder (what the ownership cap counts as its own)."""
+        if shares > 0:
+            self.holder_common[holder] = self.holder_common.get(holder, 0) + shares
 
     def _rebase(self, on: date, shares: int) -> None:
         self.common = shares
@@ -431,9 +516,12 @@ class LedgerState:
                     closing=event.ref,
                     issued_on=event.effective_date,
                     shares=allocation.shares,
+                    rank=event.originator_version,
                 ))
         else:
             self._issue_common(event, event.shares)
+            for allocation in event.allocations:
+                self._credit(allocation.investor, allocation.shares)
             for adjustment in event.adjustments:
                 if adjustment.instrument == "series":
                     self._set_series_price(adjustment.name, adjustment.old_price,
@@ -472,6 +560,11 @@ class LedgerState:
             issued_on=event.effective_date,
             anti_dilution=event.anti_dilution,
             price_floor=event.price_floor,
+            holder=event.holder,
+            label=event.label,
+            closing=event.closing,
+            exercisable_from=event.exercisable_from,
+            ownership_cap=event.ownership_cap,
         )
         if event.anti_dilution != "none":
             self.protected.append(event.ref)
@@ -487,6 +580,12 @@ class LedgerState:
         if warrant.expired_on(event.effective_date):
             raise self._violation(
                 f"warrant {event.warrant!r} expired on {warrant.expires}; "
+                f"it cannot be exercised on {event.effective_date}",
+                event,
+            )
+        if not warrant.exercisable_on(event.effective_date):
+            raise self._violation(
+                f"warrant {event.warrant!r} is exercisable from {warrant.exercisable_from}; "
                 f"it cannot be exercised on {event.effective_date}",
                 event,
             )
@@ -506,6 +605,7 @@ class LedgerState:
             )
         self.warrants[event.warrant] = replace(warrant, exercised=warrant.exercised + event.shares)
         self._issue_common(event, event.common_shares)
+        self._credit(warrant.holder, event.common_shares)
 
     def _dividend(self, event: DividendDeclared) -> None:
         series = self._series_on(event.series, event)
@@ -543,6 +643,8 @@ class LedgerState:
                 event,
             )
         series.throughs.append(event.through)
+        for payment in event.payments:
+            self._credit(payment.holder, payment.common_shares)
         series.dividends_paid += event.amount
         self._issue_common(event, event.common_shares)
         series.changed_at = max(series.changed_at, event.originator_version)
@@ -550,13 +652,9 @@ class LedgerState:
 
     def _conversion(self, event: ConversionRequested) -> None:
         series = self._series_on(event.series, event)
-        held = sum(lot.shares for lot in series.holder_lots(event.holder))
-        if event.shares > held:
-            raise self._violation(
-                f"{event.holder!r} holds {held:,} shares of {series.name!r} on "
-                f"{event.effective_date}; it can convert at most that many, not {event.shares:,}",
-                event,
-            )
+        short = shortfall(series, event.holder, event.shares, "convert", event.effective_date)
+        if short is not None:
+            raise self._violation(short, event)
         if series.dividend_at > event.originator_version:
             raise self._violation(
                 f"the conversion on {event.effective_date} computed its accrued dividends "
@@ -579,6 +677,7 @@ class LedgerState:
         series.converted += event.shares
         series.changed_at = max(series.changed_at, event.originator_version)
         self._issue_common(event, event.common_shares)
+        self._credit(event.holder, event.common_shares)
 
     def _common(self, event: CommonOutstandingReported) -> None:
         """A reported baseline constrains nothing; it is the common outstanding from then."""
@@ -634,6 +733,93 @@ class LedgerState:
                                     new_price=event.new_price, old_shares=event.old_shares,
                                     new_shares=event.new_shares)
 
+    def _holder_lots_on(self, series: SeriesState, holder: str, shares: int, what: str,
+                        event: LedgerEvent) -> None:
+        short = shortfall(series, holder, shares, what, event.effective_date)
+        if short is not None:
+            raise self._violation(short, event)
+        if series.dividend_at > event.originator_version:
+            raise self._violation(
+                f"the {type(event).__name__} on {event.effective_date} was computed without "
+                f"the dividend of {series.name!r} dated on or before it and recorded after it; "
+                f"date that dividend on or after {event.effective_date}, or reverse the "
+                f"{type(event).__name__} and record it again",
+                event,
+            )
+
+    def _take(self, series: SeriesState, holder: str, parts: Iterable[tuple[str, int]],
+              event: LedgerEvent) -> list[Lot]:
+        taken: list[Lot] = []
+        for lot_id, shares in parts:
+            lot = series.lots.get(lot_id)
+            if lot is None or lot.shares < shares or lot.holder != holder:
+                raise self._violation(
+                    f"lot {lot_id!r} no longer holds the {shares:,} shares this "
+                    f"{type(event).__name__} took",
+                    event,
+                )
+            lot.shares -= shares
+            taken.append(lot)
+            if lot.shares == 0:
+                series.drop_lot(lot)
+        return taken
+
+    def _transfer(self, event: SharesTransferred) -> None:
+        series = self._series_on(event.series, event)
+        if event.from_holder == event.to_holder:
+            raise self._violation(
+                f"{event.from_holder!r} cannot transfer shares to itself; name another --to",
+                event)
+        self._holder_lots_on(series, event.from_holder, event.shares, "transfer", event)
+        self._claim_ref(event, event.ref)
+        parts = [(part.lot, part.shares) for part in event.lots]
+        for part, lot in zip(event.lots, self._take(series, event.from_holder, parts, event),
+                             strict=True):
+            if part.new_lot in series.lots:
+                raise self._violation(f"lot {part.new_lot!r} already exists", event)
+            series.add_lot(Lot(id=part.new_lot, holder=event.to_holder, closing=lot.closing,
+                               issued_on=lot.issued_on, shares=part.shares, origin=lot.id,
+                               rank=lot.rank))
+        series.changed_at = max(series.changed_at, event.originator_version)
+
+    def _redemption(self, event: SharesRedeemed) -> None:
+        series = self._series_on(event.series, event)
+        self._holder_lots_on(series, event.holder, event.shares, "redeem", event)
+        self._claim_ref(event, event.ref)
+        self._take(series, event.holder, [(p.lot, p.shares) for p in event.lots], event)
+        series.redeemed += event.shares
+        series.changed_at = max(series.changed_at, event.originator_version)
+
+    def _warrant_transfer(self, event: WarrantsTransferred) -> None:
+        warrant = self.warrants.get(event.warrant)
+        if warrant is None:
+            raise self._violation(
+                f"warrant {event.warrant!r} is not issued on or before "
+                f"{event.effective_date}; give the reference of an issued warrant", event)
+        if self.ref_in_use(event.ref):
+            raise self._violation(
+                f"reference {event.ref!r} is already used; give a new --ref", event)
+        if warrant.expired_on(event.effective_date):
+            raise self._violation(
+                f"warrant {event.warrant!r} expired on {warrant.expires}; it cannot be "
+                f"transferred on {event.effective_date}", event)
+        if event.holder == warrant.holder:
+            raise self._violation(
+                f"{event.holder!r} already holds warrant {event.warrant!r}; name another --to",
+                event)
+        if event.shares > warrant.outstanding:
+            raise self._violation(
+                f"warrant {event.warrant!r} has {warrant.outstanding:,} shares outstanding on "
+                f"{event.effective_date}; transfer at most that many, not {event.shares:,}",
+                event)
+        self.warrants[event.warrant] = replace(
+            warrant, transferred=warrant.transferred + event.shares)
+        self.warrants[event.ref] = replace(
+            warrant, shares=event.shares, exercised=0, transferred=0, adjusted=0,
+            holder=event.holder)
+        if warrant.anti_dilution != "none":  # the new warrant keeps the old one's protection
+            self.protected.append(event.ref)
+
     def _reversal(self, event: EventReversed) -> None:
         raise self._violation("a reversal is not part of the timeline", event)
 
@@ -677,6 +863,9 @@ _RULES: dict[type, Any] = {
     EventReversed: LedgerState._reversal,
     StockSplit: LedgerState._split,
     TermsAdjusted: LedgerState._adjusted,
+    SharesTransferred: LedgerState._transfer,
+    WarrantsTransferred: LedgerState._warrant_transfer,
+    SharesRedeemed: LedgerState._redemption,
 }
 
 # Events whose rule neither reads nor changes the state, and whose command decides them

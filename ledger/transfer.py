@@ -47,11 +47,14 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    SharesRedeemed,
+    SharesTransferred,
     Source,
     StockSplit,
     TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
     with_source,
 )
 from events.codec import event_data, from_json_value, log_entry
@@ -79,6 +82,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.inputs import clean_name
 from ledger.seal import EventSealer
 from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline
@@ -255,6 +259,7 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
             dividend_form=f.get("dividend_form", "either"),
             convert_accrued=f.get("convert_accrued", True),
             anti_dilution=f.get("anti_dilution", "none"), price_floor=f.get("price_floor", None),
+            ownership_cap=f.get("ownership_cap", None),
         )
     if cls is SeriesAuthorizationIncreased:
         return IncreaseAuthorization(effective_date=on, series=f.value("series"),
@@ -273,11 +278,14 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
             exercise_price=f.value("exercise_price"), expires=f.get("expires", None),
             label=f.get("label", ""), closing=f.get("closing", None), ref=f.get("ref", None),
             anti_dilution=f.get("anti_dilution", "none"), price_floor=f.get("price_floor", None),
+            ownership_cap=f.get("ownership_cap", None),
+            exercisable_from=f.get("exercisable_from", None),
         )
     if cls is WarrantsExercised:
         return ExerciseWarrants(
             effective_date=on, warrant=f.value("warrant"), shares=f.value("shares"),
             cashless=f.get("cashless", False), market_price=f.get("market_price", None),
+            holder_owns=f.get("holder_owns", None),
         )
     if cls is DividendDeclared:
         return DeclareDividend(effective_date=on, series=f.value("series"),
@@ -285,7 +293,8 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
                                price=f.get("price", None))
     if cls is ConversionRequested:
         return RequestConversion(effective_date=on, series=f.value("series"),
-                                 holder=f.value("holder"), shares=f.value("shares"))
+                                 holder=f.value("holder"), shares=f.value("shares"),
+                                 holder_owns=f.get("holder_owns", None))
     if cls is CommonOutstandingReported:
         return ReportCommonOutstanding(effective_date=on, shares=f.value("shares"))
     if cls is StockSplit:
@@ -298,6 +307,19 @@ def command_for(entry: Entry, f: _Fields | None = None) -> Command:
         return AdjustTerms(effective_date=on, reason=f.value("reason"),
                            warrant=f.get("warrant", None), exercise_price=f.value("new_price"),
                            shares=f.get("new_shares", None))
+    if cls is SharesTransferred:
+        return TransferShares(effective_date=on, series=f.value("series"),
+                              from_holder=f.value("from_holder"), to_holder=f.value("to_holder"),
+                              shares=f.value("shares"), ref=f.get("ref", None))
+    if cls is WarrantsTransferred:
+        return TransferWarrants(effective_date=on, warrant=f.value("warrant"),
+                                to_holder=f.value("holder"), shares=f.value("shares"),
+                                ref=f.get("ref", None))
+    if cls is SharesRedeemed:
+        return RedeemShares(effective_date=on, series=f.value("series"), holder=f.value("holder"),
+                            shares=f.value("shares"),
+                            price_per_share=f.get("price_per_share", None),
+                            ref=f.get("ref", None))
     raise InvalidInput(f"{cls.__name__} cannot be imported as a command")
 
 

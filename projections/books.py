@@ -29,16 +29,20 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    SharesRedeemed,
+    SharesTransferred,
     StockSplit,
     TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
 )
 from ledger.calc import cents
 from ledger.state import timeline
 
 CLOSING = "closing"
 EXERCISE = "exercise"
+REDEMPTION = "redemption"
 TOTALS = "ledger"  # the key of the one row of running totals
 ZERO = Decimal("0.00")
 Row = TypeVar("Row")
@@ -78,15 +82,19 @@ class SeriesRow:
     converted: int = 0
     anti_dilution: str = "none"
     price_floor: Decimal | None = None
+    redeemed: int = 0
 
     @property
     def outstanding(self) -> int:
-        return self.issued - self.converted
+        return self.issued - self.converted - self.redeemed
 
 
 @dataclass(frozen=True, kw_only=True)
 class LotRow:
-    """The shares one holder bought in one closing; `converted` of them are retired."""
+    """The shares one holder bought in one closing, or received by a transfer (`origin`:
+    the lot they came from; `issued` is then the shares received, and the lot keeps its
+    origin's closing and issue date). `converted` and `redeemed` of them are retired,
+    `transferred` moved on to another holder's lot."""
 
     id: str
     series: str
@@ -97,10 +105,20 @@ class LotRow:
     issued_on: date
     issued: int
     converted: int = 0
+    redeemed: int = 0
+    transferred: int = 0
+    origin: str = ""
 
     @property
     def outstanding(self) -> int:
-        return self.issued - self.converted
+        return self.issued - self.converted - self.redeemed - self.transferred
+
+    @property
+    def order(self) -> tuple[date, int, int, str]:
+        """Where the lot stands among the others: by issue date, closing and the order of its
+        allocation; a transferred lot beside the one it came from (by id, so whatever order
+        the lots were added in)."""
+        return self.issued_on, self.position, self.seq, self.id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,11 +147,18 @@ class WarrantRow:
     exercised: int = 0
     anti_dilution: str = "none"
     price_floor: Decimal | None = None
+    # Shares received from (+) or assigned to (-) other warrants by transfers: a warrant
+    # transferred to another holder is a new row with issued 0 and transferred +N, so the
+    # issued total counts each instrument's shares once.
+    transferred: int = 0
+    exercisable_from: date | None = None
+    ownership_cap: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class CapitalRow:
-    """Cash in: a closing's proceeds or a cash exercise of warrants."""
+    """Cash in: a closing's proceeds or a cash exercise of warrants; cash out (a negative
+    gross): a redemption."""
 
     position: int
     date: date
@@ -367,7 +392,52 @@ def _warrants(event: WarrantsIssued, books: Books, sign: int) -> None:
         position=event.originator_version, issued_on=event.effective_date,
         expires=event.expires, exercise_price=event.exercise_price, issued=event.shares,
         anti_dilution=event.anti_dilution, price_floor=event.price_floor,
+        exercisable_from=event.exercisable_from, ownership_cap=event.ownership_cap,
     )
+
+
+@_apply.register
+def _warrant_transfer(event: WarrantsTransferred, books: Books, sign: int) -> None:
+    row = books.warrants[event.warrant]
+    books.warrants[event.warrant] = replace(row, transferred=row.transferred - sign * event.shares)
+    if sign < 0:
+        del books.warrants[event.ref]
+        return
+    books.warrants[event.ref] = WarrantRow(
+        ref=event.ref, holder=event.holder, label=event.label, closing=event.closing,
+        position=event.originator_version, issued_on=event.issued_on, expires=event.expires,
+        exercise_price=event.exercise_price, issued=0, transferred=event.shares,
+        exercisable_from=event.exercisable_from, ownership_cap=event.ownership_cap,
+    )
+
+
+@_apply.register
+def _transfer(event: SharesTransferred, books: Books, sign: int) -> None:
+    for part in event.lots:
+        lot = books.lots[part.lot]
+        books.lots[part.lot] = replace(lot, transferred=lot.transferred + sign * part.shares)
+        if sign < 0:
+            del books.lots[part.new_lot]
+        else:
+            books.lots[part.new_lot] = LotRow(
+                id=part.new_lot, series=event.series, holder=event.to_holder,
+                closing=part.closing, position=lot.position, seq=lot.seq,
+                issued_on=part.issued_on, issued=part.shares, origin=part.lot,
+            )
+
+
+@_apply.register
+def _redemption(event: SharesRedeemed, books: Books, sign: int) -> None:
+    row = books.series[event.series]
+    books.series[event.series] = replace(row, redeemed=row.redeemed + sign * event.shares)
+    for part in event.lots:
+        lot = books.lots[part.lot]
+        books.lots[part.lot] = replace(lot, redeemed=lot.redeemed + sign * part.shares)
+    _capital(books, CapitalRow(
+        position=event.originator_version, date=event.effective_date, source=REDEMPTION,
+        ref=event.ref, security=event.series, gross=-event.amount, fees=ZERO,
+        net=-event.amount,
+    ), sign)
 
 
 @_apply.register
@@ -529,6 +599,18 @@ def touches(event: LedgerEvent) -> Iterator[tuple[str, object]]:
         yield from _terms_touched(event)
     elif isinstance(event, TermsAdjusted):
         yield from _terms_touched(event)
+    elif isinstance(event, SharesTransferred):
+        for moved in event.lots:
+            yield "lots", moved.lot
+            yield "lots", moved.new_lot
+    elif isinstance(event, SharesRedeemed):
+        yield "series", event.series
+        yield "capital", position
+        for part in event.lots:
+            yield "lots", part.lot
+    elif isinstance(event, WarrantsTransferred):
+        yield "warrants", event.warrant
+        yield "warrants", event.ref
     else:
         raise TypeError(f"no projection rule for {type(event).__name__}")
 

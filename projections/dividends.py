@@ -42,7 +42,7 @@ def arrears_through(series: SeriesRow, on: date, last_through: date | None) -> d
 def _holder_lots(books: Books, series: str) -> dict[str, list[LotRow]]:
     """Each holder's open lots of a series on the books' date, oldest first."""
     by_holder: dict[str, list[LotRow]] = {}
-    ordered = sorted(books.lots.values(), key=lambda lot: (lot.issued_on, lot.position, lot.seq))
+    ordered = sorted(books.lots.values(), key=lambda lot: lot.order)
     for lot in ordered:
         if lot.series == series and lot.outstanding > 0:
             by_holder.setdefault(lot.holder, []).append(lot)

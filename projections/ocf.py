@@ -9,7 +9,10 @@ Table Format" lists it per event type): a closing issues one stock security per 
 (the ledger's lot, `REF/INVESTOR`), a warrant one warrant security (its reference); a
 conversion converts each lot it took from (`TX_STOCK_CONVERSION`, the unconverted rest
 re-issued as a balance security) into one new common security; an exercise exercises the
-warrant into common (the unexercised rest re-issued as a balance warrant); a stock dividend
+warrant into common (the unexercised rest re-issued as a balance warrant); a transfer moves
+each lot it took (`TX_STOCK_TRANSFER`) into the transferee's new lot, a warrant transfer the
+warrant (`TX_WARRANT_TRANSFER`) into the new warrant, a redemption repurchases each lot it took
+(`TX_STOCK_REPURCHASE`), the rest of a lot or warrant re-issued as a balance; a stock dividend
 issues common to each holder; a series' authorization increase is a
 `TX_STOCK_CLASS_AUTHORIZED_SHARES_ADJUSTMENT` carrying the new total (the 1.2.0 transactions
 file has no issuer-level adjustment); a reversed closing or warrant is retracted.
@@ -42,10 +45,13 @@ from events import (
     LedgerEvent,
     SeriesAuthorizationIncreased,
     SeriesDesignated,
+    SharesRedeemed,
+    SharesTransferred,
     StockSplit,
     TermsAdjusted,
     WarrantsExercised,
     WarrantsIssued,
+    WarrantsTransferred,
 )
 
 OCF_VERSION = "1.2.0"
@@ -421,6 +427,83 @@ def _conversion(b: _Builder, e: ConversionRequested) -> None:
             lot.security_id = balance
 
 
+def _balance(lot: _Lot, part_lot: str, body: Obj) -> None:
+    """After `lot` gave some shares away: the rest is re-issued as a balance security, named
+    in `body` (the transaction about to be written) and issued after it."""
+    if lot.shares > 0:
+        lot.balances += 1
+        body["balance_security_id"] = f"{part_lot}#balance-{lot.balances}"
+
+
+def _issue_balance(b: _Builder, e: LedgerEvent, n: int, lot: _Lot, body: Obj) -> None:
+    balance = body.get("balance_security_id")
+    if balance is not None:
+        b.issue_stock(e, 100 + n, security_id=balance, holder=lot.holder,
+                      stock_class_id=lot.stock_class_id, price=lot.share_price,
+                      shares=lot.shares, comments=[f"the {lot.shares} shares of "
+                                                   f"{lot.security_id} left"])
+        lot.security_id = balance
+
+
+def _transfer(b: _Builder, e: SharesTransferred) -> None:
+    for n, part in enumerate(e.lots, start=1):
+        lot = b.lots[part.lot]
+        new = _Lot(part.new_lot, e.to_holder, lot.stock_class_id, lot.share_price, part.shares)
+        obj = b.issue_stock(e, n, security_id=new.security_id, holder=new.holder,
+                            stock_class_id=new.stock_class_id, price=new.share_price,
+                            shares=new.shares,
+                            comments=[f"transfer {e.ref}: {part.shares} shares of {part.lot} "
+                                      f"(issued {part.issued_on}, accruing from "
+                                      f"{part.accrual_start}; dividends are not representable "
+                                      "in OCF)"])
+        new.issuance_tx = str(obj["id"])
+        b.lots[new.security_id] = new
+        lot.shares -= part.shares
+        body: Obj = {"security_id": lot.security_id, "quantity": numeric(part.shares),
+                     "resulting_security_ids": [new.security_id],
+                     "comments": [f"transfer {e.ref} from {e.from_holder} to {e.to_holder}"]}
+        _balance(lot, part.lot, body)
+        b.tx(e, "TX_STOCK_TRANSFER", n, **body)
+        _issue_balance(b, e, n, lot, body)
+
+
+def _warrant_transfer(b: _Builder, e: WarrantsTransferred) -> None:
+    source = b.warrants[e.warrant]
+    new = _Warrant(e.ref, e.holder, e.shares, e.exercise_price, e.expires, e.issued_on,
+                   e.label, e.closing)
+    b.issue_warrant(e, 1, new, [f"assigned from {e.warrant} ({e.from_holder})"])
+    b.warrants[e.ref] = new
+    source.outstanding -= e.shares
+    body: Obj = {"security_id": source.security_id, "quantity": numeric(e.shares),
+                 "resulting_security_ids": [new.security_id],
+                 "comments": [f"{e.shares} warrant shares from {e.from_holder} to {e.holder}"]}
+    previous = source.security_id
+    if source.outstanding > 0:
+        source.balances += 1
+        source.security_id = f"{e.warrant}#balance-{source.balances}"
+        body["balance_security_id"] = source.security_id
+    b.tx(e, "TX_WARRANT_TRANSFER", **body)
+    if source.outstanding > 0:
+        b.issue_warrant(e, 2, source, [f"the {source.outstanding} shares of {previous} "
+                                       "not transferred"])
+
+
+def _redemption(b: _Builder, e: SharesRedeemed) -> None:
+    for n, part in enumerate(e.lots, start=1):
+        lot = b.lots[part.lot]
+        lot.shares -= part.shares
+        body: Obj = {"security_id": lot.security_id, "quantity": numeric(part.shares),
+                     "price": money(e.price_per_share),
+                     "consideration_text": f"{e.price_per_share} per share plus accrued "
+                                           f"dividends {part.accrued}",
+                     "comments": [f"redemption {e.ref}: {e.amount} for {e.shares} shares plus "
+                                  f"accrued dividends {e.accrued}, paid {e.total} (accrued "
+                                  "dividends are not representable in OCF)"]}
+        _balance(lot, part.lot, body)
+        b.tx(e, "TX_STOCK_REPURCHASE", n, **body)
+        _issue_balance(b, e, n, lot, body)
+
+
 def _baseline(b: _Builder, e: CommonOutstandingReported) -> None:
     text = (f"{e.shares} common shares outstanding reported on {e.effective_date} (a baseline "
             "from filings; OCF has no transaction for it)")
@@ -458,6 +541,9 @@ CASES: dict[type[LedgerEvent], Case] = {
     EventReversed: _reversal,
     StockSplit: _split,
     TermsAdjusted: _terms_adjusted,
+    SharesTransferred: _transfer,
+    WarrantsTransferred: _warrant_transfer,
+    SharesRedeemed: _redemption,
 }
 """Event type -> how it enters the package. A new event type adds one case."""
 

@@ -68,8 +68,9 @@ if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must b
 # Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
 # applies the ledger again from position zero.
 # 3: series frequency and dividend form, dividends paid by form; 4: many ledgers, every row
-# keyed by its ledger's name; 5: terms changed by splits and adjustments (rm_terms)
-SCHEMA_VERSION = "5"
+# keyed by its ledger's name; 5: terms changed by splits and adjustments (rm_terms);
+# 6: transfers and redemptions (lots, warrants, capital)
+SCHEMA_VERSION = "6"
 META = "rm_meta"
 STORE_ROW = ""  # rm_meta's rows of the store (the layout), beside each ledger's own
 META_TABLE_SQL = (f'CREATE TABLE "{META}" ("ledger" TEXT NOT NULL, "key" TEXT NOT NULL, '
@@ -88,9 +89,11 @@ TABLES: dict[str, tuple[str, type, str]] = {
 }
 INDEXES = (
     # open lots of a series (accrued dividends, as-converted common)
-    "CREATE INDEX rm_lots_open ON rm_lots (ledger, series) WHERE converted < issued",
+    "CREATE INDEX rm_lots_open ON rm_lots (ledger, series) "
+    "WHERE converted + redeemed + transferred < issued",
     # warrants with shares left, by expiry (the overhang as of a date)
-    "CREATE INDEX rm_warrants_live ON rm_warrants (ledger, expires) WHERE exercised < issued",
+    "CREATE INDEX rm_warrants_live ON rm_warrants (ledger, expires) "
+    "WHERE exercised < issued + transferred",
     "CREATE INDEX rm_dividends_through ON rm_dividends (ledger, series, through)",
     'CREATE INDEX rm_baselines_date ON rm_baselines (ledger, "date", position)',
     'CREATE INDEX rm_common_issues_date ON rm_common_issues (ledger, "date", shares)',
@@ -384,7 +387,7 @@ class ReadModel:
         books.totals = {row.key: row for row in self._rows("rm_totals")}
         for series in self._rows("rm_series"):
             books.series[series.series] = series
-            for lot in self._rows("rm_lots", "series = ? AND converted < issued",
+            for lot in self._rows("rm_lots", "series = ? AND converted + redeemed + transferred < issued",
                                   [series.series]):
                 books.lots[lot.id] = lot
             for dividend in self._rows(
@@ -409,10 +412,12 @@ class ReadModel:
             unchanged = (" AND ref NOT IN (SELECT name FROM rm_terms WHERE ledger = ? "
                          "AND instrument = 'warrant')")
         # two index ranges (an OR would scan every warrant that ever lapsed with shares left)
-        live = ("SELECT exercise_price AS price, issued - exercised AS shares FROM rm_warrants "
-                f"WHERE ledger = ? AND exercised < issued AND expires >= ?{unchanged} UNION ALL "
-                "SELECT exercise_price, issued - exercised FROM rm_warrants "
-                f"WHERE ledger = ? AND exercised < issued AND expires IS NULL{unchanged}")
+        live = ("SELECT exercise_price AS price, issued + transferred - exercised AS shares "
+                "FROM rm_warrants WHERE ledger = ? AND exercised < issued + transferred "
+                f"AND expires >= ?{unchanged} UNION ALL "
+                "SELECT exercise_price, issued + transferred - exercised FROM rm_warrants "
+                f"WHERE ledger = ? AND exercised < issued + transferred AND expires IS NULL"
+                f"{unchanged}")
         inner = [self.ledger] if changed else []
         day = [self.ledger, on.isoformat(), *inner, self.ledger, *inner]
         groups = self.db.execute(

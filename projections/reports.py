@@ -93,7 +93,7 @@ def preferred(books: Books, on: date) -> Report:
     force = books.in_force()
     series_rows: list[Report] = []
     lots_by_series: dict[str, list[LotRow]] = {}
-    for lot in sorted(books.lots.values(), key=lambda lot: (lot.issued_on, lot.position, lot.seq)):
+    for lot in sorted(books.lots.values(), key=lambda lot: lot.order):
         lots_by_series.setdefault(lot.series, []).append(lot)
     for series in sorted(books.series.values(), key=lambda s: (s.designated_on, s.position)):
         last_through = books.last_through(series.series)
@@ -107,8 +107,10 @@ def preferred(books: Books, on: date) -> Report:
             stated = cents(mul(outstanding, series.stated_value))
             holders.append({
                 "holder": holder,
-                "issued": sum(lot.issued for lot in lots),
+                # acquired (in closings or by transfers) net of what it transferred away
+                "issued": sum(lot.issued - lot.transferred for lot in lots),
                 "converted": sum(lot.converted for lot in lots),
+                "redeemed": sum(lot.redeemed for lot in lots),
                 "outstanding": outstanding,
                 "stated_value_outstanding": stated,
                 "accrued_dividends": holder_accrued(
@@ -126,6 +128,7 @@ def preferred(books: Books, on: date) -> Report:
             "authorized": series.authorized,
             "issued": series.issued,
             "converted": series.converted,
+            "redeemed": series.redeemed,
             "outstanding": series.outstanding,
             "stated_value_outstanding": money_sum(h["stated_value_outstanding"] for h in holders),
             "accrued_dividends": money_sum(h["accrued_dividends"] for h in holders),
@@ -155,12 +158,13 @@ def _expired(warrant: WarrantRow, on: date) -> bool:
 
 
 def warrant_outstanding(warrant: WarrantRow, on: date, force: InForce | None = None) -> int:
-    """The warrant's shares outstanding on `on`: those unexercised (with the shares splits
-    and adjustments added, from `force`), none once it expired."""
+    """The warrant's shares outstanding on `on`: those unexercised, with the shares received
+    or assigned by transfers and those splits and adjustments added (from `force`), none once
+    it expired."""
     if _expired(warrant, on):
         return 0
     adjusted = force.adjusted_shares(warrant) if force is not None else 0
-    return warrant.issued - warrant.exercised + adjusted
+    return warrant.issued + warrant.transferred - warrant.exercised + adjusted
 
 
 def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
@@ -168,6 +172,7 @@ def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
         "issued": sum(r["issued"] for r in rows),
         "exercised": sum(r["exercised"] for r in rows),
         "adjusted": sum(r["adjusted"] for r in rows),
+        "transferred": sum(r["transferred"] for r in rows),
         "expired": sum(r["expired"] for r in rows),
         "outstanding": sum(r["outstanding"] for r in rows),
         "potential_proceeds": money_sum(r["potential_proceeds"] for r in rows),
@@ -187,7 +192,7 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
     for w in sorted(books.warrants.values(), key=lambda w: (w.issued_on, w.position)):
         outstanding = warrant_outstanding(w, on, force)
         adjusted = force.adjusted_shares(w)
-        expired = w.issued - w.exercised + adjusted - outstanding
+        expired = w.issued + w.transferred - w.exercised + adjusted - outstanding
         price = force.exercise_price(w)
         row: Report = {
             "ref": w.ref,
@@ -196,9 +201,11 @@ def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Rep
             "closing": w.closing,
             "issued_on": w.issued_on,
             "expires": w.expires,
+            "exercisable_from": w.exercisable_from or w.issued_on,
             "exercise_price": price,
             "issued": w.issued,
             "exercised": w.exercised,
+            "transferred": w.transferred,
             "expired": expired,
             "adjusted": adjusted,
             "outstanding": outstanding,
@@ -357,7 +364,8 @@ def summary(books: Books, on: date) -> Report:
         "as_of": on,
         "capital": cap["totals"],
         "preferred": pref["totals"],
-        "warrants": warr["totals"],
+        # (transfers move shares between warrants: their total is always 0, not shown here)
+        "warrants": {k: v for k, v in warr["totals"].items() if k != "transferred"},
         "fully_diluted": fully_diluted(books, on, pref, warr),
     }
 

@@ -89,7 +89,7 @@ T, S, N, M, P, R, D, B = (Kind.TEXT, Kind.SHARES, Kind.INTEGER, Kind.MONEY, Kind
 
 
 def preferred_tables(report: Report) -> tuple[Table, ...]:
-    figures = (("issued", S), ("converted", S), ("outstanding", S),
+    figures = (("issued", S), ("converted", S), ("redeemed", S), ("outstanding", S),
                ("stated_value_outstanding", M), ("accrued_dividends", M),
                ("as_converted_common", S))
     series = table("series", report["series"], ("series", T), ("stated_value", P),
@@ -106,11 +106,12 @@ def _market(report: Report) -> tuple[tuple[str, Kind], ...]:
 
 
 def warrants_tables(report: Report) -> tuple[Table, ...]:
-    counts = (("issued", S), ("exercised", S), ("expired", S), ("adjusted", S), ("outstanding", S),
-              ("potential_proceeds", M), *_market(report))
+    counts = (("issued", S), ("exercised", S), ("transferred", S), ("expired", S),
+              ("adjusted", S), ("outstanding", S), ("potential_proceeds", M), *_market(report))
     return (
         table("warrants", report["warrants"], ("ref", T), ("label", T), ("holder", T),
-              ("closing", T), ("issued_on", D), ("expires", D), ("exercise_price", P), *counts),
+              ("closing", T), ("issued_on", D), ("exercisable_from", D), ("expires", D),
+              ("exercise_price", P), *counts),
         table("by_price", report["by_price"], ("exercise_price", P), ("outstanding", S),
               ("potential_proceeds", M), *_market(report)),
         table("by_closing", report["by_closing"], ("closing", T), *counts),
@@ -188,6 +189,21 @@ def terms_tables(report: Report) -> tuple[Table, ...]:
         ("cause", T), ("price", P), ("adjusted", S))
     return series, warrants, history
 
+def holder_tables(report: Report) -> tuple[Table, ...]:
+    return (
+        table("preferred", report["preferred"], ("series", T), ("lot", T), ("origin", T),
+              ("closing", T), ("issued_on", D), ("accrual_start", D), ("shares", S),
+              ("accrued_dividends", M)),
+        table("warrants", report["warrants"], ("ref", T), ("exercise_price", P),
+              ("expires", D), ("outstanding", S)),
+        table("common_received", [report["common_received"]], ("conversions", S),
+              ("stock_dividends", S), ("exercises", S), ("closings", S), ("total", S)),
+        table("cash_received", [report["cash_received"]], ("dividends", M),
+              ("cash_in_lieu", M), ("redemptions", M), ("total", M)),
+        table("history", report["history"], ("position", N), ("effective_date", D),
+              ("type", T), ("summary", T)),
+    )
+
 
 def log_tables(entries: Sequence[Report]) -> tuple[Table, ...]:
     """`log`: one row per event as `log --json` shows it (its data as one JSON text)."""
@@ -205,13 +221,15 @@ DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
     "dividends": ("Dividends", dividends_tables),
     "eps": ("Earnings per share", eps_tables),
     "terms": ("Terms in force", terms_tables),
+    "holder": ("Holder {holder}", holder_tables),
 }
-"""Report name -> (title, its tables). A new report adds one line."""
+"""Report name -> (title, its tables). A new report adds one line. A title may name a
+field of its report (`{holder}`)."""
 
 
 def describe(name: str, report: Report) -> Described:
     title, tables_of = DESCRIBE[name]
-    return Described(title, report.get("as_of"), report, tables_of(report))
+    return Described(title.format_map(report), report.get("as_of"), report, tables_of(report))
 
 
 def describe_log(entries: Sequence[Report]) -> Described:

@@ -22,8 +22,9 @@ def run_json(fl: Any, *args: str) -> Any:
 def test_the_last_step_equals_the_current_reports(fl: Any, db: str) -> None:
     record_all(db, SPECTRUM)
     steps = run_json(fl, "audit", "replay", "--json")
-    # Effective-date order, ties by position; the reversed warrant (14) and its reversal out.
-    assert [s["position"] for s in steps] == [1, 2, 3, 4, 13, 5, 6, 7, 8, 9, 10, 11, 12]
+    # Effective-date order, ties by position; the reversed warrant (14) and its reversal out
+    # (16-18, the transfers and the redemption of autumn 2003, before the 2004 exercises).
+    assert [s["position"] for s in steps] == [1, 2, 3, 4, 13, 5, 6, 7, 8, 9, 16, 17, 18, 10, 11, 12]
     assert set(steps[0]) == {"position", "effective_date", "type", "capital_gross",
                              "preferred_outstanding", "warrants_outstanding"}
     last = steps[-1]
@@ -34,9 +35,10 @@ def test_the_last_step_equals_the_current_reports(fl: Any, db: str) -> None:
     assert last["preferred_outstanding"] == preferred["totals"]["outstanding"]
     assert last["warrants_outstanding"] == warrants["totals"]["outstanding"]
     # The figures themselves: 6,000,000 in closings, 162,500 of common, 30,000 in cash
-    # exercise; 600 - 20 converted; 944,681 x 2 + 331,914 - 20,000 exercised.
-    assert last["capital_gross"] == "6192500.00"
-    assert last["preferred_outstanding"] == 580
+    # exercise, less 100,000 returned by the redemption (10 x 10,000); 600 - 20 converted
+    # - 10 redeemed; 944,681 x 2 + 331,914 - 20,000 exercised (a transfer moves, adds none).
+    assert last["capital_gross"] == "6092500.00"
+    assert last["preferred_outstanding"] == 570
     assert last["warrants_outstanding"] == 2_201_276
 
 

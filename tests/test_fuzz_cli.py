@@ -127,6 +127,26 @@ LINES = st.one_of(
     st.builds(lambda d, m: _joined(["report", "warrants", "--market-price", m, "--as-of", d],
                                    []), DATES, DECIMALS),
     st.builds(lambda d: _joined(["log", "--since", d], []), DATES),
+    # holders change (issue 12)
+    st.builds(lambda s, f, t, k, d: _joined(
+        ["record", "transfer", s, "--from", f, "--to", t, "--shares", k, "--date", d], []),
+        NAMES, NAMES, NAMES, SHARES, DATES),
+    st.builds(lambda w, t, k, d: _joined(
+        ["record", "warrant-transfer", w, "--to", t, "--shares", k, "--date", d], []),
+        st.sampled_from(["W-1", "W-0005", "W-9"]), NAMES, SHARES, DATES),
+    st.builds(lambda s, h, k, d, p: _joined(
+        ["record", "redemption", s, "--holder", h, "--shares", k, "--date", d, *p], []),
+        NAMES, NAMES, SHARES, DATES,
+        st.one_of(st.just([]), st.tuples(st.just("--price-per-share"), DECIMALS).map(list))),
+    st.builds(lambda s, h, k, d, o: _joined(
+        ["record", "conversion", s, "--holder", h, "--shares", k, "--date", d,
+         "--holder-owns", o], []), NAMES, NAMES, SHARES, DATES, SHARES),
+    st.builds(lambda n, d, c: _joined(
+        ["record", "series", n, "--date", d, "--stated-value", "10000", "--conversion-price",
+         "2.35", "--dividend-rate", "8", "--authorized", "600", "--ownership-cap", c], []),
+        st.sampled_from(["Series E", "Series F"]), DATES, RATES),
+    st.builds(lambda h, d: _joined(["report", "holder", h, "--as-of", d], []), NAMES, DATES),
+    st.builds(lambda h: _joined(["log", "--holder", h], []), NAMES),
 )
 
 

@@ -228,11 +228,11 @@ def test_small_batches_give_what_one_batch_and_a_rebuild_give(
     many = str(tmp_path / "many.db")
     r = invoke("--db", many, "import", str(export))
     assert r.code == 0, r.err
-    assert r.out.strip() == "Imported 15 events at positions 1 to 15"
+    assert r.out.strip() == "Imported 18 events at positions 1 to 18"
     assert _stored(many) == _stored(one)
     with Ledger(many) as book:
         assert readmodel.ReadModel(readmodel.Reader(
-            sqlite3.connect(many))).position() == 15
+            sqlite3.connect(many))).position() == 18
         imported = _tables(many)
         readmodel.rebuild(book)
     assert imported == _tables(many) == _tables(one)
@@ -331,13 +331,13 @@ def test_batches_on_either_backend_append_all_or_nothing(
     refused.write_text(text + json.dumps({**bad, "position": 99}) + "\n")
     monkeypatch.setattr(transfer, "BATCH", 2)
     r = invoke("--db", db, "import", str(refused))
-    assert r.code != 0 and "line 16:" in r.err, r.err
+    assert r.code != 0 and "line 19:" in r.err, r.err
     assert invoke("--db", db, "log", "--json").out.strip() in ("[]", "")
     r = invoke("--db", db, "import", str(export))
     assert r.code == 0, r.err
-    assert r.out.strip() == "Imported 15 events at positions 1 to 15"
+    assert r.out.strip() == "Imported 18 events at positions 1 to 18"
     verify = invoke("--db", db, "audit", "verify", "--json")
-    assert verify.code == 0 and json.loads(verify.out)["events"] == 15
+    assert verify.code == 0 and json.loads(verify.out)["events"] == 18
     for args in (["report", "summary", "--json"], ["report", "preferred", "--json"]):
         assert invoke("--db", db, *args).out == invoke("--db", source, *args).out
 

@@ -47,6 +47,14 @@ SPECTRUM: list[list[str]] = [
     ["record", "warrants", "--holder", "ProMed Partners, L.P.", "--shares", "5000",
      "--exercise-price", "4.00", "--date", "2003-06-01", "--ref", "W-MISTAKE"],
     ["record", "reversal", "14", "--reason", "entered for the wrong holder"],
+    # holders change (issue 12): a transfer taking one lot whole and one in part, part of a
+    # warrant assigned, a redemption with accrued dividends
+    ["record", "transfer", "Series D", "--from", "SCO Capital Partners", "--to", "Xmark Funds",
+     "--shares", "140", "--date", "2003-10-01"],
+    ["record", "warrant-transfer", "W-D1-350", "--to", "SDS Merchant Fund", "--shares",
+     "100000", "--date", "2003-10-01", "--ref", "W-D1-350-SDS"],
+    ["record", "redemption", "Series D", "--holder", "ProMed Partners, L.P.", "--shares", "10",
+     "--date", "2003-11-03"],
 ]
 # Terms that change (DOMAIN.md 12-14), recorded after SPECTRUM (and anything a test adds to
 # it): a protected warrant reset by a cheaper common closing, an adjustment by hand, a
@@ -114,7 +122,7 @@ def test_export_writes_every_event_with_its_metadata(fl: Any, spectrum: Path) ->
     exported = lines(spectrum)
     log = json.loads(fl("log", "--json").out)
     assert exported == log
-    assert [e["position"] for e in exported] == list(range(1, 16))
+    assert [e["position"] for e in exported] == list(range(1, 19))
     assert exported[13]["reversed_by"] == 15
     assert {"type", "effective_date", "data", "recorded_at", "actor", "hash"} <= set(exported[0])
     r = fl("export")
@@ -128,7 +136,7 @@ def test_export_then_import_reproduces_identical_reports(
     with another_ledger(db, tmp_path) as copy:
         r = invoke("--db", copy, "import", str(spectrum))
         assert r.code == 0, r.err
-        assert r.out.strip() == "Imported 15 events at positions 1 to 15"
+        assert r.out.strip() == "Imported 18 events at positions 1 to 18"
         for report in REPORTS:
             original, imported = fl(*report), invoke("--db", copy, *report)
             assert original.code == 0 and imported.code == 0, imported.err

@@ -40,6 +40,14 @@ HISTORY = [
     ["record", "conversion", "Series D", "--holder", "SCO Capital Partners", "--shares", "20",
      "--date", "2003-09-02"],
     ["record", "common-outstanding", "3108100", "--date", "2003-05-09"],
+    ["record", "transfer", "Series D", "--from", "SCO Capital Partners", "--to",
+     "A Fund With A Rather Long Name, L.P.", "--shares", "140", "--date", "2003-10-01"],
+    ["record", "warrant-transfer", "W-D1-300", "--to", "A Fund With A Rather Long Name, L.P.",
+     "--shares", "100000", "--date", "2003-10-01", "--ref", "W-D1-300-A"],
+    ["record", "redemption", "Series D", "--holder", "ProMed Partners, L.P.", "--shares", "10",
+     "--date", "2003-11-03"],
+    ["record", "warrants", "--holder", "Xmark Funds", "--shares", "5000", "--exercise-price",
+     "4.00", "--date", "2003-06-01", "--exercisable-from", "2003-12-01", "--ref", "W-LATER"],
 ]
 # Terms that change (DOMAIN.md 12-14), for the tables that show them.
 TERMS_HISTORY = [
@@ -61,6 +69,8 @@ REPORTS = {
     "eps": ["report", "eps", "--from", "2004-01-01", "--to", "2004-03-31", "--net-income",
             "1500000", "--average-price", "4.10"],
     "terms": ["report", "terms", "--as-of", "2004-06-30"],
+    "holder": ["report", "holder", "A Fund With A Rather Long Name, L.P.", "--as-of",
+               "2004-06-30"],
     "audit-replay": ["audit", "replay"],
     "audit-verify": ["audit", "verify"],
 }

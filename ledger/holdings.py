@@ -1,0 +1,146 @@
+"""Commands for holdings that change hands or come back (DOMAIN.md 11 and 15): a transfer of
+preferred between holders, a warrant assigned to another holder, a redemption.
+
+Each decides its event's outcome on the state of its date, like the commands of
+`ledger.commands`: the lots taken (oldest first) and what they became or were paid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from events import LotTransfer, SharesRedeemed, SharesTransferred, WarrantsTransferred
+from ledger.calc import cents, mul
+from ledger.commands import Command, Decision, _generated_ref, holder_holds, lot_accruals
+from ledger.errors import InvariantViolation
+from ledger.inputs import clean_name, positive_money, positive_shares
+from ledger.state import LedgerState
+
+
+def _ref(state: LedgerState, given: str | None, prefix: str, position: int) -> str:
+    if given is None:
+        return _generated_ref(state, prefix, position)
+    ref = clean_name(given, "--ref")
+    if state.ref_in_use(ref):
+        raise InvariantViolation(f"reference {ref!r} is already used; give a new --ref")
+    return ref
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferShares(Command):
+    """N shares of a series from one holder to another: the transferor's lots are taken
+    oldest first, a lot taken in part splits in two, and each new lot keeps its closing,
+    issue date and accrual start and names the lot it came from."""
+
+    series: str
+    from_holder: str
+    to_holder: str
+    shares: int
+    ref: str | None = None
+
+    def decide(self, state: LedgerState, position: int) -> Decision:
+        positive_shares(self.shares, "--shares")
+        series = state.get_series(clean_name(self.series, "series name"))
+        giver = clean_name(self.from_holder, "--from")
+        taker = clean_name(self.to_holder, "--to")
+        if giver == taker:
+            raise InvariantViolation(
+                f"--from and --to are both {giver!r}; a transfer moves shares to another holder")
+        holder_holds(series, giver, self.shares, "transfer", self.effective_date)
+        ref = _ref(state, self.ref, "TR", position)
+        parts = tuple(
+            LotTransfer(lot=lot.id, shares=take, new_lot=f"{ref}/{taker}/{number}",
+                        closing=lot.closing, issued_on=lot.issued_on,
+                        accrual_start=series.accrual_start(lot))
+            for number, (lot, take) in enumerate(series.take_lots(giver, self.shares), 1)
+        )
+        return SharesTransferred, {
+            "ref": ref,
+            "series": series.name,
+            "from_holder": giver,
+            "to_holder": taker,
+            "shares": self.shares,
+            "lots": parts,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferWarrants(Command):
+    """N of a warrant's outstanding shares assigned to another holder: a new warrant with
+    the same terms (exercise price, expiry, label, closing, issue date, cap)."""
+
+    warrant: str
+    to_holder: str
+    shares: int
+    ref: str | None = None
+
+    def decide(self, state: LedgerState, position: int) -> Decision:
+        positive_shares(self.shares, "--shares")
+        source = clean_name(self.warrant, "warrant reference")
+        taker = clean_name(self.to_holder, "--to")
+        warrant = state.warrants.get(source)
+        if warrant is None:
+            raise InvariantViolation(
+                f"no warrant {source!r} is issued on or before {self.effective_date}; "
+                "`finledger report warrants` lists the references")
+        if warrant.expired_on(self.effective_date):
+            raise InvariantViolation(
+                f"warrant {source!r} expired on {warrant.expires}; it cannot be transferred "
+                f"on {self.effective_date}")
+        if taker == warrant.holder:
+            raise InvariantViolation(
+                f"{taker!r} already holds warrant {source!r}; --to names the new holder")
+        if self.shares > warrant.outstanding:
+            raise InvariantViolation(
+                f"warrant {source!r} has {warrant.outstanding:,} shares outstanding on "
+                f"{self.effective_date}; transfer at most that many, not {self.shares:,}")
+        return WarrantsTransferred, {
+            "ref": _ref(state, self.ref, "W", position),
+            "warrant": source,
+            "from_holder": warrant.holder,
+            "holder": taker,
+            "shares": self.shares,
+            "exercise_price": warrant.exercise_price,
+            "expires": warrant.expires,
+            "label": warrant.label,
+            "closing": warrant.closing,
+            "issued_on": warrant.issued_on,
+            "exercisable_from": warrant.exercisable_from,
+            "ownership_cap": warrant.ownership_cap,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedeemShares(Command):
+    """The company buys N shares of a series back from a holder at a price per share
+    (default the stated value): lots oldest first; it pays N x price plus, on a cumulative
+    series, the dividends accrued on those lots up to the date."""
+
+    series: str
+    holder: str
+    shares: int
+    price_per_share: Decimal | None = None
+    ref: str | None = None
+
+    def decide(self, state: LedgerState, position: int) -> Decision:
+        positive_shares(self.shares, "--shares")
+        series = state.get_series(clean_name(self.series, "series name"))
+        holder = clean_name(self.holder, "--holder")
+        price = series.terms.stated_value if self.price_per_share is None else self.price_per_share
+        positive_money(price, "--price-per-share")
+        holder_holds(series, holder, self.shares, "redeem", self.effective_date)
+        parts, accrued = lot_accruals(
+            series, series.take_lots(holder, self.shares), self.effective_date)
+        amount = cents(mul(self.shares, price))
+        return SharesRedeemed, {
+            "ref": _ref(state, self.ref, "RD", position),
+            "series": series.name,
+            "holder": holder,
+            "shares": self.shares,
+            "lots": parts,
+            "price_per_share": price,
+            "amount": amount,
+            "accrued": accrued,
+            "total": amount + accrued,
+        }
