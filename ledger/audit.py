@@ -1,5 +1,9 @@
 """Proving the ledger: the hash chain checked from the first event, and the replay trail.
 
+`check_store` hashes each row's stored form as it was written, before any upcaster (the
+ledger's chain rule, `ledger.chain`), so an event read through an upcaster still verifies
+and an edited byte is named by its position.
+
 `check_chain` is pure: it takes the stored rows (each decoded to an event, or the reason it
 could not be), the head the store recorded, and returns every problem found with its position.
 It never raises on damaged data: an edited, inserted, deleted or reordered event is a
@@ -30,15 +34,21 @@ from events import (
     LedgerEvent,
     WarrantsExercised,
     WarrantsIssued,
-    with_source,
 )
 from events.codec import field_names
 from ledger.bulk import paused_gc
-from ledger.chain import GENESIS_HASH, event_hash
+from ledger.chain import (
+    GENESIS_HASH,
+    STORED_RULE,
+    event_fields,
+    fields_hash,
+    rule_of,
+    stored_fields,
+)
 from ledger.decision import READERS, Footprint, computed_with
 from ledger.errors import InvariantViolation, MalformedOption
 from ledger.state import LedgerState, describe, timeline
-from ledger.stream import KeyMismatch, Keys, stored_batches
+from ledger.stream import KeyMismatch, Keys, plain_state, stored_batches
 
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a long check runs."""
@@ -66,6 +76,9 @@ class Verification:
         return not self.problems
 
 
+Fields = dict[str, Any]
+"""A row's JSON form, with the hash and previous hash it states (`ledger.chain.stored_fields`)."""
+
 Row = tuple[int, LedgerEvent | str]
 """A stored row: its version (position) and the event decoded from it, or why it could not be."""
 
@@ -73,24 +86,26 @@ Row = tuple[int, LedgerEvent | str]
 # --- the chain -------------------------------------------------------------------------------
 
 
-def _hash_of(event: LedgerEvent, prev_hash: str) -> str | None:
-    """The hash the event's content implies, or None if the content is too damaged to hash."""
+def _hash_of(fields: Fields, position: int, prev_hash: str, rule: int) -> str | None:
+    """The hash the stored content implies, or None if it is too damaged to hash."""
     try:
-        return event_hash(event, prev_hash)
+        return fields_hash(fields, position, prev_hash, rule)
     except Exception:  # damaged data may break anything; verify reports, it never crashes
         return None
 
 
-def _original_position(event: LedgerEvent, hash_positions: dict[str, int]) -> int | None:
-    """Where an event that fails its hash was first recorded, if it was moved intact."""
-    before = 0 if event.prev_hash == GENESIS_HASH else hash_positions.get(event.prev_hash)
-    if before is None:
+def _original_position(fields: Fields, version: int, hash_positions: dict[str, int],
+                       rule: int) -> int | None:
+    """Where a row that fails its hash was first recorded, if it was moved intact."""
+    prev = fields.get("prev_hash")
+    before = 0 if prev == GENESIS_HASH else hash_positions.get(prev) if isinstance(prev, str) \
+        else None
+    if before is None or not isinstance(prev, str):
         return None
     candidate = before + 1
-    if candidate == event.originator_version:
+    if candidate == version:
         return None
-    moved = with_source(dataclasses.replace(event, originator_version=candidate), event.source)
-    return candidate if _hash_of(moved, event.prev_hash) == event.hash else None
+    return candidate if _hash_of(fields, candidate, prev, rule) == fields.get("hash") else None
 
 
 def _hash_positions(rows: Sequence[Row]) -> dict[str, int]:
@@ -99,6 +114,25 @@ def _hash_positions(rows: Sequence[Row]) -> dict[str, int]:
         for version, e in rows
         if isinstance(e, LedgerEvent) and isinstance(getattr(e, "hash", None), str)
     }
+
+
+def _decoded_fields(event: LedgerEvent) -> Fields | None:
+    """The JSON form of an event already decoded (rows handed in by a caller, not read from
+    the store): what its stored form is when it was stored at its class's current version."""
+    try:
+        return {**event_fields(event), "hash": getattr(event, "hash", None),
+                "prev_hash": getattr(event, "prev_hash", None)}
+    except Exception:  # damaged data may break anything
+        return None
+
+
+def stored_link(mapper: Any, stored: Any) -> Fields | None:
+    """What the chain reads of a stored row: its JSON form before any upcaster, with the hash
+    and previous hash it states (`ledger.chain.stored_fields`); None if it cannot be read."""
+    try:
+        return stored_fields(stored.topic, plain_state(mapper, stored))
+    except Exception:  # damaged bytes may fail in the cipher, zlib or JSON
+        return None
 
 
 Checked = LedgerEvent | str
@@ -112,8 +146,10 @@ class ChainCheck:
     position; where it came from is found by `finish`, from the positions of the few hashes
     those rows point back to (`lookup`), not from a map of every hash."""
 
-    def __init__(self, ledger_id: Any = None, expect_head: str | None = None) -> None:
+    def __init__(self, ledger_id: Any = None, expect_head: str | None = None,
+                 rule: int = STORED_RULE) -> None:
         self.ledger_id = ledger_id
+        self.rule = rule
         self.problems: list[Problem] = []
         self.count = 0
         self.last_version = 0
@@ -121,12 +157,14 @@ class ChainCheck:
         self.last_is_event = False
         self._expected = 1
         self._prev: str | None = GENESIS_HASH
-        self._pending: list[tuple[int, LedgerEvent]] = []  # (index in problems, event)
+        self._pending: list[tuple[int, int, Fields]] = []  # (index in problems, version, row)
         self._wanted = expect_head.strip().lower() if expect_head is not None else None
         self.wanted_at: int | None = None  # first position whose hash is the expected head
         self._wanted_also: int | None = None  # a second one (a prefix that is ambiguous)
 
-    def feed(self, version: int, decoded: Checked) -> None:
+    def feed(self, version: int, decoded: Checked, link: Fields | None = None) -> None:
+        """One row: `decoded` as the store's mapper reads it, `link` what its stored form
+        states and implies (`stored_link`; from `decoded` itself when not given)."""
         problems = self.problems
         self.count += 1
         self.last_version = version
@@ -146,21 +184,22 @@ class ChainCheck:
         self.last_is_event = True
         if self.ledger_id is not None and decoded.originator_id != self.ledger_id:
             problems.append(Problem(version, "belongs to another stream: inserted"))
-        stored_hash = getattr(decoded, "hash", None)
-        stored_prev = getattr(decoded, "prev_hash", None)
+        fields = link if link is not None else _decoded_fields(decoded)
+        stored_hash = fields.get("hash") if fields is not None else None
+        stored_prev = fields.get("prev_hash") if fields is not None else None
         self.last_hash = stored_hash
         if self._wanted is not None and head_matches(self._wanted, stored_hash):
             if self.wanted_at is None:
                 self.wanted_at = version
             elif self._wanted_also is None:
                 self._wanted_also = version
-        if not isinstance(stored_hash, str) or not isinstance(stored_prev, str):
+        if fields is None or not isinstance(stored_hash, str) or not isinstance(stored_prev, str):
             problems.append(Problem(version, "has no hash: inserted or edited"))
             self._prev = None
             return
         flagged = len(problems)
-        if _hash_of(decoded, stored_prev) != stored_hash:
-            self._pending.append((len(problems), decoded))
+        if _hash_of(fields, version, stored_prev, self.rule) != stored_hash:
+            self._pending.append((len(problems), version, fields))
             problems.append(Problem(version, ""))  # worded by `finish`
         elif self._prev is not None and stored_prev != self._prev and not gap:
             problems.append(Problem(version, f"does not follow position {version - 1} "
@@ -175,12 +214,11 @@ class ChainCheck:
 
     def needed_hashes(self) -> set[str]:
         """The hashes whose positions `finish` needs (those mismatched rows point back to)."""
-        return {e.prev_hash for _, e in self._pending if e.prev_hash != GENESIS_HASH}
+        return {f["prev_hash"] for _, _, f in self._pending if f["prev_hash"] != GENESIS_HASH}
 
     def finish(self, hash_positions: Mapping[str, int]) -> None:
-        for index, event in self._pending:
-            version = event.originator_version
-            moved_from = _original_position(event, dict(hash_positions))
+        for index, version, fields in self._pending:
+            moved_from = _original_position(fields, version, dict(hash_positions), self.rule)
             if moved_from is not None:
                 text = f"holds the event recorded at position {moved_from}: reordered"
             else:
@@ -214,9 +252,12 @@ def check_chain(
     *,
     ledger_id: Any = None,
     progress: Progress | None = None,
+    rule: int = STORED_RULE,
 ) -> list[Problem]:
-    """Every break in the chain: rows in version order, `head` as stored (position, hash)."""
-    check = ChainCheck(ledger_id)
+    """Every break in the chain: rows in version order, `head` as stored (position, hash).
+    The rows are decoded already, so each is hashed in its JSON form (what it was stored as
+    when it was stored at its class's current version); `check_store` reads the stored form."""
+    check = ChainCheck(ledger_id, rule=rule)
     for index, (version, decoded) in enumerate(rows):
         if progress is not None and index % 1000 == 0:
             progress(index, len(rows))
@@ -569,7 +610,7 @@ def check_store(
     recorder, mapper = app.recorder, app.mapper
     last = recorder.select_events(ledger_id, desc=True, limit=1)
     total = last[0].originator_version if last else 0
-    check = ChainCheck(ledger_id, expect_head)
+    check = ChainCheck(ledger_id, expect_head, rule_of(meta))
     keys: Keys | None = Keys.empty()
     with paused_gc():
         for rows in stored_batches(recorder, ledger_id):
@@ -578,7 +619,7 @@ def check_store(
                     progress(check.count, max(total, check.count))
                 version = row.originator_version
                 read = decode_row(mapper, row)
-                check.feed(version, read)
+                check.feed(version, read, stored_link(mapper, row))
                 if keys is None:
                     continue
                 key = _plain_key(read) if isinstance(read, LedgerEvent) else None
@@ -597,7 +638,8 @@ def check_store(
             positions: dict[str, int] = {}
             for rows in stored_batches(recorder, ledger_id):
                 for row in rows:
-                    found: Any = getattr(decode_row(mapper, row), "hash", None)
+                    link = stored_link(mapper, row)
+                    found = link.get("hash") if link is not None else None
                     if isinstance(found, str) and found in needed:
                         positions[found] = row.originator_version
             check.finish(positions)
@@ -760,7 +802,7 @@ def verify(
     """Chain, head, expected head and (when the chain holds) the history itself."""
     with paused_gc():
         problems = check_chain(rows, (meta.get("head_position"), meta.get("head_hash")),
-                               ledger_id=ledger_id, progress=progress)
+                               ledger_id=ledger_id, progress=progress, rule=rule_of(meta))
     if expect_head is not None:
         problems.extend(check_expected_head(rows, expect_head))
     events = [e for _, e in rows if isinstance(e, LedgerEvent)]

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
 from events import EventReversed, LedgerEvent
-from ledger.chain import GENESIS_HASH, event_hash
+from ledger.chain import GENESIS_HASH, event_hash, fields_hash, rule_of, stored_fields
 from ledger.commands import Command
 from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
@@ -39,7 +39,7 @@ from ledger.inputs import clean_name, clean_text
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, reversed_positions, timeline
 from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
-from ledger.stream import Stream
+from ledger.stream import Stream, plain_state
 from ledger.target import (
     FORMAT_VERSION,
     Target,
@@ -100,6 +100,8 @@ class Ledger:
         self.key = key or None
         self._create = create
         self._app: LedgerApplication | None = None
+        # The ledger's chain rule (`ledger.chain`), from its format version when it is opened.
+        self.rule = rule_of({"format_version": str(FORMAT_VERSION)})
         # The warnings of the last command recorded (`Command.advice`, on its decision state).
         self.advice: tuple[str, ...] = ()
 
@@ -183,6 +185,7 @@ class Ledger:
                 [("format_version", str(FORMAT_VERSION)), ("encrypted", "1" if self.key else "0")]
                 + ([(KEY_CHECK_ROW, key_check_value(cipher))] if cipher is not None else [])
             )
+            self.rule = rule_of({"format_version": str(FORMAT_VERSION)})
             return
         try:
             version = int(meta.get("format_version", "1"))
@@ -196,6 +199,7 @@ class Ledger:
                 f"this ledger was written by a newer finledger (ledger format {version}, this "
                 f"program reads up to {FORMAT_VERSION}); upgrade finledger to read it"
             )
+        self.rule = rule_of(meta)
         encrypted = meta.get("encrypted") == "1"
         if encrypted and not self.key:
             raise StoreError(
@@ -362,19 +366,21 @@ class Ledger:
         raw_position, head_hash = meta.get("head_position", "0"), meta.get("head_hash")
         found = "the ledger is empty"
         if rows:
-            try:
+            position = rows[0].originator_version
+            try:  # the stored form, as written (before any upcaster), and then the event
+                stored = stored_fields(rows[0].topic, plain_state(app.mapper, rows[0]))
                 last: LedgerEvent | None = self._decode(rows[0])
+                implied = fields_hash(stored, position, stored["prev_hash"], self.rule)
             except Exception:  # a damaged row may fail anywhere in decoding
                 last = None
             if last is None:
-                found = f"its last event (position {rows[0].originator_version}) cannot be read"
-            elif event_hash(last, last.prev_hash) != last.hash:
-                found = f"its last event (position {last.originator_version}) does not match " \
-                        "its hash"
-            elif (str(last.originator_version), last.hash) == (raw_position, head_hash):
+                found = f"its last event (position {position}) cannot be read"
+            elif implied != stored["hash"]:
+                found = f"its last event (position {position}) does not match its hash"
+            elif (str(position), stored["hash"]) == (raw_position, head_hash):
                 return
             else:
-                found = f"its last event is at position {last.originator_version}"
+                found = f"its last event is at position {position}"
         elif raw_position == "0" and head_hash in (None, GENESIS_HASH):
             return
         raise StoreError(
@@ -404,7 +410,7 @@ class Ledger:
             hash="",
             **payload,
         )
-        return replace(draft, hash=event_hash(draft, prev))
+        return replace(draft, hash=event_hash(draft, prev, self.rule))
 
     def _decide(self, command: Command) -> tuple[LedgerEvent, HeadState]:
         head = self._head()
