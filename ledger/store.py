@@ -17,13 +17,14 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
+    DatetimeAsISO,
     DecimalAsStr,
     JSONTranscoder,
     Mapper,
@@ -105,6 +106,10 @@ class LedgerTranscoder(JSONTranscoder):
         "decimal_str": Decimal,
         "date_iso": date.fromisoformat,
     }
+    # The plain types encoded by their own methods directly (what their transcodings call).
+    _PLAIN_ENCODE: ClassVar[dict[type, Callable[[Any], Any]]] = {
+        DecimalAsStr: str, DateAsISO: date.isoformat, DatetimeAsISO: datetime.isoformat,
+    }
 
     def __init__(self) -> None:
         self._encoders: dict[type, tuple[str, Callable[[Any], Any]]] = {}
@@ -117,7 +122,8 @@ class LedgerTranscoder(JSONTranscoder):
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
-        self._encoders[transcoding.type] = (transcoding.name, transcoding.encode)
+        encode = self._PLAIN_ENCODE.get(type(transcoding), transcoding.encode)
+        self._encoders[transcoding.type] = (transcoding.name, encode)
         plain = self._PLAIN.get(transcoding.name)
         same = plain is not None and type(transcoding) in (DateAsISO, DecimalAsStr)
         self._decoders[transcoding.name] = plain if same and plain else transcoding.decode

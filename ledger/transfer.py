@@ -16,6 +16,7 @@ export in recording order imports in seconds.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -52,7 +53,7 @@ from events import (
     WarrantsIssued,
     with_source,
 )
-from events.codec import event_data, from_json_value, log_entry
+from events.codec import data_field_names, event_data, from_json_value, log_entry
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, STORED_RULE, event_fields, fields_hash
 from ledger.commands import (
@@ -345,11 +346,21 @@ class Importer:
         recorded_at = line.recorded_at if line and line.recorded_at else datetime.now(UTC)
         actor = line.actor if line and line.actor else self.actor
         source = line.source if line else None
-        event = with_source(cls(
-            originator_id=self.ledger_id, originator_version=position + 1,
-            effective_date=on, recorded_at=recorded_at, actor=actor, prev_hash=prev,
-            hash="", **payload,
-        ), source)
+        attrs = {"originator_id": self.ledger_id, "originator_version": position + 1,
+                 "effective_date": on, "recorded_at": recorded_at, "actor": actor,
+                 "prev_hash": prev, "hash": ""}
+        if payload.keys() == _data_names(cls):
+            # Exactly the class's fields: what its frozen __init__ would assign one
+            # `object.__setattr__` at a time, in field order (event classes have no
+            # __post_init__).
+            event: LedgerEvent = object.__new__(cls)
+            state = event.__dict__
+            state.update(attrs)
+            for name in data_field_names(cls):
+                state[name] = payload[name]
+        else:
+            event = cls(**attrs, **payload)  # refuses what it does not have, or lacks
+        with_source(event, source)
         # The hash covers everything but itself: seal the event just built (no one else has
         # seen it yet) rather than building it a second time with `replace`. Its JSON data,
         # made for the hash, is what the line's stated outcome is compared with.
@@ -436,6 +447,11 @@ class Importer:
         self.reversed[position] = event.originator_version
         self.trail = None  # the timeline lost an event: rebuilt at the next back-dated line
         return event
+
+
+@functools.cache
+def _data_names(cls: type[LedgerEvent]) -> frozenset[str]:
+    return frozenset(data_field_names(cls))
 
 
 class _Positions:

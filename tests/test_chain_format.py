@@ -1,0 +1,286 @@
+"""The hash chain covers what is stored, read before any upcaster (`ledger.chain`).
+
+- A row written at class version 1 and read through a class version 2 with its upcaster
+  still verifies, on a new ledger (format 2) and on a ledger written before format 2
+  (tests/fixtures, made by the previous finledger), plain or encrypted.
+- A ledger written before format 2 opens, verifies and reports exactly as that finledger
+  printed it, and keeps its chain rule for what is recorded on it afterwards.
+- An edited stored byte fails verify naming its position; on format 2 so does an edited
+  class version, which the format-1 rule does not cover.
+- What the chain relies on of eventsourcing's mapper (the stored plaintext is the
+  transcoder's JSON of the event's fields, with class_version when above 1), pinned.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.utils import clear_topic_cache, get_topic, register_topic
+
+from events import EVENT_TYPES, CommonOutstandingReported
+from ledger.chain import (
+    LEGACY_RULE,
+    STORED_RULE,
+    entry_hash,
+    entry_verifies,
+    event_hash,
+    fields_hash,
+    stored_fields,
+)
+from ledger.service import Ledger
+from ledger.store import LEDGER_ID
+from ledger.stream import plain_state
+from tests.conftest import invoke
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHOWN = json.loads((FIXTURES / "format1.json").read_text())
+KEY = SHOWN["key"]
+TOPIC = get_topic(CommonOutstandingReported)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommonOutstandingReportedV2(CommonOutstandingReported):
+    """A later CommonOutstandingReported: it names the document the count came from. Rows
+    written before (class version 1) get "not stated" from the upcaster."""
+
+    class_version = 2
+    document: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["document"] = "not stated"
+
+
+# In that finledger the class keeps its name and place (its topic), as a class version does.
+CommonOutstandingReportedV2.__name__ = CommonOutstandingReported.__name__
+CommonOutstandingReportedV2.__qualname__ = CommonOutstandingReported.__qualname__
+CommonOutstandingReportedV2.__module__ = CommonOutstandingReported.__module__
+
+
+@pytest.fixture
+def upcast() -> Iterator[None]:
+    """CommonOutstandingReported's stored topic now resolves to its class version 2, as in a
+    later finledger where the class changed (restored after the test)."""
+    clear_topic_cache()
+    register_topic(TOPIC, CommonOutstandingReportedV2)
+    yield
+    clear_topic_cache()
+
+
+def _verify(db: str, key: str | None = None) -> tuple[int, dict[str, Any]]:
+    r = invoke("--db", db, "audit", "verify", "--json", env={"FINLEDGER_KEY": key} if key else None)
+    return r.code, json.loads(r.out)
+
+
+def _copy(name: str, tmp_path: Path) -> str:
+    target = tmp_path / name
+    shutil.copyfile(FIXTURES / name, target)
+    return str(target)
+
+
+def _record(db: str, key: str | None = None) -> None:
+    env = {"FINLEDGER_KEY": key} if key else None
+    for args in (
+        ["record", "series", "Series A", "--date", "2003-05-08", "--stated-value", "1000",
+         "--conversion-price", "2", "--dividend-rate", "8", "--authorized", "1000"],
+        ["record", "common-outstanding", "3000000", "--date", "2003-05-09"],
+        ["record", "closing", "Series A", "--date", "2003-05-10", "--investor", "Ann=100"],
+        ["record", "common-outstanding", "3100000", "--date", "2003-06-01"],
+    ):
+        r = invoke("--db", db, "--actor", "cfo", *args, env=env)
+        assert r.code == 0, r.err
+
+
+def _append_v2(db: str, key: str | None = None) -> None:
+    """Append a CommonOutstandingReportedV2 (stored at class version 2) through the store."""
+    with Ledger(db, key=key) as book:
+        app = book.open()
+        last = book.events()[-1]
+        draft = CommonOutstandingReportedV2(
+            originator_id=LEDGER_ID, originator_version=last.originator_version + 1,
+            effective_date=date(2003, 7, 1), recorded_at=datetime(2003, 7, 1, tzinfo=UTC),
+            actor="cfo", prev_hash=last.hash, hash="", shares=3200000, document="minutes")
+        event = CommonOutstandingReportedV2(
+            **{**vars(draft), "hash": event_hash(draft, last.hash, book.rule)})
+        app.save(event, head=(event.originator_version, event.hash))  # type: ignore[arg-type]
+
+
+def _edit_row(db: str, position: int, old: bytes, new: bytes) -> None:
+    con = sqlite3.connect(db)
+    with con:
+        (state,) = con.execute("SELECT state FROM stored_events WHERE originator_version = ?",
+                               (position,)).fetchone()
+        assert old in state
+        con.execute("UPDATE stored_events SET state = ? WHERE originator_version = ?",
+                    (bytes(state).replace(old, new, 1), position))
+    con.close()
+
+
+# --- an upcast row verifies ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [None, KEY], ids=["plain", "encrypted"])
+def test_a_row_read_through_an_upcaster_verifies(tmp_path: Path, key: str | None) -> None:
+    db = str(tmp_path / "l.db")
+    _record(db, key)  # two CommonOutstandingReported rows at class version 1
+    assert _verify(db, key)[0] == 0
+    clear_topic_cache()
+    register_topic(TOPIC, CommonOutstandingReportedV2)
+    try:
+        with Ledger(db, key=key) as book:
+            read = book.events()
+            assert book.meta()["format_version"] == "2"
+        upcast = [e for e in read if isinstance(e, CommonOutstandingReportedV2)]
+        assert [e.document for e in upcast] == ["not stated", "not stated"]  # the upcaster ran
+        code, report = _verify(db, key)
+        assert code == 0, report
+        assert report["ok"] and report["events"] == 4
+        # what the current code decodes differs from what was stored, and was not hashed
+        assert upcast[0].hash != event_hash(upcast[0], upcast[0].prev_hash)
+        # a row stored at class version 2 verifies beside the old ones
+        _append_v2(db, key)
+        code, report = _verify(db, key)
+        assert code == 0 and report["events"] == 5, report
+    finally:
+        clear_topic_cache()
+
+
+@pytest.mark.parametrize(("name", "key"), [("format1.db", None), ("format1-encrypted.db", KEY)])
+def test_a_format1_ledger_verifies_through_an_upcaster(
+    tmp_path: Path, name: str, key: str | None, upcast: None
+) -> None:
+    db = _copy(name, tmp_path)
+    with Ledger(db, key=key) as book:
+        assert any(isinstance(e, CommonOutstandingReportedV2) for e in book.events())
+    code, report = _verify(db, key)
+    assert code == 0, report
+    assert report == json.loads(SHOWN["shown"][name]["audit verify --json"])
+
+
+# --- a ledger written before format 2 ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "key"), [("format1.db", None), ("format1-encrypted.db", KEY)])
+def test_a_format1_ledger_opens_verifies_and_reports_as_before(
+    tmp_path: Path, name: str, key: str | None
+) -> None:
+    db = _copy(name, tmp_path)
+    env = {"FINLEDGER_KEY": key} if key else None
+    for command, printed in SHOWN["shown"][name].items():
+        r = invoke("--db", db, *command.split(), env=env)
+        assert r.code == 0, (command, r.err)
+        assert r.out == printed, command
+    # What is recorded on it afterwards keeps its rule: one chain, one rule, end to end.
+    r = invoke("--db", db, "record", "common-outstanding", "3200000", "--date", "2005-02-01",
+               env=env)
+    assert r.code == 0, r.err
+    with Ledger(db, key=key) as book:
+        assert book.meta()["format_version"] == "1" and book.rule == LEGACY_RULE
+        last = book.events()[-1]
+        assert last.hash == event_hash(last, last.prev_hash, LEGACY_RULE)
+    code, report = _verify(db, key)
+    assert code == 0 and report["events"] == 13, report
+
+
+def test_a_format1_export_proves_itself_to_an_import(tmp_path: Path) -> None:
+    db = _copy("format1.db", tmp_path)
+    export = tmp_path / "old.jsonl"
+    export.write_text(SHOWN["shown"]["format1.db"]["export"])
+    entries = [json.loads(line) for line in export.read_text().splitlines()]
+    assert all(entry_verifies(e) and entry_hash(e, LEGACY_RULE) == e["hash"] for e in entries)
+    assert not any(entry_hash(e, STORED_RULE) == e["hash"] for e in entries)
+    head = entries[-1]["hash"]
+    target = str(tmp_path / "new.db")
+    r = invoke("--db", target, "import", str(export), "--verify-source-head", head)
+    assert r.code == 0, r.err
+    assert _verify(target)[0] == 0
+    assert _verify(db)[0] == 0
+
+
+# --- what is edited is named ---------------------------------------------------------------
+
+
+def test_an_edited_stored_byte_fails_verify_at_its_position(tmp_path: Path) -> None:
+    db = str(tmp_path / "l.db")
+    _record(db)
+    _edit_row(db, 2, b'"shares":3000000', b'"shares":3000001')
+    code, report = _verify(db)
+    assert code == 1
+    assert report["problems"] == [{"position": 2, "problem": "its content does not match its "
+                                                            "hash: edited (or inserted)"}]
+
+
+def test_an_edited_class_version_fails_verify_on_format2(tmp_path: Path, upcast: None) -> None:
+    db = str(tmp_path / "l.db")
+    _record(db)
+    _append_v2(db)
+    assert _verify(db)[0] == 0
+    # Claimed to be a version-1 row, it would be upcast and lose its document: the stored
+    # class version is covered by the hash.
+    _edit_row(db, 5, b'"class_version":2', b'"class_version":1')
+    code, report = _verify(db)
+    assert code == 1
+    assert [p["position"] for p in report["problems"]] == [5], report
+
+
+def test_an_edited_encrypted_row_fails_verify_at_its_position(tmp_path: Path) -> None:
+    db = _copy("format1-encrypted.db", tmp_path)
+    con = sqlite3.connect(db)
+    with con:
+        (state,) = con.execute(
+            "SELECT state FROM stored_events WHERE originator_version = 3").fetchone()
+        spoiled = bytes(state[:-1]) + bytes([state[-1] ^ 1])
+        con.execute("UPDATE stored_events SET state = ? WHERE originator_version = 3", (spoiled,))
+    con.close()
+    code, report = _verify(db, KEY)
+    assert code == 1 and [p["position"] for p in report["problems"]] == [3], report
+
+
+# --- what the chain relies on of eventsourcing -----------------------------------------------
+
+
+@pytest.mark.parametrize("key", [None, KEY], ids=["plain", "encrypted"])
+def test_the_stored_plaintext_is_the_transcoded_fields(tmp_path: Path, key: str | None,
+                                                       upcast: None) -> None:
+    """`ledger.stream.plain_state` undoes the mapper's cipher and compressor, and what is
+    left is the transcoder's JSON of the event's fields but its id and position, with
+    class_version when the class is above version 1: `ledger.chain.stored_fields` reads
+    that, and the stored topic is the class's."""
+    db = _copy("format1.db", tmp_path)
+    with Ledger(db) as book:
+        events = book.events()
+    at = datetime(2003, 5, 8, tzinfo=UTC)
+    later = CommonOutstandingReportedV2(
+        originator_id=LEDGER_ID, originator_version=len(events) + 1,
+        effective_date=date(2003, 5, 8), recorded_at=at, actor="t", prev_hash=events[-1].hash,
+        hash="", shares=5, document="minutes")
+    later = CommonOutstandingReportedV2(**{**vars(later), "hash": event_hash(later, later.prev_hash)})
+    assert {type(e) for e in events} | {CommonOutstandingReported} >= set(EVENT_TYPES) - {
+        CommonOutstandingReported}
+    with Ledger(str(tmp_path / "pin.db"), key=key, create=True) as book:
+        mapper = book.open().mapper
+        for event in [*events, later]:
+            stored = mapper.to_stored_event(event)
+            assert stored.topic == get_topic(type(event))
+            state = dict(vars(event))
+            del state["originator_id"], state["originator_version"]
+            version = getattr(type(event), "class_version", 1)
+            if version > 1:
+                state["class_version"] = version
+            plain = plain_state(mapper, stored)
+            assert plain == mapper.transcoder.encode(state)
+            fields = stored_fields(stored.topic, plain)
+            assert fields["class_version"] == version
+            for rule in (LEGACY_RULE, STORED_RULE):
+                assert fields_hash(fields, event.originator_version, event.prev_hash, rule) \
+                    == event_hash(event, event.prev_hash, rule)
+    assert Decimal(json.loads(plain)["shares"]) == 5
