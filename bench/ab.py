@@ -4,7 +4,8 @@
 
 For each history it imports it into a fresh ledger with each tree, then runs `audit verify`
 and one `record warrants` (on a fresh copy of the imported ledger) `--repeat` times,
-alternating the trees so both see the same machine load; it prints the medians. Used for
+alternating the trees so both see the same machine load; it prints the medians of each
+process's CPU time (user + system). Used for
 a change whose figure must not get worse (bench/README.md, "The hash over what is stored").
 """
 
@@ -12,21 +13,28 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(tree: Path, args: list[str]) -> float:
+    """The process's CPU seconds (user + system, its children included): on a shared
+    machine, far steadier than its wall time, which other processes' load stretches."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    start = time.perf_counter()
+    start = _cpu()
     proc = subprocess.run([sys.executable, "-m", "cli", *args], cwd=tree, env=env,
                           capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
+    seconds = _cpu() - start
     if proc.returncode != 0:
         raise SystemExit(f"{tree}: {' '.join(args)} failed: {proc.stderr.strip()}")
     return seconds
@@ -69,7 +77,7 @@ def main() -> int:
                 for name in trees:
                     median = statistics.median(times[name][task])
                     rate = f" ({events / median:,.0f}/s)" if task != "record warrants" else ""
-                    row.append(f"{name} {median:.2f} s{rate}")
+                    row.append(f"{name} {median:.2f} s CPU{rate}")
                 print(f"  {task:16} " + " | ".join(row))
     return 0
 

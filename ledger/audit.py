@@ -48,7 +48,7 @@ from ledger.chain import (
 from ledger.decision import READERS, Footprint, computed_with
 from ledger.errors import InvariantViolation, MalformedOption
 from ledger.state import LedgerState, describe, timeline
-from ledger.stream import KeyMismatch, Keys, plain_state, stored_batches
+from ledger.stream import KeyMismatch, Keys, stored_batches
 
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a long check runs."""
@@ -126,13 +126,26 @@ def _decoded_fields(event: LedgerEvent) -> Fields | None:
         return None
 
 
-def stored_link(mapper: Any, stored: Any) -> Fields | None:
-    """What the chain reads of a stored row: its JSON form before any upcaster, with the hash
-    and previous hash it states (`ledger.chain.stored_fields`); None if it cannot be read."""
+def read_row(mapper: Any, stored: Any) -> tuple[LedgerEvent | str, Fields | None]:
+    """A stored row's event (or why it cannot be read), and what the chain reads of it: its
+    JSON form before any upcaster, with the hash and previous hash it states
+    (`ledger.chain.stored_fields`; None if it cannot be read). Decoded once for both. Never
+    raises."""
+    if stored.topic not in KNOWN_TOPICS:
+        return f"unknown event topic {str(stored.topic)[:60]!r}", None
     try:
-        return stored_fields(stored.topic, plain_state(mapper, stored))
-    except Exception:  # damaged bytes may fail in the cipher, zlib or JSON
-        return None
+        state = mapper.decode_state(stored)
+    except Exception as exc:  # damaged bytes may fail in the cipher, zlib or JSON
+        return type(exc).__name__, None
+    try:
+        fields: Fields | None = stored_fields(stored.topic, state)
+    except Exception:  # damaged data may break anything
+        fields = None
+    try:
+        event = mapper.event_from(stored, state)
+    except Exception as exc:  # an upcaster or a class may refuse a damaged state
+        return type(exc).__name__, fields
+    return _complete(event), fields
 
 
 Checked = LedgerEvent | str
@@ -529,6 +542,11 @@ def decode_row(mapper: Any, stored: Any) -> LedgerEvent | str:
         event = mapper.to_domain_event(stored)
     except Exception as exc:  # damaged bytes may fail in the cipher, zlib or JSON
         return type(exc).__name__
+    return _complete(event)
+
+
+def _complete(event: Any) -> LedgerEvent | str:
+    """A decoded event, or why it is not a whole ledger event."""
     if not isinstance(event, LedgerEvent):
         return f"not a ledger event ({type(event).__name__})"
     names = field_names(type(event))
@@ -618,8 +636,8 @@ def check_store(
                 if progress is not None and check.count % 1000 == 0:
                     progress(check.count, max(total, check.count))
                 version = row.originator_version
-                read = decode_row(mapper, row)
-                check.feed(version, read, stored_link(mapper, row))
+                read, link = read_row(mapper, row)
+                check.feed(version, read, link)
                 if keys is None:
                     continue
                 key = _plain_key(read) if isinstance(read, LedgerEvent) else None
@@ -638,7 +656,7 @@ def check_store(
             positions: dict[str, int] = {}
             for rows in stored_batches(recorder, ledger_id):
                 for row in rows:
-                    link = stored_link(mapper, row)
+                    link = read_row(mapper, row)[1]
                     found = link.get("hash") if link is not None else None
                     if isinstance(found, str) and found in needed:
                         positions[found] = row.originator_version

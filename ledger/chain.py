@@ -1,13 +1,13 @@
 """The hash chain: each event's hash covers what is stored of it, and the hash of the event
 recorded before it.
 
-What a hash covers is the event's stored form as plain JSON, read before any upcaster runs:
+What a hash covers is the event's stored form in JSON, read before any upcaster runs:
 its position, type, dates, actor, data, its source when it was imported (where it was first
 recorded) and the previous hash; and, by the rule of a ledger of format 2 or later
 (`STORED_RULE`), the stored topic and class version too, so that a row whose class version
-or topic was changed no longer verifies. The stored JSON (eventsourcing's transcoding, with
-its `{"_type_", "_data_"}` wrappers) is unwrapped to the JSON form that `log --json` and
-`export` write (`stored_fields`), so:
+or topic was changed no longer verifies. The row's stored state, as the store's transcoder
+decodes it and before any upcaster (`ledger.store.LedgerMapper.decode_state`), is put in the
+JSON form that `log --json` and `export` write (`stored_fields`), so:
 
 - an event read through an upcaster (a class version bump) verifies: its hash is taken over
   the row as it was written, never over what the current code decodes it into;
@@ -25,16 +25,15 @@ content hashed by one can pass for content hashed by the other.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
 
 from events import EVENTS_BY_NAME, LedgerEvent
-from events.codec import ENVELOPE_FIELDS, event_data, source_data
+from events.codec import ENVELOPE_FIELDS, event_data, source_data, to_json_value
 
 GENESIS_HASH = "0" * 64
 
@@ -119,51 +118,22 @@ def entry_verifies(entry: Mapping[str, Any]) -> bool:
 _NOT_DATA = ENVELOPE_FIELDS | {"source", "class_version"}
 
 
-@functools.cache
-def _event_class_name(topic: str) -> str | None:
-    """The class name an event topic was stored under, or None if it names no event."""
-    try:
-        cls = resolve_topic(topic)
-    except Exception:  # an unknown or damaged topic: not a nested event
-        return None
-    if not isinstance(cls, type) or not issubclass(cls, LedgerEvent):
-        return None
-    return topic.rpartition(":")[2].rpartition(".")[2]
-
-
-def _unwrap(obj: dict[str, Any]) -> Any:
-    """One object of the stored JSON in its JSON form (called innermost first): a transcoded
-    value (`{"_type_": name, "_data_": data}`) is its data; an event carried inside another
-    (a reversal's) is what `log --json` shows of it."""
-    if len(obj) != 2 or "_type_" not in obj or "_data_" not in obj:
-        return obj
-    name, data = obj["_type_"], obj["_data_"]
-    if isinstance(data, dict) and "originator_version" in data and isinstance(name, str):
-        type_name = _event_class_name(name)
-        if type_name is not None:
-            return {"position": data["originator_version"], "type": type_name,
-                    "effective_date": data["effective_date"],
-                    "data": {k: v for k, v in data.items() if k not in _NOT_DATA}}
-    return data
-
-
-_DECODER = json.JSONDecoder(object_hook=_unwrap)
-
-
-def stored_fields(topic: str, plain: bytes) -> dict[str, Any]:
-    """A stored event's JSON form, from its topic and plaintext state (eventsourcing's
-    transcoded JSON, decrypted and decompressed), before any upcaster: the fields its hash
-    covers, and the `hash` and `prev_hash` it states. Raises on bytes that are not such JSON."""
-    state = _DECODER.decode(plain.decode("utf8"))
-    if not isinstance(state, dict):
-        raise ValueError("the stored state is not a JSON object")
+def stored_fields(topic: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored event's JSON form, from its stored topic and its state as the store's
+    transcoder decoded it, before any upcaster (`ledger.store.LedgerMapper.decode_state`):
+    the fields its hash covers, and the `hash` and `prev_hash` it states. Transcoding is
+    exact both ways (a decimal keeps its digits, a date its text), so this is the stored
+    JSON with eventsourcing's type wrappers taken off. Raises on a state too damaged for it."""
     fields: dict[str, Any] = {
         "type": topic.rpartition(":")[2].rpartition(".")[2],
         "topic": topic,
         "class_version": state.get("class_version", 1),
-        "data": {k: v for k, v in state.items() if k not in _NOT_DATA},
+        "data": {k: to_json_value(v) for k, v in state.items() if k not in _NOT_DATA},
     }
-    for key in ("effective_date", "recorded_at", "actor", "prev_hash", "hash", "source"):
+    for key in ("effective_date", "recorded_at", "actor", "prev_hash", "hash"):
         if key in state:
-            fields[key] = state[key]
+            fields[key] = to_json_value(state[key])
+    source = state.get("source")
+    if source is not None:
+        fields["source"] = to_json_value(source)
     return fields

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
@@ -38,8 +38,8 @@ from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_h
 from ledger.inputs import clean_name, clean_text
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.state import LedgerState, reversed_positions, timeline
-from ledger.store import LEDGER_ID, LedgerApplication, sqlite_env
-from ledger.stream import Stream, plain_state
+from ledger.store import LEDGER_ID, LedgerApplication, LedgerMapper, sqlite_env
+from ledger.stream import Stream
 from ledger.target import (
     FORMAT_VERSION,
     Target,
@@ -367,10 +367,13 @@ class Ledger:
         found = "the ledger is empty"
         if rows:
             position = rows[0].originator_version
-            try:  # the stored form, as written (before any upcaster), and then the event
-                stored = stored_fields(rows[0].topic, plain_state(app.mapper, rows[0]))
-                last: LedgerEvent | None = self._decode(rows[0])
+            mapper = cast(LedgerMapper, app.mapper)
+            try:  # the stored form, before any upcaster, and then the event
+                state = mapper.decode_state(rows[0])
+                stored = stored_fields(rows[0].topic, state)
                 implied = fields_hash(stored, position, stored["prev_hash"], self.rule)
+                event = mapper.event_from(rows[0], state)
+                last = event if isinstance(event, LedgerEvent) else None
             except Exception:  # a damaged row may fail anywhere in decoding
                 last = None
             if last is None:

@@ -28,11 +28,13 @@ from eventsourcing.persistence import (
     DecimalAsStr,
     JSONTranscoder,
     Mapper,
+    MapperDeserialisationError,
     StoredEvent,
     Transcoding,
+    find_id_convertor,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 from events import EVENT_TYPES, VALUE_TYPES, with_source
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
@@ -145,14 +147,49 @@ class LedgerTranscoder(JSONTranscoder):
 
 
 class LedgerMapper(Mapper[UUID]):
-    """Stored JSON has no tuples; give events back the tuples they were recorded with."""
+    """eventsourcing's mapper, its reading split in two so that the hash chain can read a
+    row's stored state before any upcaster runs (`decode_state`, then `event_from`); and
+    stored JSON has no tuples, so events get back the tuples they were recorded with.
+
+    `event_from` is what `Mapper.to_domain_event` does after decoding (tests pin the two
+    equal, for every event type, an upcast row and an encrypted ledger)."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        event = super().to_domain_event(stored_event)
-        state = vars(event)
+        return self.event_from(stored_event, self.decode_state(stored_event))
+
+    def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
+        """The row's state as the transcoder decodes it (deciphered, decompressed), before
+        any upcaster: its fields but the id and position, and class_version if above 1."""
+        stored_state = stored_event.state
+        try:
+            if self.cipher:
+                stored_state = self.cipher.decrypt(stored_state)
+            if self.compressor:
+                stored_state = self.compressor.decompress(stored_state)
+            state: dict[str, Any] = self.transcoder.decode(stored_state)
+        except Exception as e:
+            raise MapperDeserialisationError(
+                f"Failed to deserialise state of stored event with topic "
+                f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
+                f"originator_version {stored_event.originator_version}: {e}") from e
+        return state
+
+    def event_from(self, stored_event: StoredEvent, state: dict[str, Any]) -> Any:
+        """The event of a decoded state (`decode_state`), upcast to its class's version."""
+        cls = resolve_topic(stored_event.topic)
+        id_convertor = find_id_convertor(cls, type(stored_event.originator_id))  # type: ignore[arg-type]
+        state["originator_id"] = id_convertor(stored_event.originator_id)
+        state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
         for key, value in state.items():
             if isinstance(value, list):
                 state[key] = tuple(value)
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
         return event
 
 

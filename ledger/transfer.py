@@ -16,7 +16,6 @@ export in recording order imports in seconds.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
@@ -346,7 +345,7 @@ class Importer:
         recorded_at = line.recorded_at if line and line.recorded_at else datetime.now(UTC)
         actor = line.actor if line and line.actor else self.actor
         source = line.source if line else None
-        attrs = {"originator_id": self.ledger_id, "originator_version": position + 1,
+        attrs: dict[str, Any] = {"originator_id": self.ledger_id, "originator_version": position + 1,
                  "effective_date": on, "recorded_at": recorded_at, "actor": actor,
                  "prev_hash": prev, "hash": ""}
         if payload.keys() == _data_names(cls):
@@ -449,9 +448,15 @@ class Importer:
         return event
 
 
-@functools.cache
+_DATA_NAMES: dict[type, frozenset[str]] = {}
+
+
 def _data_names(cls: type[LedgerEvent]) -> frozenset[str]:
-    return frozenset(data_field_names(cls))
+    """An event class's own field names, as a set (worked out once per class)."""
+    names = _DATA_NAMES.get(cls)
+    if names is None:
+        names = _DATA_NAMES[cls] = frozenset(data_field_names(cls))
+    return names
 
 
 class _Positions:
