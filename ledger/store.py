@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     DatetimeAsISO,
@@ -97,6 +98,10 @@ def _tuples(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+"""Dataclasses, dates and times go to the transcodings, as the json module sends them."""
+
+
 class LedgerTranscoder(JSONTranscoder):
     """eventsourcing's JSON transcoder, byte for byte, with the per-object hooks made cheap.
 
@@ -130,11 +135,29 @@ class LedgerTranscoder(JSONTranscoder):
         same = plain is not None and type(transcoding) in (DateAsISO, DecimalAsStr)
         self._decoders[transcoding.name] = plain if same and plain else transcoding.decode
 
+    def encode(self, obj: Any) -> bytes:
+        """The json module's bytes, written by orjson (the same bytes, faster), or by the
+        json module for what orjson refuses (an integer beyond 64 bits, a lone surrogate)."""
+        try:
+            return orjson.dumps(obj, default=self._encode_orjson, option=_PASSTHROUGH)
+        except TypeError:  # (orjson.JSONEncodeError is one)
+            return super().encode(obj)
+
     def _encode_obj(self, o: Any) -> dict[str, Any]:
         found = self._encoders.get(type(o))
         if found is None:
             return super()._encode_obj(o)  # raises TranscodingNotRegisteredError
         return {"_type_": found[0], "_data_": found[1](o)}
+
+    def _encode_orjson(self, o: Any) -> dict[str, Any]:
+        encoded = self._encode_obj(o)
+        data = encoded["_data_"]
+        if type(data) is dict and any(type(v) is UUID for v in data.values()):
+            # orjson writes a UUID as text of its own; the json module hands it to the
+            # transcoding (an event carried inside a reversal holds its stream's id)
+            encoded["_data_"] = {k: self._encode_obj(v) if type(v) is UUID else v
+                                 for k, v in data.items()}
+        return encoded
 
     def _decode_obj(self, d: dict[str, Any]) -> Any:
         if len(d) != 2 or "_type_" not in d or "_data_" not in d:

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,13 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import JSONTranscoder, Mapper
 from eventsourcing.utils import clear_topic_cache, get_topic, register_topic
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from events import EVENT_TYPES, CommonOutstandingReported
+from events import EVENT_TYPES, CommonOutstandingReported, LedgerEvent, with_source
 from ledger.chain import (
     LEGACY_RULE,
     STORED_RULE,
+    canonical,
     entry_hash,
     entry_verifies,
     event_hash,
@@ -298,3 +303,45 @@ def test_the_mapper_reads_in_two_steps_what_eventsourcing_reads_in_one(
         assert isinstance(ours, CommonOutstandingReportedV2) and ours.document == "not stated"
         assert vars(ours) == vars(Mapper.to_domain_event(mapper, old))
         assert "class_version" not in mapper.decode_state(old)
+
+
+# --- orjson writes the json module's bytes ---------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(st.characters(codec="utf-8")),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(st.characters(codec="utf-8"), max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.dictionaries(st.text(st.characters(codec="utf-8"), max_size=6), _json_values,
+                            max_size=6))
+def test_the_canonical_bytes_are_the_json_modules(body: dict[str, Any]) -> None:
+    assert canonical(body) == json.dumps(body, sort_keys=True, separators=(",", ":"),
+                                         ensure_ascii=False).encode()
+
+
+@functools.cache
+def _fixture_events() -> tuple[Any, list[LedgerEvent]]:
+    """The plain fixture's mapper and events (read from a copy, kept for the module)."""
+    work = Path(tempfile.mkdtemp())
+    with Ledger(_copy("format1.db", work)) as book:
+        return book.open().mapper, book.events()
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(st.characters(codec="utf-8"), max_size=20), shares=st.integers(0, 2**80))
+def test_the_transcoder_writes_the_json_modules_bytes(text: str, shares: int) -> None:
+    """Every event type (the fixture's), and any text and integer in one: what the store
+    writes through orjson is what eventsourcing's JSON transcoder writes."""
+    mapper, events = _fixture_events()
+    base = {k: v for k, v in vars(events[8]).items() if k != "source"}
+    odd = with_source(CommonOutstandingReported(**{**base, "actor": text, "shares": shares}),
+                      events[8].source)
+    for event in [*events, odd]:
+        state = dict(vars(event))
+        del state["originator_id"], state["originator_version"]
+        assert mapper.transcoder.encode(state) == JSONTranscoder.encode(mapper.transcoder, state)
