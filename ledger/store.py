@@ -37,7 +37,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, get_topic, resolve_topic
 
-from events import EVENT_TYPES, VALUE_TYPES, with_source
+from events import EVENT_TYPES, VALUE_TYPES, LedgerEvent, with_source
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
 from ledger.target import META_TABLE, Target
 
@@ -135,13 +135,17 @@ class LedgerTranscoder(JSONTranscoder):
         same = plain is not None and type(transcoding) in (DateAsISO, DecimalAsStr)
         self._decoders[transcoding.name] = plain if same and plain else transcoding.decode
 
-    def encode(self, obj: Any) -> bytes:
-        """The json module's bytes, written by orjson (the same bytes, faster), or by the
-        json module for what orjson refuses (an integer beyond 64 bits, a lone surrogate)."""
+    def encode_event(self, state: dict[str, Any]) -> bytes:
+        """`encode` of an event's state (its fields but id and position): the json module's
+        bytes, written by orjson (the same bytes, faster), or by the json module for what
+        orjson refuses (an integer beyond 64 bits, a lone surrogate) or would write its own
+        way (a UUID outside a transcoded value: orjson writes it as text)."""
+        if any(type(value) is UUID for value in state.values()):
+            return self.encode(state)
         try:
-            return orjson.dumps(obj, default=self._encode_orjson, option=_PASSTHROUGH)
+            return orjson.dumps(state, default=self._encode_orjson, option=_PASSTHROUGH)
         except TypeError:  # (orjson.JSONEncodeError is one)
-            return super().encode(obj)
+            return self.encode(state)
 
     def _encode_obj(self, o: Any) -> dict[str, Any]:
         found = self._encoders.get(type(o))
@@ -172,13 +176,36 @@ class LedgerTranscoder(JSONTranscoder):
 class LedgerMapper(Mapper[UUID]):
     """eventsourcing's mapper, its reading split in two so that the hash chain can read a
     row's stored state before any upcaster runs (`decode_state`, then `event_from`); and
-    stored JSON has no tuples, so events get back the tuples they were recorded with.
+    stored JSON has no tuples, so events get back the tuples they were recorded with. An
+    event's state is written through orjson (`LedgerTranscoder.encode_event`).
 
-    `event_from` is what `Mapper.to_domain_event` does after decoding (tests pin the two
-    equal, for every event type, an upcast row and an encrypted ledger)."""
+    `event_from` is what `Mapper.to_domain_event` does after decoding, and `to_stored_event`
+    what eventsourcing's does (tests pin them equal, for every event type, an upcast row and
+    an encrypted ledger: tests/test_chain_format.py)."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.event_from(stored_event, self.decode_state(stored_event))
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """`Mapper.to_stored_event`, an event's state written by `encode_event` (a snapshot
+        is written by eventsourcing's own way)."""
+        if not isinstance(domain_event, LedgerEvent):
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        transcoder = self.transcoder
+        stored = (transcoder.encode_event(state) if isinstance(transcoder, LedgerTranscoder)
+                  else transcoder.encode(state))
+        if self.compressor:
+            stored = self.compressor.compress(stored)
+        if self.cipher:
+            stored = self.cipher.encrypt(stored)
+        return StoredEvent(originator_id=originator_id, originator_version=originator_version,
+                           topic=get_topic(type(domain_event)), state=stored)
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The row's state as the transcoder decodes it (deciphered, decompressed), before
