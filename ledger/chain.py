@@ -34,7 +34,7 @@ import orjson
 from eventsourcing.utils import get_topic
 
 from events import EVENTS_BY_NAME, LedgerEvent
-from events.codec import ENVELOPE_FIELDS, event_data, source_data, to_json_value
+from events.codec import ENVELOPE_FIELDS, event_data, json_data, source_data, to_json_value
 
 GENESIS_HASH = "0" * 64
 
@@ -136,7 +136,7 @@ def stored_fields(topic: str, state: Mapping[str, Any]) -> dict[str, Any]:
         "type": topic.rpartition(":")[2].rpartition(".")[2],
         "topic": topic,
         "class_version": state.get("class_version", 1),
-        "data": {k: to_json_value(v) for k, v in state.items() if k not in _NOT_DATA},
+        "data": json_data(state, _NOT_DATA),
     }
     for key in ("effective_date", "recorded_at", "actor", "prev_hash", "hash"):
         if key in state:

@@ -121,6 +121,7 @@ class LedgerTranscoder(JSONTranscoder):
     def __init__(self) -> None:
         self._encoders: dict[type, tuple[str, Callable[[Any], Any]]] = {}
         self._decoders: dict[str, Callable[[Any], Any]] = {}
+        self._events: set[type] = set()  # the event classes (carried inside a reversal)
         super().__init__()
         self.encoder = json.JSONEncoder(
             default=self._encode_obj, separators=(",", ":"), ensure_ascii=False
@@ -130,6 +131,10 @@ class LedgerTranscoder(JSONTranscoder):
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
         encode = self._PLAIN_ENCODE.get(type(transcoding), transcoding.encode)
+        if type(transcoding) is DataclassAsDict:
+            encode = vars  # its fields as they are (the encoders only read them)
+            if issubclass(transcoding.type, LedgerEvent):
+                self._events.add(transcoding.type)
         self._encoders[transcoding.type] = (transcoding.name, encode)
         plain = self._PLAIN.get(transcoding.name)
         same = plain is not None and type(transcoding) in (DateAsISO, DecimalAsStr)
@@ -154,14 +159,15 @@ class LedgerTranscoder(JSONTranscoder):
         return {"_type_": found[0], "_data_": found[1](o)}
 
     def _encode_orjson(self, o: Any) -> dict[str, Any]:
-        encoded = self._encode_obj(o)
-        data = encoded["_data_"]
-        if type(data) is dict and any(type(v) is UUID for v in data.values()):
+        found = self._encoders.get(type(o))
+        if found is None:
+            return super()._encode_obj(o)  # raises TranscodingNotRegisteredError
+        data = found[1](o)
+        if type(o) in self._events:
             # orjson writes a UUID as text of its own; the json module hands it to the
             # transcoding (an event carried inside a reversal holds its stream's id)
-            encoded["_data_"] = {k: self._encode_obj(v) if type(v) is UUID else v
-                                 for k, v in data.items()}
-        return encoded
+            data = {k: self._encode_obj(v) if type(v) is UUID else v for k, v in data.items()}
+        return {"_type_": found[0], "_data_": data}
 
     def _decode_obj(self, d: dict[str, Any]) -> Any:
         if len(d) != 2 or "_type_" not in d or "_data_" not in d:
