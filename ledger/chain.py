@@ -122,7 +122,7 @@ def entry_verifies(entry: Mapping[str, Any]) -> bool:
             return True
     except KeyError:  # e.g. a type no class has: the legacy rule does not need its class
         pass
-    return entry_hash(entry, LEGACY_RULE) == stated
+    return bool(entry_hash(entry, LEGACY_RULE) == stated)
 
 
 # --- the stored form -------------------------------------------------------------------------
