@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -61,6 +61,25 @@ def _json_fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
         value = getattr(obj, name)
+        kind = type(value)
+        if kind in _AS_IS:
+            out[name] = value
+        elif kind is Decimal:
+            out[name] = str(value)
+        elif kind is date:
+            out[name] = value.isoformat()
+        else:
+            out[name] = to_json_value(value)
+    return out
+
+
+def json_data(values: Mapping[str, Any], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`{name: to_json_value(value)}` for the named values but those in `skip` (a stored
+    event's state, as its transcoder decoded it), the common types done inline."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in skip:
+            continue
         kind = type(value)
         if kind in _AS_IS:
             out[name] = value

@@ -1,5 +1,9 @@
 """Proving the ledger: the hash chain checked from the first event, and the replay trail.
 
+`check_store` hashes each row's stored form as it was written, before any upcaster (the
+ledger's chain rule, `ledger.chain`), so an event read through an upcaster still verifies
+and an edited byte is named by its position.
+
 `check_chain` is pure: it takes the stored rows (each decoded to an event, or the reason it
 could not be), the head the store recorded, and returns every problem found with its position.
 It never raises on damaged data: an edited, inserted, deleted or reordered event is a
@@ -32,11 +36,17 @@ from events import (
     WarrantsExercised,
     WarrantsIssued,
     WarrantsTransferred,
-    with_source,
 )
 from events.codec import field_names
 from ledger.bulk import paused_gc
-from ledger.chain import GENESIS_HASH, event_hash
+from ledger.chain import (
+    GENESIS_HASH,
+    STORED_RULE,
+    event_fields,
+    fields_hash,
+    rule_of,
+    stored_fields,
+)
 from ledger.decision import READERS, Footprint, computed_with, prices_of, used_price
 from ledger.errors import InvariantViolation, MalformedOption
 from ledger.state import LedgerState, describe, timeline
@@ -69,6 +79,9 @@ class Verification:
         return not self.problems
 
 
+Fields = dict[str, Any]
+"""A row's JSON form, with the hash and previous hash it states (`ledger.chain.stored_fields`)."""
+
 Row = tuple[int, LedgerEvent | str]
 """A stored row: its version (position) and the event decoded from it, or why it could not be."""
 
@@ -76,24 +89,26 @@ Row = tuple[int, LedgerEvent | str]
 # --- the chain -------------------------------------------------------------------------------
 
 
-def _hash_of(event: LedgerEvent, prev_hash: str) -> str | None:
-    """The hash the event's content implies, or None if the content is too damaged to hash."""
+def _hash_of(fields: Fields, position: int, prev_hash: str, rule: int) -> str | None:
+    """The hash the stored content implies, or None if it is too damaged to hash."""
     try:
-        return event_hash(event, prev_hash)
+        return fields_hash(fields, position, prev_hash, rule)
     except Exception:  # damaged data may break anything; verify reports, it never crashes
         return None
 
 
-def _original_position(event: LedgerEvent, hash_positions: dict[str, int]) -> int | None:
-    """Where an event that fails its hash was first recorded, if it was moved intact."""
-    before = 0 if event.prev_hash == GENESIS_HASH else hash_positions.get(event.prev_hash)
-    if before is None:
+def _original_position(fields: Fields, version: int, hash_positions: dict[str, int],
+                       rule: int) -> int | None:
+    """Where a row that fails its hash was first recorded, if it was moved intact."""
+    prev = fields.get("prev_hash")
+    before = 0 if prev == GENESIS_HASH else hash_positions.get(prev) if isinstance(prev, str) \
+        else None
+    if before is None or not isinstance(prev, str):
         return None
     candidate = before + 1
-    if candidate == event.originator_version:
+    if candidate == version:
         return None
-    moved = with_source(dataclasses.replace(event, originator_version=candidate), event.source)
-    return candidate if _hash_of(moved, event.prev_hash) == event.hash else None
+    return candidate if _hash_of(fields, candidate, prev, rule) == fields.get("hash") else None
 
 
 def _hash_positions(rows: Sequence[Row]) -> dict[str, int]:
@@ -102,6 +117,38 @@ def _hash_positions(rows: Sequence[Row]) -> dict[str, int]:
         for version, e in rows
         if isinstance(e, LedgerEvent) and isinstance(getattr(e, "hash", None), str)
     }
+
+
+def _decoded_fields(event: LedgerEvent) -> Fields | None:
+    """The JSON form of an event already decoded (rows handed in by a caller, not read from
+    the store): what its stored form is when it was stored at its class's current version."""
+    try:
+        return {**event_fields(event), "hash": getattr(event, "hash", None),
+                "prev_hash": getattr(event, "prev_hash", None)}
+    except Exception:  # damaged data may break anything
+        return None
+
+
+def read_row(mapper: Any, stored: Any) -> tuple[LedgerEvent | str, Fields | None]:
+    """A stored row's event (or why it cannot be read), and what the chain reads of it: its
+    JSON form before any upcaster, with the hash and previous hash it states
+    (`ledger.chain.stored_fields`; None if it cannot be read). Decoded once for both. Never
+    raises."""
+    if stored.topic not in KNOWN_TOPICS:
+        return f"unknown event topic {str(stored.topic)[:60]!r}", None
+    try:
+        state = mapper.decode_state(stored)
+    except Exception as exc:  # damaged bytes may fail in the cipher, zlib or JSON
+        return type(exc).__name__, None
+    try:
+        fields: Fields | None = stored_fields(stored.topic, state)
+    except Exception:  # damaged data may break anything
+        fields = None
+    try:
+        event = mapper.event_from(stored, state)
+    except Exception as exc:  # an upcaster or a class may refuse a damaged state
+        return type(exc).__name__, fields
+    return _complete(event), fields
 
 
 Checked = LedgerEvent | str
@@ -115,8 +162,10 @@ class ChainCheck:
     position; where it came from is found by `finish`, from the positions of the few hashes
     those rows point back to (`lookup`), not from a map of every hash."""
 
-    def __init__(self, ledger_id: Any = None, expect_head: str | None = None) -> None:
+    def __init__(self, ledger_id: Any = None, expect_head: str | None = None,
+                 rule: int = STORED_RULE) -> None:
         self.ledger_id = ledger_id
+        self.rule = rule
         self.problems: list[Problem] = []
         self.count = 0
         self.last_version = 0
@@ -124,12 +173,14 @@ class ChainCheck:
         self.last_is_event = False
         self._expected = 1
         self._prev: str | None = GENESIS_HASH
-        self._pending: list[tuple[int, LedgerEvent]] = []  # (index in problems, event)
+        self._pending: list[tuple[int, int, Fields]] = []  # (index in problems, version, row)
         self._wanted = expect_head.strip().lower() if expect_head is not None else None
         self.wanted_at: int | None = None  # first position whose hash is the expected head
         self._wanted_also: int | None = None  # a second one (a prefix that is ambiguous)
 
-    def feed(self, version: int, decoded: Checked) -> None:
+    def feed(self, version: int, decoded: Checked, link: Fields | None = None) -> None:
+        """One row: `decoded` as the store's mapper reads it, `link` what its stored form
+        states and implies (`stored_link`; from `decoded` itself when not given)."""
         problems = self.problems
         self.count += 1
         self.last_version = version
@@ -149,21 +200,22 @@ class ChainCheck:
         self.last_is_event = True
         if self.ledger_id is not None and decoded.originator_id != self.ledger_id:
             problems.append(Problem(version, "belongs to another stream: inserted"))
-        stored_hash = getattr(decoded, "hash", None)
-        stored_prev = getattr(decoded, "prev_hash", None)
+        fields = link if link is not None else _decoded_fields(decoded)
+        stored_hash = fields.get("hash") if fields is not None else None
+        stored_prev = fields.get("prev_hash") if fields is not None else None
         self.last_hash = stored_hash
         if self._wanted is not None and head_matches(self._wanted, stored_hash):
             if self.wanted_at is None:
                 self.wanted_at = version
             elif self._wanted_also is None:
                 self._wanted_also = version
-        if not isinstance(stored_hash, str) or not isinstance(stored_prev, str):
+        if fields is None or not isinstance(stored_hash, str) or not isinstance(stored_prev, str):
             problems.append(Problem(version, "has no hash: inserted or edited"))
             self._prev = None
             return
         flagged = len(problems)
-        if _hash_of(decoded, stored_prev) != stored_hash:
-            self._pending.append((len(problems), decoded))
+        if _hash_of(fields, version, stored_prev, self.rule) != stored_hash:
+            self._pending.append((len(problems), version, fields))
             problems.append(Problem(version, ""))  # worded by `finish`
         elif self._prev is not None and stored_prev != self._prev and not gap:
             problems.append(Problem(version, f"does not follow position {version - 1} "
@@ -178,12 +230,11 @@ class ChainCheck:
 
     def needed_hashes(self) -> set[str]:
         """The hashes whose positions `finish` needs (those mismatched rows point back to)."""
-        return {e.prev_hash for _, e in self._pending if e.prev_hash != GENESIS_HASH}
+        return {f["prev_hash"] for _, _, f in self._pending if f["prev_hash"] != GENESIS_HASH}
 
     def finish(self, hash_positions: Mapping[str, int]) -> None:
-        for index, event in self._pending:
-            version = event.originator_version
-            moved_from = _original_position(event, dict(hash_positions))
+        for index, version, fields in self._pending:
+            moved_from = _original_position(fields, version, dict(hash_positions), self.rule)
             if moved_from is not None:
                 text = f"holds the event recorded at position {moved_from}: reordered"
             else:
@@ -217,9 +268,12 @@ def check_chain(
     *,
     ledger_id: Any = None,
     progress: Progress | None = None,
+    rule: int = STORED_RULE,
 ) -> list[Problem]:
-    """Every break in the chain: rows in version order, `head` as stored (position, hash)."""
-    check = ChainCheck(ledger_id)
+    """Every break in the chain: rows in version order, `head` as stored (position, hash).
+    The rows are decoded already, so each is hashed in its JSON form (what it was stored as
+    when it was stored at its class's current version); `check_store` reads the stored form."""
+    check = ChainCheck(ledger_id, rule=rule)
     for index, (version, decoded) in enumerate(rows):
         if progress is not None and index % 1000 == 0:
             progress(index, len(rows))
@@ -504,6 +558,11 @@ def decode_row(mapper: Any, stored: Any) -> LedgerEvent | str:
         event = mapper.to_domain_event(stored)
     except Exception as exc:  # damaged bytes may fail in the cipher, zlib or JSON
         return type(exc).__name__
+    return _complete(event)
+
+
+def _complete(event: Any) -> LedgerEvent | str:
+    """A decoded event, or why it is not a whole ledger event."""
     if not isinstance(event, LedgerEvent):
         return f"not a ledger event ({type(event).__name__})"
     names = field_names(type(event))
@@ -585,7 +644,7 @@ def check_store(
     recorder, mapper = app.recorder, app.mapper
     last = recorder.select_events(ledger_id, desc=True, limit=1)
     total = last[0].originator_version if last else 0
-    check = ChainCheck(ledger_id, expect_head)
+    check = ChainCheck(ledger_id, expect_head, rule_of(meta))
     keys: Keys | None = Keys.empty()
     with paused_gc():
         for rows in stored_batches(recorder, ledger_id):
@@ -593,8 +652,8 @@ def check_store(
                 if progress is not None and check.count % 1000 == 0:
                     progress(check.count, max(total, check.count))
                 version = row.originator_version
-                read = decode_row(mapper, row)
-                check.feed(version, read)
+                read, link = read_row(mapper, row)
+                check.feed(version, read, link)
                 if keys is None:
                     continue
                 key = _plain_key(read) if isinstance(read, LedgerEvent) else None
@@ -613,7 +672,8 @@ def check_store(
             positions: dict[str, int] = {}
             for rows in stored_batches(recorder, ledger_id):
                 for row in rows:
-                    found: Any = getattr(decode_row(mapper, row), "hash", None)
+                    link = read_row(mapper, row)[1]
+                    found = link.get("hash") if link is not None else None
                     if isinstance(found, str) and found in needed:
                         positions[found] = row.originator_version
             check.finish(positions)
@@ -806,7 +866,7 @@ def verify(
     """Chain, head, expected head and (when the chain holds) the history itself."""
     with paused_gc():
         problems = check_chain(rows, (meta.get("head_position"), meta.get("head_hash")),
-                               ledger_id=ledger_id, progress=progress)
+                               ledger_id=ledger_id, progress=progress, rule=rule_of(meta))
     if expect_head is not None:
         problems.extend(check_expected_head(rows, expect_head))
     events = [e for _, e in rows if isinstance(e, LedgerEvent)]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ledger.chain import GENESIS_HASH, entry_hash
+from ledger.chain import GENESIS_HASH, entry_verifies
 from ledger.errors import InvalidInput, InvariantViolation
 
 HEAD = re.compile("[0-9a-f]{64}")
@@ -54,7 +54,7 @@ def _link(entry: Any, prev: str, position: int) -> str:
     if entry["prev_hash"] != prev:
         raise InvariantViolation("its prev_hash is not the hash of the line before it: the "
                                  "chain is broken here", None)
-    if entry_hash(entry) != entry["hash"]:
+    if not entry_verifies(entry):
         raise InvariantViolation(f"position {position} does not hash to the hash it states: "
                                  "the event was edited after it was exported", None)
     return str(entry["hash"])

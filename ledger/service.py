@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
 from events import EventReversed, LedgerEvent
-from ledger.chain import GENESIS_HASH, event_hash
+from ledger.chain import GENESIS_HASH, event_hash, fields_hash, rule_of, stored_fields
 from ledger.commands import Command
 from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
@@ -47,7 +47,7 @@ from ledger.ledgers import (
 )
 from ledger.ledgers import names as ledger_names
 from ledger.state import LedgerState, reversed_positions, timeline
-from ledger.store import LedgerApplication, sqlite_env
+from ledger.store import LedgerApplication, LedgerMapper, sqlite_env
 from ledger.stream import Stream
 from ledger.target import (
     FORMAT_VERSION,
@@ -115,6 +115,8 @@ class Ledger:
         self.key = key or None
         self._create = create
         self._app: LedgerApplication | None = None
+        # The ledger's chain rule (`ledger.chain`), from its format version when it is opened.
+        self.rule = rule_of({"format_version": str(FORMAT_VERSION)})
         # The warnings of the last command recorded (`Command.advice`, on its decision state).
         self.advice: tuple[str, ...] = ()
 
@@ -203,6 +205,7 @@ class Ledger:
                 [("format_version", str(FORMAT_VERSION)), ("encrypted", "1" if self.key else "0")]
                 + ([(KEY_CHECK_ROW, key_check_value(cipher))] if cipher is not None else [])
             )
+            self.rule = rule_of({"format_version": str(FORMAT_VERSION)})
             return
         try:
             version = int(meta.get("format_version", "1"))
@@ -216,6 +219,7 @@ class Ledger:
                 f"this ledger was written by a newer finledger (ledger format {version}, this "
                 f"program reads up to {FORMAT_VERSION}); upgrade finledger to read it"
             )
+        self.rule = rule_of(meta)
         encrypted = meta.get("encrypted") == "1"
         if encrypted and not self.key:
             raise StoreError(
@@ -405,19 +409,24 @@ class Ledger:
         raw_position, head_hash = meta.get("head_position", "0"), meta.get("head_hash")
         found = "the ledger is empty"
         if rows:
-            try:
-                last: LedgerEvent | None = self._decode(rows[0])
+            position = rows[0].originator_version
+            mapper = cast(LedgerMapper, app.mapper)
+            try:  # the stored form, before any upcaster, and then the event
+                state = mapper.decode_state(rows[0])
+                stored = stored_fields(rows[0].topic, state)
+                implied = fields_hash(stored, position, stored["prev_hash"], self.rule)
+                event = mapper.event_from(rows[0], state)
+                last = event if isinstance(event, LedgerEvent) else None
             except Exception:  # a damaged row may fail anywhere in decoding
                 last = None
             if last is None:
-                found = f"its last event (position {rows[0].originator_version}) cannot be read"
-            elif event_hash(last, last.prev_hash) != last.hash:
-                found = f"its last event (position {last.originator_version}) does not match " \
-                        "its hash"
-            elif (str(last.originator_version), last.hash) == (raw_position, head_hash):
+                found = f"its last event (position {position}) cannot be read"
+            elif implied != stored["hash"]:
+                found = f"its last event (position {position}) does not match its hash"
+            elif (str(position), stored["hash"]) == (raw_position, head_hash):
                 return
             else:
-                found = f"its last event is at position {last.originator_version}"
+                found = f"its last event is at position {position}"
         elif raw_position == "0" and head_hash in (None, GENESIS_HASH):
             return
         raise StoreError(
@@ -447,7 +456,7 @@ class Ledger:
             hash="",
             **payload,
         )
-        return replace(draft, hash=event_hash(draft, prev))
+        return replace(draft, hash=event_hash(draft, prev, self.rule))
 
     def _decide(self, command: Command) -> tuple[LedgerEvent, HeadState]:
         head = self._head()

@@ -16,7 +16,9 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ledger.errors import InvalidTarget, StoreError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The ledger format a new ledger is written in: 2 since its hash chain covers each event's
+stored topic and class version (`ledger.chain`); a format-1 ledger keeps its own rule."""
 SIDECARS = ("", "-wal", "-shm", "-journal")  # a SQLite file and the files SQLite keeps beside it
 META_TABLE = "finledger_meta"
 

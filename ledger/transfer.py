@@ -57,9 +57,9 @@ from events import (
     WarrantsTransferred,
     with_source,
 )
-from events.codec import event_data, from_json_value, log_entry
+from events.codec import data_field_names, event_data, from_json_value, log_entry
 from ledger.bulk import paused_gc
-from ledger.chain import GENESIS_HASH, event_hash
+from ledger.chain import GENESIS_HASH, STORED_RULE, event_fields, fields_hash
 from ledger.commands import (
     AdjustTerms,
     Command,
@@ -84,7 +84,6 @@ from ledger.errors import (
 )
 from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.inputs import clean_name
-from ledger.seal import EventSealer
 from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline
 from ledger.target import redact
 
@@ -341,7 +340,7 @@ class Importer:
         ledger_id: UUID,
         actor: str,
         keep: bool = True,
-        sealer: EventSealer | None = None,
+        rule: int = STORED_RULE,
     ) -> None:
         self.ledger_id = ledger_id
         self.actor = actor
@@ -351,16 +350,14 @@ class Importer:
         self.new: list[LedgerEvent] = []
         self.count = 0
         self.read_new: Callable[[], list[LedgerEvent]] | None = None
-        self.sealer = sealer or EventSealer()
+        self.rule = rule  # the ledger's chain rule (`ledger.chain`)
         last = self.existing[-1] if self.existing else None
         self._head = (last.originator_version, last.hash) if last else (0, GENESIS_HASH)
         self.last: LedgerEvent | None = last
         self.reversed = reversed_positions(self.existing)
         self.state = LedgerState().apply_all(timeline(self.existing))
         self.positions = _Positions()
-        # The stored form of the event just added (None when it must be encoded the slow way).
-        self.stored: StoredEvent | None = None
-        self._data: dict[str, Any] | None = None
+        self._data: dict[str, Any] | None = None  # the JSON data of the event just sealed
         self._line: Entry | None = None  # the line being added (its recording is kept)
         # The timeline in order with state checkpoints, built at the first back-dated line.
         self.trail: _Trail | None = None
@@ -386,21 +383,27 @@ class Importer:
         recorded_at = line.recorded_at if line and line.recorded_at else datetime.now(UTC)
         actor = line.actor if line and line.actor else self.actor
         source = line.source if line else None
-        sealed = self.sealer.seal(cls, payload, originator_id=self.ledger_id,
-                                  position=position + 1, on=on, recorded_at=recorded_at,
-                                  actor=actor, prev_hash=prev, source=source)
-        if sealed is not None:
-            event, self._data, self.stored = sealed
+        attrs: dict[str, Any] = {"originator_id": self.ledger_id, "originator_version": position + 1,
+                 "effective_date": on, "recorded_at": recorded_at, "actor": actor,
+                 "prev_hash": prev, "hash": ""}
+        if payload.keys() == _data_names(cls):
+            # Exactly the class's fields: what its frozen __init__ would assign one
+            # `object.__setattr__` at a time, in field order (event classes have no
+            # __post_init__).
+            event: LedgerEvent = object.__new__(cls)
+            state = event.__dict__
+            state.update(attrs)
+            for name in data_field_names(cls):
+                state[name] = payload[name]
         else:
-            event = with_source(cls(
-                originator_id=self.ledger_id, originator_version=position + 1,
-                effective_date=on, recorded_at=recorded_at, actor=actor, prev_hash=prev,
-                hash="", **payload,
-            ), source)
-            # The hash covers everything but itself: seal the event just built (no one else
-            # has seen it yet) rather than building it a second time with `replace`.
-            object.__setattr__(event, "hash", event_hash(event, prev))
-            self._data, self.stored = None, None
+            event = cls(**attrs, **payload)  # refuses what it does not have, or lacks
+        with_source(event, source)
+        # The hash covers everything but itself: seal the event just built (no one else has
+        # seen it yet) rather than building it a second time with `replace`. Its JSON data,
+        # made for the hash, is what the line's stated outcome is compared with.
+        fields = event_fields(event)
+        object.__setattr__(event, "hash", fields_hash(fields, position + 1, prev, self.rule))
+        self._data = fields["data"]
         return event
 
     def add(self, entry: Entry) -> LedgerEvent:
@@ -481,6 +484,17 @@ class Importer:
         self.reversed[position] = event.originator_version
         self.trail = None  # the timeline lost an event: rebuilt at the next back-dated line
         return event
+
+
+_DATA_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _data_names(cls: type[LedgerEvent]) -> frozenset[str]:
+    """An event class's own field names, as a set (worked out once per class)."""
+    names = _DATA_NAMES.get(cls)
+    if names is None:
+        names = _DATA_NAMES[cls] = frozenset(data_field_names(cls))
+    return names
 
 
 class _Positions:
@@ -729,7 +743,7 @@ def import_lines(
     book.check_head()
     mapper = app.mapper
     importer = Importer(book.events(), ledger_id=book.id, actor=book.actor, keep=False,
-                        sealer=EventSealer(mapper))
+                        rule=book.rule)
     events: list[LedgerEvent] = []
     stored: list[StoredEvent] = []
     try:
@@ -745,7 +759,7 @@ def import_lines(
 
             def each(event: LedgerEvent) -> None:
                 events.append(event)
-                stored.append(importer.stored or mapper.to_stored_event(event))
+                stored.append(mapper.to_stored_event(event))
                 if len(stored) >= BATCH:
                     flush()
 

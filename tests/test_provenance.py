@@ -7,17 +7,12 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from events import Source, WarrantsIssued, with_source
-from ledger.chain import entry_hash, event_hash
-from ledger.seal import EventSealer
-from ledger.service import Ledger
-from ledger.store import LEDGER_ID
+from ledger.chain import entry_hash
 from tests.conftest import invoke
 from tests.test_transfer import REPORTS, SPECTRUM, another_ledger, lines, write_lines
 
@@ -162,29 +157,6 @@ def test_a_malformed_recording_is_refused(tmp_path: Path, field: str, value: Any
          "data": {"shares": 100}, field: value}])
     r = invoke("--db", str(tmp_path / "l.db"), "import", str(path))
     assert r.code == 1 and r.err.startswith("Error: line 1:") and says in r.err
-
-
-def test_the_sealer_seals_a_source_as_the_slow_path_does(tmp_path: Path) -> None:
-    with Ledger(str(tmp_path / "s.db"), actor="t", create=True) as book:
-        app = book.open(create=True)
-        at = datetime(2003, 5, 8, 14, tzinfo=UTC)
-        source = Source(position=7, hash="ab" * 32)
-        payload: dict[str, Any] = {"ref": "W", "holder": "H", "shares": 5, "exercise_price":
-                                   Decimal("3.00"), "expires": None,
-                                   "label": "", "closing": None}
-        sealed = EventSealer(app.mapper).seal(
-            WarrantsIssued, payload, originator_id=LEDGER_ID, position=1, on=at.date(),
-            recorded_at=at, actor="t", prev_hash="0" * 64, source=source)
-        assert sealed is not None
-        fast, _, stored = sealed
-        slow = with_source(WarrantsIssued(
-            originator_id=LEDGER_ID, originator_version=1, effective_date=at.date(),
-            recorded_at=at, actor="t", prev_hash="0" * 64, hash="", **payload), source)
-        object.__setattr__(slow, "hash", event_hash(slow, "0" * 64))
-        assert fast.hash == slow.hash and list(vars(fast)) == list(vars(slow))
-        assert stored is not None and stored.state == app.mapper.to_stored_event(slow).state
-        back = app.mapper.to_domain_event(stored)
-        assert back.source == source and back == slow
 
 
 def test_the_new_chain_covers_the_source(exported: tuple[str, Path], tmp_path: Path) -> None:

@@ -244,7 +244,7 @@ def test_summary_without_the_store_loads_no_eventsourcing_nor_sqlite_utils(db: s
 
 
 @pytest.mark.parametrize("damage", [
-    "UPDATE finledger_meta SET value = '2' WHERE key = 'format_version'",
+    "UPDATE finledger_meta SET value = '99' WHERE key = 'format_version'",
     "UPDATE finledger_meta SET value = '1' WHERE key = 'encrypted'",
     "DELETE FROM finledger_meta WHERE key = 'head_position'",
     "DROP TABLE rm_meta",

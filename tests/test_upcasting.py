@@ -1,5 +1,6 @@
 """The path for changing an event's fields: a class version and an upcaster, through the
-store's own mapper, so a ledger written before the change still reads (and still verifies)."""
+store's own mapper, so a ledger written before the change still reads (and still verifies:
+`audit verify` of upcast rows is in tests/test_chain_format.py)."""
 
 from __future__ import annotations
 
