@@ -319,6 +319,11 @@ def check_invariants(events: Sequence[LedgerEvent]) -> None:
             for lot in lots.values():
                 if lot[0] is terms:
                     bound[name] += accrual(lot[2], terms, lot[1], horizon)
+        if terms.day_count == "30/360":
+            # 30/360 is not additive across a 31st: (Apr 17, Jul 31] + (Jul 31, Aug 1] is
+            # 104 + 1 days where (Apr 17, Aug 1] is 104, so each period may add a day a share
+            bound[name] += (Fraction(issued[name]) * Fraction(terms.stated_value)
+                            * Fraction(terms.dividend_rate) * payments[name] / (100 * 360))
         assert paid[name] <= bound[name] + Fraction(payments[name], 200), name
 
 
@@ -426,3 +431,27 @@ def test_the_service_decides_what_the_pure_fold_decides(data: st.DataObject) -> 
         assert [type(e) for e in loaded] == [type(e) for e in recorded]
         with Ledger(str(Path(tmp) / "prop.db")) as again:
             assert again.events() == recorded
+
+
+def test_30_360_periods_that_cross_a_31st_stay_within_the_bound() -> None:
+    """The case CI's hypothesis found: on 30/360, (Apr 17, Jul 31] then (Jul 31, Aug 1] count
+    104 + 1 days where (Apr 17, Aug 1] counts 104; the two dividends are right, and the
+    whole-span bound allows the day each period may add."""
+    terms = DesignateSeries(
+        effective_date=date(2003, 1, 1), series="A", stated_value=Decimal("1000"),
+        conversion_price=Decimal("0.70"), dividend_rate=Decimal("8"), authorized=1,
+        par_value=Decimal("0"), cumulative=False, frequency="quarterly", day_count="30/360",
+        dividend_form="cash", convert_accrued=False)
+    commands: list[Command] = [
+        terms, IncreaseAuthorization(effective_date=date(2003, 2, 8), series="A", shares=1),
+        *(RecordClosing(effective_date=on, security="A", investors=(("H1", 1),))
+          for on in (date(2003, 4, 17), date(2003, 5, 13))),
+        *(DeclareDividend(effective_date=date(2003, 8, 1), series="A", through=through,
+                          form="cash") for through in (date(2003, 7, 31), date(2003, 8, 1))),
+    ]
+    events: list[LedgerEvent] = []
+    for command in commands:
+        events.append(record_pure(events, command))
+    paid = [e.amount for e in events if isinstance(e, DividendDeclared)]
+    assert paid == [Decimal("40.44"), Decimal("0.44")]  # 182 and 2 lot-days x 1000 x 8% / 360
+    check_invariants(events)
