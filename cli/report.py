@@ -44,6 +44,11 @@ AsOf = Annotated[date | None, typer.Option(
 AsRecorded = Annotated[int | None, typer.Option(
     "--as-recorded", parser=parse_shares, metavar="POSITION",
     help="The ledger as it stood when this position was recorded (later reversals unapplied).")]
+def price_option(help_text: str) -> Any:
+    """A price per common share: a plain positive decimal (checked by `_positive`)."""
+    return typer.Option(parser=parse_decimal, metavar="DECIMAL", help=help_text)
+
+
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
@@ -188,9 +193,8 @@ def warrants(
     *,
     as_of: AsOf = None,
     as_recorded: AsRecorded = None,
-    market_price: Annotated[Decimal | None, typer.Option(
-        parser=parse_decimal, metavar="DECIMAL",
-        help="Market price per common share: shows the in-the-money shares and the "
+    market_price: Annotated[Decimal | None, price_option(
+        "Market price per common share: shows the in-the-money shares and the "
         "treasury-stock method's incremental shares.")] = None,
     as_json: Json = False,
     as_csv: Csv = False,
@@ -298,9 +302,8 @@ def dividends(
     *,
     as_of: AsOf = None,
     as_recorded: AsRecorded = None,
-    price: Annotated[Decimal | None, typer.Option(
-        parser=parse_decimal, metavar="DECIMAL",
-        help="Price per common share: the common a stock dividend at it would issue, and "
+    price: Annotated[Decimal | None, price_option(
+        "Price per common share: the common a stock dividend at it would issue, and "
         "the cash in lieu.")] = None,
     as_json: Json = False,
     as_csv: Csv = False,
@@ -333,9 +336,8 @@ def eps(
     net_income: Annotated[Decimal, typer.Option(
         parser=parse_signed_decimal, metavar="DECIMAL",
         help="Net income of the period (a loss is negative, like -250000).")],
-    average_price: Annotated[Decimal, typer.Option(
-        parser=parse_decimal, metavar="DECIMAL",
-        help="Average market price per common share over the period (treasury-stock method).")],
+    average_price: Annotated[Decimal, price_option(
+        "Average market price per common share over the period (treasury-stock method).")],
     as_recorded: AsRecorded = None,
     as_json: Json = False,
     as_csv: Csv = False,
