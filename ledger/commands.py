@@ -47,7 +47,7 @@ from ledger.calc import (
     total,
 )
 from ledger.caps import check_cap
-from ledger.errors import InvalidInput, InvariantViolation
+from ledger.errors import InvalidInput
 from ledger.inputs import (
     clean_name,
     clean_text,
@@ -57,7 +57,7 @@ from ledger.inputs import (
     rate_percent,
 )
 from ledger.schedule import FREQUENCIES, off_schedule
-from ledger.state import LedgerState, Lot, SeriesState, shortfall
+from ledger.state import LedgerState, Lot, SeriesState
 from ledger.terms import (
     ANTI_DILUTION,
     WEIGHTED_AVERAGE,
@@ -132,12 +132,6 @@ def lot_accruals(series: SeriesState, taken: list[tuple[Lot, int]], on: date
     return tuple(parts), cents(accrual_amount(numerator, terms.day_count))
 
 
-def holder_holds(series: SeriesState, holder: str, shares: int, what: str, on: date) -> None:
-    short = shortfall(series, holder, shares, what, on)
-    if short is not None:
-        raise InvariantViolation(short)
-
-
 def holder_owns_input(value: int | None) -> int | None:
     if value is not None and value < 0:
         raise InvalidInput("--holder-owns is the holder's common shares, 0 or more")
@@ -201,8 +195,6 @@ class DesignateSeries(Command):
     def decide(self, state: LedgerState, position: int) -> Decision:
         name = clean_name(self.series, "series name")
         protection = _protection(self.anti_dilution, self.price_floor)
-        if name.lower() == COMMON:
-            raise InvalidInput("`common` is reserved for common stock; choose another series name")
         positive_money(self.stated_value, "stated value")
         positive_money(self.conversion_price, "conversion price")
         rate_percent(self.dividend_rate, "dividend rate")
@@ -285,15 +277,9 @@ class RecordClosing(Command):
             )
         positive_money(price, "--price-per-share")
         allocations = []
-        seen: set[str] = set()
         for raw_name, shares in self.investors:
             name = clean_name(raw_name, "investor name")
             positive_shares(shares, f"shares for investor {name!r}")
-            if name in seen:
-                raise InvalidInput(
-                    f"investor {name!r} appears more than once; give each investor once"
-                )
-            seen.add(name)
             allocations.append(
                 Allocation(investor=name, shares=shares, gross=cents(mul(shares, price)))
             )
@@ -308,8 +294,6 @@ class RecordClosing(Command):
         if fees > gross:
             raise InvalidInput(f"fees {fees} exceed the gross proceeds {gross}")
         ref = clean_name(self.ref, "--ref") if self.ref is not None else None
-        if ref is not None and state.ref_in_use(ref):
-            raise InvariantViolation(f"reference {ref!r} is already used; give a new --ref")
         adjustments = (
             anti_dilution(state, self.effective_date, price, gross, total)
             if security == COMMON and not self.exempt else ()
@@ -408,8 +392,6 @@ class IssueWarrants(Command):
         positive_money(self.exercise_price, "--exercise-price")
         label = clean_text(self.label, "--label", allow_empty=True)
         ref = clean_name(self.ref, "--ref") if self.ref is not None else None
-        if ref is not None and state.ref_in_use(ref):
-            raise InvariantViolation(f"reference {ref!r} is already used; give a new --ref")
         closing = clean_name(self.closing, "--closing") if self.closing is not None else None
         return WarrantsIssued, {
             "ref": ref or _generated_ref(state, "W", position),
@@ -437,26 +419,13 @@ class ExerciseWarrants(Command):
         positive_shares(self.shares, "--shares")
         holder_owns_input(self.holder_owns)
         ref = clean_name(self.warrant, "warrant reference")
-        warrant = state.warrants.get(ref)
-        if warrant is None:
-            raise InvariantViolation(
-                f"no warrant {ref!r} is issued on or before {self.effective_date}; "
-                "`finledger report warrants` lists the references"
-            )
-        if not warrant.exercisable_on(self.effective_date):
-            raise InvariantViolation(
-                f"warrant {ref!r} is exercisable from {warrant.exercisable_from}; it cannot "
-                f"be exercised on {self.effective_date}")
+        warrant = state.issued_warrant(ref, self.effective_date)
         strike = warrant.exercise_price
         if self.cashless:
             if self.market_price is None:
                 raise InvalidInput("a cashless exercise needs --market-price")
             positive_money(self.market_price, "--market-price")
-            if self.market_price <= strike:
-                raise InvariantViolation(
-                    f"a cashless exercise needs a market price above the exercise price "
-                    f"{strike}, not {self.market_price}"
-                )
+            state.check_cashless(warrant, self.market_price)  # else no common to compute
             common = cashless_shares(self.shares, strike, self.market_price)
             proceeds = Decimal("0.00")
         else:
@@ -546,7 +515,7 @@ class RequestConversion(Command):
         holder_owns_input(self.holder_owns)
         series = state.get_series(clean_name(self.series, "series name"))
         holder = clean_name(self.holder, "--holder")
-        holder_holds(series, holder, self.shares, "convert", self.effective_date)
+        state.check_holding(series, holder, self.shares, "convert", on=self.effective_date)
         outcome = self._outcome(series, holder, self.shares)
         within_limits(outcome["common_shares"], f"converting {self.shares:,} shares of "
                       f"{series.name!r} at once (convert in parts)")
@@ -672,10 +641,6 @@ class AdjustTerms(Command):
                                    "--conversion-price")
             positive_money(self.conversion_price, "--conversion-price")
             series = state.get_series(clean_name(self.series, "--series"))
-            if self.conversion_price == series.conversion_price:
-                raise InvariantViolation(
-                    f"series {series.name!r} already converts at {series.conversion_price} on "
-                    f"{self.effective_date}; give a different --conversion-price")
             _as_converted_within_limits(
                 state, series.name, series.authorized, series.terms.stated_value,
                 self.conversion_price, source=f"conversion price {plain(self.conversion_price)}")
@@ -688,23 +653,10 @@ class AdjustTerms(Command):
             raise InvalidInput("a warrant adjustment needs both --warrant and --exercise-price")
         positive_money(self.exercise_price, "--exercise-price")
         ref = clean_name(self.warrant, "--warrant")
-        warrant = state.warrants.get(ref)
-        if warrant is None:
-            raise InvariantViolation(
-                f"no warrant {ref!r} is issued on or before {self.effective_date}; "
-                "`finledger report warrants` lists the references")
-        if warrant.expired_on(self.effective_date):
-            raise InvariantViolation(f"warrant {ref!r} expired on {warrant.expires}; an "
-                                     f"expired warrant's terms cannot change on "
-                                     f"{self.effective_date}")
+        warrant = state.issued_warrant(ref, self.effective_date)
         shares = warrant.outstanding if self.shares is None else self.shares
         if self.shares is not None:
             positive_shares(self.shares, "--shares")
-        if shares == warrant.outstanding and self.exercise_price == warrant.exercise_price:
-            raise InvariantViolation(
-                f"warrant {ref!r} already has {shares:,} shares outstanding at "
-                f"{warrant.exercise_price} on {self.effective_date}; give a different "
-                "--exercise-price or --shares")
         return TermsAdjusted, {
             "series": None, "warrant": ref,
             "old_price": warrant.exercise_price, "new_price": self.exercise_price,

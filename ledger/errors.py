@@ -30,6 +30,11 @@ class InvariantViolation(LedgerError):
         self.position = position
 
 
+class InvalidEvent(InvalidInput, InvariantViolation):
+    """A rule of an event's own fields (a name reserved, an investor given twice): the fold
+    checks it, and a command that breaks it was given invalid input."""
+
+
 class ConcurrencyConflict(LedgerError):
     """Another writer kept winning the race for the next position."""
 

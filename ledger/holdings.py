@@ -12,19 +12,15 @@ from decimal import Decimal
 
 from events import LotTransfer, SharesRedeemed, SharesTransferred, WarrantsTransferred
 from ledger.calc import cents, mul
-from ledger.commands import Command, Decision, _generated_ref, holder_holds, lot_accruals
-from ledger.errors import InvariantViolation
+from ledger.commands import Command, Decision, _generated_ref, lot_accruals
 from ledger.inputs import clean_name, positive_money, positive_shares
 from ledger.state import LedgerState
+from ledger.terms import transferred_lot_id
 
 
 def _ref(state: LedgerState, given: str | None, prefix: str, position: int) -> str:
-    if given is None:
-        return _generated_ref(state, prefix, position)
-    ref = clean_name(given, "--ref")
-    if state.ref_in_use(ref):
-        raise InvariantViolation(f"reference {ref!r} is already used; give a new --ref")
-    return ref
+    """The given reference (the fold refuses one in use), or a new one."""
+    return _generated_ref(state, prefix, position) if given is None else clean_name(given, "--ref")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,13 +40,11 @@ class TransferShares(Command):
         series = state.get_series(clean_name(self.series, "series name"))
         giver = clean_name(self.from_holder, "--from")
         taker = clean_name(self.to_holder, "--to")
-        if giver == taker:
-            raise InvariantViolation(
-                f"--from and --to are both {giver!r}; a transfer moves shares to another holder")
-        holder_holds(series, giver, self.shares, "transfer", self.effective_date)
+        if giver != taker:  # (the fold refuses a transfer to oneself)
+            state.check_holding(series, giver, self.shares, "transfer", on=self.effective_date)
         ref = _ref(state, self.ref, "TR", position)
         parts = tuple(
-            LotTransfer(lot=lot.id, shares=take, new_lot=f"{ref}/{taker}/{number}",
+            LotTransfer(lot=lot.id, shares=take, new_lot=transferred_lot_id(ref, taker, number),
                         closing=lot.closing, issued_on=lot.issued_on,
                         accrual_start=series.accrual_start(lot))
             for number, (lot, take) in enumerate(series.take_lots(giver, self.shares), 1)
@@ -79,22 +73,7 @@ class TransferWarrants(Command):
         positive_shares(self.shares, "--shares")
         source = clean_name(self.warrant, "warrant reference")
         taker = clean_name(self.to_holder, "--to")
-        warrant = state.warrants.get(source)
-        if warrant is None:
-            raise InvariantViolation(
-                f"no warrant {source!r} is issued on or before {self.effective_date}; "
-                "`finledger report warrants` lists the references")
-        if warrant.expired_on(self.effective_date):
-            raise InvariantViolation(
-                f"warrant {source!r} expired on {warrant.expires}; it cannot be transferred "
-                f"on {self.effective_date}")
-        if taker == warrant.holder:
-            raise InvariantViolation(
-                f"{taker!r} already holds warrant {source!r}; --to names the new holder")
-        if self.shares > warrant.outstanding:
-            raise InvariantViolation(
-                f"warrant {source!r} has {warrant.outstanding:,} shares outstanding on "
-                f"{self.effective_date}; transfer at most that many, not {self.shares:,}")
+        warrant = state.issued_warrant(source, self.effective_date)
         return WarrantsTransferred, {
             "ref": _ref(state, self.ref, "W", position),
             "warrant": source,
@@ -129,7 +108,7 @@ class RedeemShares(Command):
         holder = clean_name(self.holder, "--holder")
         price = series.terms.stated_value if self.price_per_share is None else self.price_per_share
         positive_money(price, "--price-per-share")
-        holder_holds(series, holder, self.shares, "redeem", self.effective_date)
+        state.check_holding(series, holder, self.shares, "redeem", on=self.effective_date)
         parts, accrued = lot_accruals(
             series, series.take_lots(holder, self.shares), self.effective_date)
         amount = cents(mul(self.shares, price))

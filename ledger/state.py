@@ -34,7 +34,8 @@ from events import (
     WarrantsTransferred,
 )
 from ledger.calc import accrual_amount, accrual_numerator, floor_shares, mul, total
-from ledger.errors import InvariantViolation
+from ledger.errors import InvalidEvent, InvariantViolation
+from ledger.terms import accrual_start, expired_on, lot_id
 
 
 def describe(event: LedgerEvent) -> str:
@@ -167,8 +168,7 @@ class SeriesState:
             del self.holder_lot_ids[lot.holder]
 
     def accrual_start(self, lot: Lot) -> date:
-        last = self.last_through
-        return lot.issued_on if last is None or last < lot.issued_on else last
+        return accrual_start(lot.issued_on, self.last_through)
 
     def lot_numerator(self, lot: Lot, shares: int, through: date) -> Decimal:
         t = self.terms
@@ -226,7 +226,7 @@ class WarrantState:
         return self.exercisable_from is None or on >= self.exercisable_from
 
     def expired_on(self, on: date) -> bool:
-        return self.expires is not None and on > self.expires
+        return expired_on(self.expires, on)
 
 
 V = TypeVar("V")
@@ -370,6 +370,32 @@ class LedgerState:
         del on
         return self.common
 
+    def issued_warrant(self, ref: str, on: date, event: LedgerEvent | None = None
+                       ) -> WarrantState:
+        """The warrant `ref` as of the state's date `on`: refused if none is issued by then."""
+        warrant = self.warrants.get(ref)
+        if warrant is None:
+            raise self._violation(
+                f"no warrant {ref!r} is issued on or before {on}; "
+                "`finledger report warrants` lists the references", event)
+        return warrant
+
+    def check_holding(self, series: SeriesState, holder: str, shares: int, what: str, *,
+                      on: date, event: LedgerEvent | None = None) -> None:
+        """Refuse unless `holder` holds `shares` of `series` on `on` (to `what` them)."""
+        short = shortfall(series, holder, shares, what, on)
+        if short is not None:
+            raise self._violation(short, event)
+
+    def check_cashless(self, warrant: WarrantState, market_price: Decimal | None,
+                       event: LedgerEvent | None = None) -> None:
+        """A cashless exercise needs a market price above the exercise price in force."""
+        if market_price is None or market_price <= warrant.exercise_price:
+            shown = "" if market_price is None else f", not {market_price}"
+            raise self._violation(
+                "a cashless exercise needs a market price above the exercise price "
+                f"{warrant.exercise_price}{shown}", event)
+
     def get_series(self, name: str, event: LedgerEvent | None = None) -> SeriesState:
         try:
             return self.series[name]
@@ -474,7 +500,8 @@ class LedgerState:
                 event,
             )
         if event.series.lower() == COMMON:
-            raise self._violation("`common` is reserved for common stock; name the series", event)
+            raise InvalidEvent("`common` is reserved for common stock; choose another series "
+                               "name", event.originator_version)
         self.series[event.series] = SeriesState(terms=event, authorized=event.authorized,
                                                 conversion_price=event.conversion_price)
 
@@ -483,17 +510,15 @@ class LedgerState:
         series.authorized += event.shares
 
     def _closing(self, event: ClosingCompleted) -> None:
+        seen: set[str] = set()
+        for allocation in event.allocations:
+            if allocation.investor in seen:
+                raise InvalidEvent(f"investor {allocation.investor!r} appears more than once; "
+                                   "give each investor once", event.originator_version)
+            seen.add(allocation.investor)
         if self.ref_in_use(event.ref):
             raise self._violation(
                 f"reference {event.ref!r} is already used; give a new --ref", event
-            )
-        names = [a.investor for a in event.allocations]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise self._violation(
-                f"investor {dupes[0]!r} appears more than once in the closing; "
-                "give each investor once with its total shares",
-                event,
             )
         if event.security != COMMON:
             series = self._series_on(event.security, event)
@@ -511,7 +536,7 @@ class LedgerState:
                 if allocation.shares <= 0:
                     continue  # an empty lot holds nothing to convert or accrue on
                 series.add_lot(Lot(
-                    id=f"{event.ref}/{allocation.investor}",
+                    id=lot_id(event.ref, allocation.investor),
                     holder=allocation.investor,
                     closing=event.ref,
                     issued_on=event.effective_date,
@@ -570,13 +595,7 @@ class LedgerState:
             self.protected.append(event.ref)
 
     def _exercise(self, event: WarrantsExercised) -> None:
-        warrant = self.warrants.get(event.warrant)
-        if warrant is None:
-            raise self._violation(
-                f"warrant {event.warrant!r} is not issued on or before "
-                f"{event.effective_date}; give the reference of an issued warrant",
-                event,
-            )
+        warrant = self.issued_warrant(event.warrant, event.effective_date, event)
         if warrant.expired_on(event.effective_date):
             raise self._violation(
                 f"warrant {event.warrant!r} expired on {warrant.expires}; "
@@ -595,14 +614,8 @@ class LedgerState:
                 f"on {event.effective_date}; exercise at most that many, not {event.shares:,}",
                 event,
             )
-        if event.cashless and (
-            event.market_price is None or event.market_price <= warrant.exercise_price
-        ):
-            raise self._violation(
-                "a cashless exercise needs a market price above the exercise price "
-                f"{warrant.exercise_price}",
-                event,
-            )
+        if event.cashless:
+            self.check_cashless(warrant, event.market_price, event)
         self.warrants[event.warrant] = replace(warrant, exercised=warrant.exercised + event.shares)
         self._issue_common(event, event.common_shares)
         self._credit(warrant.holder, event.common_shares)
@@ -652,9 +665,8 @@ class LedgerState:
 
     def _conversion(self, event: ConversionRequested) -> None:
         series = self._series_on(event.series, event)
-        short = shortfall(series, event.holder, event.shares, "convert", event.effective_date)
-        if short is not None:
-            raise self._violation(short, event)
+        self.check_holding(series, event.holder, event.shares, "convert",
+                           on=event.effective_date, event=event)
         if series.dividend_at > event.originator_version:
             raise self._violation(
                 f"the conversion on {event.effective_date} computed its accrued dividends "
@@ -699,11 +711,7 @@ class LedgerState:
     def _set_warrant_terms(self, ref: str, event: LedgerEvent, *, old_price: Decimal,
                            new_price: Decimal, old_shares: int | None,
                            new_shares: int | None) -> None:
-        warrant = self.warrants.get(ref)
-        if warrant is None:
-            raise self._violation(
-                f"warrant {ref!r} is not issued on or before {event.effective_date}", event
-            )
+        warrant = self.issued_warrant(ref, event.effective_date, event)
         if warrant.exercise_price != old_price or (
                 old_shares is not None and warrant.outstanding != old_shares):
             raise self._violation(
@@ -726,18 +734,33 @@ class LedgerState:
         self._rebase(event.effective_date, event.common_after)
 
     def _adjusted(self, event: TermsAdjusted) -> None:
+        on = event.effective_date
         if event.series is not None:
+            series = self._series_on(event.series, event)
+            if event.old_price == series.conversion_price == event.new_price:
+                raise self._violation(
+                    f"series {series.name!r} already converts at {series.conversion_price} "
+                    f"on {on}; give a different --conversion-price", event)
             self._set_series_price(event.series, event.old_price, event.new_price, event)
         elif event.warrant is not None:
+            warrant = self.issued_warrant(event.warrant, on, event)
+            if warrant.expired_on(on):
+                raise self._violation(
+                    f"warrant {event.warrant!r} expired on {warrant.expires}; an expired "
+                    f"warrant's terms cannot change on {on}", event)
+            if (event.old_price == warrant.exercise_price == event.new_price
+                    and event.old_shares == warrant.outstanding == event.new_shares):
+                raise self._violation(
+                    f"warrant {event.warrant!r} already has {warrant.outstanding:,} shares "
+                    f"outstanding at {warrant.exercise_price} on {on}; give a different "
+                    "--exercise-price or --shares", event)
             self._set_warrant_terms(event.warrant, event, old_price=event.old_price,
                                     new_price=event.new_price, old_shares=event.old_shares,
                                     new_shares=event.new_shares)
 
     def _holder_lots_on(self, series: SeriesState, holder: str, shares: int, what: str,
                         event: LedgerEvent) -> None:
-        short = shortfall(series, holder, shares, what, event.effective_date)
-        if short is not None:
-            raise self._violation(short, event)
+        self.check_holding(series, holder, shares, what, on=event.effective_date, event=event)
         if series.dividend_at > event.originator_version:
             raise self._violation(
                 f"the {type(event).__name__} on {event.effective_date} was computed without "
@@ -750,11 +773,11 @@ class LedgerState:
     def _take(self, series: SeriesState, holder: str, parts: Iterable[tuple[str, int]],
               event: LedgerEvent) -> list[Lot]:
         taken: list[Lot] = []
-        for lot_id, shares in parts:
-            lot = series.lots.get(lot_id)
+        for taken_id, shares in parts:
+            lot = series.lots.get(taken_id)
             if lot is None or lot.shares < shares or lot.holder != holder:
                 raise self._violation(
-                    f"lot {lot_id!r} no longer holds the {shares:,} shares this "
+                    f"lot {taken_id!r} no longer holds the {shares:,} shares this "
                     f"{type(event).__name__} took",
                     event,
                 )
@@ -768,8 +791,8 @@ class LedgerState:
         series = self._series_on(event.series, event)
         if event.from_holder == event.to_holder:
             raise self._violation(
-                f"{event.from_holder!r} cannot transfer shares to itself; name another --to",
-                event)
+                f"--from and --to are both {event.from_holder!r}; a transfer moves shares to "
+                "another holder", event)
         self._holder_lots_on(series, event.from_holder, event.shares, "transfer", event)
         self._claim_ref(event, event.ref)
         parts = [(part.lot, part.shares) for part in event.lots]
@@ -791,27 +814,23 @@ class LedgerState:
         series.changed_at = max(series.changed_at, event.originator_version)
 
     def _warrant_transfer(self, event: WarrantsTransferred) -> None:
-        warrant = self.warrants.get(event.warrant)
-        if warrant is None:
-            raise self._violation(
-                f"warrant {event.warrant!r} is not issued on or before "
-                f"{event.effective_date}; give the reference of an issued warrant", event)
-        if self.ref_in_use(event.ref):
-            raise self._violation(
-                f"reference {event.ref!r} is already used; give a new --ref", event)
+        warrant = self.issued_warrant(event.warrant, event.effective_date, event)
         if warrant.expired_on(event.effective_date):
             raise self._violation(
                 f"warrant {event.warrant!r} expired on {warrant.expires}; it cannot be "
                 f"transferred on {event.effective_date}", event)
         if event.holder == warrant.holder:
             raise self._violation(
-                f"{event.holder!r} already holds warrant {event.warrant!r}; name another --to",
-                event)
+                f"{event.holder!r} already holds warrant {event.warrant!r}; --to names the new "
+                "holder", event)
         if event.shares > warrant.outstanding:
             raise self._violation(
                 f"warrant {event.warrant!r} has {warrant.outstanding:,} shares outstanding on "
                 f"{event.effective_date}; transfer at most that many, not {event.shares:,}",
                 event)
+        if self.ref_in_use(event.ref):
+            raise self._violation(
+                f"reference {event.ref!r} is already used; give a new --ref", event)
         self.warrants[event.warrant] = replace(
             warrant, transferred=warrant.transferred + event.shares)
         self.warrants[event.ref] = replace(

@@ -7,6 +7,7 @@ what it computes is stored on the event, so the fold and the reports never compu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 from events import ClosingCompleted, LedgerEvent, StockSplit, TermsAdjusted
@@ -15,6 +16,31 @@ from ledger.calc import EXACT, mul, places4, price4, scaled_shares
 ANTI_DILUTION = ("none", "full-ratchet", "weighted-average")
 FULL_RATCHET = "full-ratchet"
 WEIGHTED_AVERAGE = "weighted-average"
+
+
+# --- the term rules the fold and every report share (defined here once) -------------------
+
+
+def lot_id(closing: str, holder: str) -> str:
+    """The id of the lot `holder` bought in closing `closing`."""
+    return f"{closing}/{holder}"
+
+
+def transferred_lot_id(ref: str, holder: str, number: int) -> str:
+    """The id of the `number`th lot (from 1) that transfer `ref` gave `holder`."""
+    return f"{ref}/{holder}/{number}"
+
+
+def accrual_start(issued_on: date, last_through: date | None) -> date:
+    """Where a lot's dividends accrue from (DOMAIN.md 3): its issue date, or its series' last
+    dividend's through date when that is later."""
+    return issued_on if last_through is None or last_through < issued_on else last_through
+
+
+def expired_on(expires: date | None, on: date) -> bool:
+    """Whether a warrant expiring on `expires` (None: never) is expired on `on`: on any date
+    after its expiry date."""
+    return expires is not None and on > expires
 
 
 def split_price(price: Decimal, new: int, old: int) -> Decimal:
