@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # loaded by the commands that use them, to keep start-up quic
     from events import LedgerEvent
     from ledger import audit
     from ledger.service import Ledger
+    from projections.trail import Step
 
 app = typer.Typer(
     help="Prove the ledger: verify its hash chain, replay it step by step.",
@@ -346,7 +347,7 @@ def _moved(now: Decimal | int, was: Decimal | int | None) -> str:
     return f"{now:,} ({now - was:+,})"
 
 
-def _replay_table(steps: Iterable[audit.Step], *, until: date | None = None,
+def _replay_table(steps: Iterable[Step], *, until: date | None = None,
                   to: int | None = None) -> Table:
     from rich.table import Table
 
@@ -365,7 +366,7 @@ def _replay_table(steps: Iterable[audit.Step], *, until: date | None = None,
                           ("Preferred", "right"), ("Warrants", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     optional(table, "What")
-    before: audit.Step | None = None
+    before: Step | None = None
     for step in steps:
         table.add_row(
             str(step.event.originator_version), step.event.effective_date.isoformat(),
@@ -397,10 +398,10 @@ def replay(
     """
     if until is not None and to is not None:
         raise typer.BadParameter("give --until or --to, not both", param_hint="'--to'")
-    from ledger import audit
     from ledger.errors import NotFound
     from ledger.state import timeline
     from ledger.stream import KeyMismatch
+    from projections.trail import iter_steps
 
     with ledger(ctx) as book:
         stream = book.stream()
@@ -415,7 +416,7 @@ def replay(
             ordered = timeline([e for e in events if to is None or e.originator_version <= to])
         if to is not None and to > count:
             raise NotFound(f"there is no position {to}; the ledger holds {count} events")
-        steps = audit.iter_steps(ordered, until=until)
+        steps = iter_steps(ordered, until=until)
         if as_json:
             write_json_array(s.as_json() for s in steps)
             return

@@ -17,25 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import heapq
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from events import (
-    COMMON,
     EVENT_TYPES,
-    ClosingCompleted,
-    ConversionRequested,
     EventReversed,
     LedgerEvent,
-    SharesRedeemed,
-    WarrantsExercised,
-    WarrantsIssued,
-    WarrantsTransferred,
 )
 from events.codec import field_names
 from ledger.bulk import paused_gc
@@ -51,7 +42,6 @@ from ledger.decision import READERS, Footprint, computed_with, prices_of, used_p
 from ledger.errors import InvariantViolation, MalformedOption
 from ledger.state import LedgerState, describe, timeline
 from ledger.stream import KeyMismatch, Keys, stored_batches
-from ledger.terms import warrant_share_changes
 
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a long check runs."""
@@ -448,103 +438,6 @@ def compare_rows(table: str, stored: Mapping[Any, Any], fresh: Mapping[Any, Any]
                 f"{_show(getattr(replayed, name, None))} by replay" for name in names)
         problems.append(Problem(position, f"{table} row {key!r} {what}"))
     return problems
-
-
-# --- the replay trail ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    """The running totals after one event of the timeline was applied."""
-
-    event: LedgerEvent
-    capital_gross: Decimal
-    preferred_outstanding: int
-    warrants_outstanding: int
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "position": self.event.originator_version,
-            "effective_date": self.event.effective_date.isoformat(),
-            "type": type(self.event).__name__,
-            "capital_gross": str(self.capital_gross),
-            "preferred_outstanding": self.preferred_outstanding,
-            "warrants_outstanding": self.warrants_outstanding,
-        }
-
-
-@dataclass
-class _Totals:
-    capital_gross: Decimal = Decimal("0.00")
-    preferred_outstanding: int = 0
-    warrants: dict[str, int] = dataclasses.field(default_factory=dict)
-    warrants_outstanding: int = 0
-    expiries: list[tuple[date, str]] = dataclasses.field(default_factory=list)
-
-    def expire_through(self, on: date) -> None:
-        """Take out every warrant expired on `on` (the day after its expiry date)."""
-        while self.expiries and self.expiries[0][0] < on:
-            _, ref = heapq.heappop(self.expiries)
-            self.warrants_outstanding -= self.warrants.pop(ref, 0)
-
-    def apply(self, event: LedgerEvent) -> None:
-        for ref, added in warrant_share_changes(event):  # a split's, a reset's, by hand
-            if ref in self.warrants:
-                self.warrants[ref] += added
-                self.warrants_outstanding += added
-        if isinstance(event, ClosingCompleted):
-            self.capital_gross += event.gross
-            if event.security != COMMON:
-                self.preferred_outstanding += event.shares
-        elif isinstance(event, ConversionRequested):
-            self.preferred_outstanding -= event.shares
-        elif isinstance(event, WarrantsIssued):
-            self.warrants[event.ref] = event.shares
-            self.warrants_outstanding += event.shares
-            if event.expires is not None:
-                heapq.heappush(self.expiries, (event.expires, event.ref))
-        elif isinstance(event, WarrantsExercised):
-            self.capital_gross += event.proceeds
-            if event.warrant in self.warrants:
-                self.warrants[event.warrant] -= event.shares
-                self.warrants_outstanding -= event.shares
-        elif isinstance(event, SharesRedeemed):  # capital returned, shares retired
-            self.capital_gross -= event.amount
-            self.preferred_outstanding -= event.shares
-        elif isinstance(event, WarrantsTransferred) and event.warrant in self.warrants:
-            # shares move from one warrant to the new one: the overhang stays as it was
-            self.warrants[event.warrant] -= event.shares
-            self.warrants[event.ref] = event.shares
-            if event.expires is not None:
-                heapq.heappush(self.expiries, (event.expires, event.ref))
-
-
-def replay_steps(
-    events: Iterable[LedgerEvent],
-    *,
-    until: date | None = None,
-    to_position: int | None = None,
-) -> list[Step]:
-    """One step per event of the timeline, with the running totals after it.
-
-    `to_position` replays the ledger as recorded at that position (later events and later
-    reversals not yet known); `until` stops at events effective on or before that date.
-    Warrants count as outstanding until the day after their expiry, judged at each step's date.
-    """
-    known = [e for e in events if to_position is None or e.originator_version <= to_position]
-    return list(iter_steps(timeline(known), until=until))
-
-
-def iter_steps(ordered: Iterable[LedgerEvent], *, until: date | None = None) -> Iterator[Step]:
-    """`replay_steps` over a timeline already in order (streamed, one step at a time)."""
-    totals = _Totals()
-    for event in ordered:
-        if until is not None and event.effective_date > until:
-            break
-        totals.expire_through(event.effective_date)
-        totals.apply(event)
-        yield Step(event, totals.capital_gross, totals.preferred_outstanding,
-                   totals.warrants_outstanding)
 
 
 # --- reading the store -----------------------------------------------------------------------

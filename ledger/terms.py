@@ -1,4 +1,6 @@
-"""How a split and a price-based anti-dilution adjustment change terms (DOMAIN.md 12-13).
+"""The term rules: lot identity, accrual start and expiry (defined here once, for the fold
+and every report), and how a split and a price-based anti-dilution adjustment change terms
+(DOMAIN.md 12-13).
 
 Pure arithmetic on prices and counts; the commands (`ledger.commands`) decide with it, and
 what it computes is stored on the event, so the fold and the reports never compute it again.
@@ -6,11 +8,9 @@ what it computes is stored on the event, so the fold and the reports never compu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
-from events import ClosingCompleted, LedgerEvent, StockSplit, TermsAdjusted
 from ledger.calc import EXACT, mul, places4, price4, scaled_shares
 
 ANTI_DILUTION = ("none", "full-ratchet", "weighted-average")
@@ -85,17 +85,3 @@ def reset_shares(outstanding: int, old_price: Decimal, new_price: Decimal) -> in
     """A warrant's outstanding after a reset: floor(outstanding x old / new), so its
     aggregate exercise price stays the same (never more)."""
     return scaled_shares(outstanding, old_price, new_price)
-
-
-def warrant_share_changes(event: LedgerEvent) -> Iterator[tuple[str, int]]:
-    """(warrant, shares added) for each warrant whose outstanding `event` changed."""
-    if isinstance(event, StockSplit):
-        for w in event.warrants:
-            yield w.warrant, w.new_shares - w.old_shares
-    elif isinstance(event, ClosingCompleted):
-        for a in event.adjustments:
-            if a.old_shares is not None and a.new_shares is not None:
-                yield a.name, a.new_shares - a.old_shares
-    elif isinstance(event, TermsAdjusted) and event.warrant is not None and \
-            event.old_shares is not None and event.new_shares is not None:
-        yield event.warrant, event.new_shares - event.old_shares

@@ -39,6 +39,7 @@ from events import (
 )
 from ledger.calc import cents
 from ledger.state import timeline
+from ledger.terms import lot_id
 
 CLOSING = "closing"
 EXERCISE = "exercise"
@@ -338,10 +339,6 @@ def _capital(books: Books, row: CapitalRow, sign: int) -> None:
         books.capital[row.position] = row
     _add_totals(books, capital_gross=sign * cents(row.gross), capital_fees=sign * cents(row.fees),
                 capital_net=sign * cents(row.net))
-
-
-def lot_id(closing: str, holder: str) -> str:
-    return f"{closing}/{holder}"
 
 
 def _common_issue(books: Books, event: LedgerEvent, source: str, shares: int, sign: int) -> None:

@@ -22,12 +22,12 @@ from events import (
     WarrantsExercised,
 )
 from ledger.errors import NotFound
+from ledger.terms import accrual_start
 from projections.books import Books
 from projections.mentions import outcome, parties, warrant_holders
 from projections.reports import (
     ZERO,
     Report,
-    _accrual_start,
     holder_accrued,
     money_sum,
     warrant_outstanding,
@@ -66,7 +66,7 @@ def holder(books: Books, events: Iterable[LedgerEvent], name: str, on: date) -> 
             "origin": lot.origin or None,
             "closing": lot.closing,
             "issued_on": lot.issued_on,
-            "accrual_start": _accrual_start(lot, last),
+            "accrual_start": accrual_start(lot.issued_on, last),
             "shares": lot.outstanding,
             "accrued_dividends": holder_accrued(series, [lot], last, on),
         })

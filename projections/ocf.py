@@ -53,6 +53,7 @@ from events import (
     WarrantsIssued,
     WarrantsTransferred,
 )
+from ledger.terms import lot_id
 
 OCF_VERSION = "1.2.0"
 CURRENCY = "USD"
@@ -317,7 +318,7 @@ def _closing(b: _Builder, e: ClosingCompleted) -> None:
     for n, allocation in enumerate(e.allocations, start=1):
         if allocation.shares <= 0:
             continue
-        lot = _Lot(f"{e.ref}/{allocation.investor}", allocation.investor, class_id,
+        lot = _Lot(lot_id(e.ref, allocation.investor), allocation.investor, class_id,
                    e.price_per_share, allocation.shares)
         obj = b.issue_stock(e, n, security_id=lot.security_id, holder=lot.holder,
                             stock_class_id=class_id, price=lot.share_price, shares=lot.shares,

@@ -27,6 +27,7 @@ from ledger.calc import (
     mul,
     total,
 )
+from ledger.terms import accrual_start, expired_on
 from projections.books import (
     TOTALS,
     BaselineRow,
@@ -50,13 +51,6 @@ def money_sum(values: Iterable[Decimal]) -> Decimal:
 # --- preferred -----------------------------------------------------------------------------
 
 
-def _accrual_start(lot: LotRow, last_through: date | None) -> date:
-    # The same rule as ledger.state.SeriesState.accrual_start.
-    if last_through is None or last_through < lot.issued_on:
-        return lot.issued_on
-    return last_through
-
-
 def holder_dividend(
     series: SeriesRow, lots: Iterable[LotRow], last_through: date | None, through: date
 ) -> Decimal:
@@ -66,7 +60,7 @@ def holder_dividend(
     numerator = total(
         accrual_numerator(
             lot.outstanding, series.stated_value, series.dividend_rate,
-            _accrual_start(lot, last_through), through, series.day_count,
+            accrual_start(lot.issued_on, last_through), through, series.day_count,
         )
         for lot in lots
     )
@@ -152,16 +146,11 @@ def preferred(books: Books, on: date) -> Report:
 # --- warrants ------------------------------------------------------------------------------
 
 
-def _expired(warrant: WarrantRow, on: date) -> bool:
-    # The same rule as ledger.state.WarrantState.expired_on: expired on any date after expiry.
-    return warrant.expires is not None and on > warrant.expires
-
-
 def warrant_outstanding(warrant: WarrantRow, on: date, force: InForce | None = None) -> int:
     """The warrant's shares outstanding on `on`: those unexercised, with the shares received
     or assigned by transfers and those splits and adjustments added (from `force`), none once
     it expired."""
-    if _expired(warrant, on):
+    if expired_on(warrant.expires, on):
         return 0
     adjusted = force.adjusted_shares(warrant) if force is not None else 0
     return warrant.issued + warrant.transferred - warrant.exercised + adjusted

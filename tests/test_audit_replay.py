@@ -8,8 +8,15 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events import WarrantsExercised, WarrantsIssued
-from ledger.audit import replay_steps
+from hypothesis import HealthCheck, given, settings
+
+from events import LedgerEvent, WarrantsExercised, WarrantsIssued
+from ledger.service import Ledger
+from ledger.state import timeline
+from projections.books import TOTALS, replay
+from projections.reports import warrant_outstanding
+from projections.trail import Step, replay_steps
+from tests.test_terms_laws import ledgers
 from tests.test_transfer import SPECTRUM, record_all
 
 
@@ -96,3 +103,33 @@ def test_a_warrant_leaves_the_overhang_the_day_after_it_expires() -> None:
     assert [s.warrants_outstanding for s in steps] == [1000, 600, 10]
     assert [s.capital_gross for s in steps] == [Decimal("0.00"), Decimal("1200.00"),
                                                  Decimal("1200.00")]
+
+
+def _same_as_the_reports(events: list[LedgerEvent], steps: list[Step]) -> None:
+    """Each step's totals are what the reports read from the books of the timeline through
+    that step's event (a fresh replay, the warrants outstanding summed as the warrants
+    report sums them, on the step's date)."""
+    ordered = timeline(events)
+    assert [s.event for s in steps] == ordered
+    for index, step in enumerate(steps):
+        books = replay(ordered[:index + 1])
+        force, on = books.in_force(), step.event.effective_date
+        assert step.capital_gross == books.totals[TOTALS].capital_gross
+        assert step.preferred_outstanding == sum(r.outstanding for r in books.series.values())
+        assert step.warrants_outstanding == sum(
+            warrant_outstanding(w, on, force) for w in books.warrants.values())
+
+
+def test_every_step_of_transfers_redemptions_and_a_reversal_is_what_the_reports_say(
+        db: str) -> None:
+    record_all(db, SPECTRUM)
+    with Ledger(db) as book:
+        events = book.events()
+    _same_as_the_reports(events, replay_steps(events))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=ledgers())
+def test_every_step_of_splits_resets_and_adjustments_is_what_the_reports_say(
+        events: list[LedgerEvent]) -> None:
+    _same_as_the_reports(events, replay_steps(events))

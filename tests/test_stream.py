@@ -34,7 +34,7 @@ from ledger.service import Ledger, new_key
 from ledger.state import timeline
 from ledger.store import LEDGER_ID
 from ledger.transfer import export_lines
-from projections import check
+from projections import check, trail
 from projections.books import replay
 from tests.conftest import invoke
 
@@ -315,8 +315,8 @@ def test_replay_export_and_as_of_stream_what_the_whole_stream_gives(book: Ledger
         for until in (None, date(2001, 6, 30)):
             if upto is not None and until is not None:
                 continue
-            whole = audit.replay_steps(events, until=until, to_position=upto)
-            streamed = list(audit.iter_steps(source.timeline(keys, upto), until=until))
+            whole = trail.replay_steps(events, until=until, to_position=upto)
+            streamed = list(trail.iter_steps(source.timeline(keys, upto), until=until))
             assert [s.as_json() for s in streamed] == [s.as_json() for s in whole]
     lines, counted = _export_lines(book)
     assert list(lines) == list(export_lines(events))
@@ -351,7 +351,7 @@ def test_a_stream_with_a_gap_is_read_whole_by_the_read_commands(tmp_path: Path) 
     assert r.code == 0 and r.out == "".join(export_lines(events))
     r = invoke("--db", str(path), "audit", "replay", "--json")
     assert r.code == 0
-    assert json.loads(r.out) == [s.as_json() for s in audit.replay_steps(events)]
+    assert json.loads(r.out) == [s.as_json() for s in trail.replay_steps(events)]
     r = invoke("--db", str(path), "audit", "verify")
     assert r.code == 1 and "position 20: is missing" in r.out
 
