@@ -8,10 +8,11 @@ new event inserted, so a back-dated command is checked against what came after i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from events import (
     COMMON,
@@ -72,6 +73,8 @@ DIVIDEND_FORMS = ("cash", "stock", "either")
 PAYMENT_FORMS = ("cash", "stock")
 
 Decision = tuple[type[LedgerEvent], dict[str, Any]]
+Value = Callable[[str], Any]  # an event's field, by name (required)
+Get = Callable[[str, Any], Any]  # an event's field, or the default given
 
 
 def as_converted_at(shares: int, stated_value: Decimal, conversion_price: Decimal) -> int:
@@ -162,10 +165,41 @@ def _protection(anti_dilution: str, price_floor: Decimal | None) -> dict[str, An
 
 @dataclass(frozen=True, kw_only=True)
 class Command:
+    """What a user asks; `decide` computes the event's outcome (the fold checks it).
+
+    Each command names the event it decides (`decides`) and is registered for it in
+    `DECIDES`: `of` gives the command that decides an event with the given fields, which is
+    how `import` decides a line and how a stored outcome is decided again."""
+
     effective_date: date
+
+    decides: ClassVar[type[LedgerEvent]]
+    # Whether the event's stored outcome is computed from the state in front of it (and so
+    # must come out the same when decided again after a change before it).
+    reads_state: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "decides" in cls.__dict__:
+            DECIDES[cls.decides] = cls
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         raise NotImplementedError
+
+    @classmethod
+    def of(cls, on: date, value: Value, get: Get) -> Command:
+        """The command that, recorded on `on`, decides an event whose fields `value` and
+        `get` read: by default each of the command's fields from the event's field of the
+        same name (required if the command has no default for it)."""
+        args: dict[str, Any] = {}
+        for name, default in _fields_of(cls):
+            args[name] = value(name) if default is MISSING else get(name, default)
+        return cls(effective_date=on, **args)
+
+    @classmethod
+    def redecides(cls, event: LedgerEvent) -> bool:
+        """Whether `event`'s stored outcome is decided again from the state in front of it."""
+        return cls.reads_state
 
     def references_position(self) -> int | None:
         return None
@@ -175,8 +209,30 @@ class Command:
         return ()
 
 
+DECIDES: dict[type[LedgerEvent], type[Command]] = {}
+_FIELDS: dict[type[Command], tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields_of(cls: type[Command]) -> tuple[tuple[str, Any], ...]:
+    """(name, default or MISSING) of the command's fields but its date (worked out once)."""
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple((f.name, f.default) for f in fields(cls)
+                             if f.name != "effective_date")
+    return _FIELDS[cls]
+
+
+def decided_by(event: LedgerEvent) -> Command:
+    """The command that decides `event` (from its own fields)."""
+    command = DECIDES[type(event)]
+    return command.of(event.effective_date, lambda name: getattr(event, name),
+                      lambda name, _default: getattr(event, name))
+
+
 @dataclass(frozen=True, kw_only=True)
 class DesignateSeries(Command):
+    decides = SeriesDesignated
+    reads_state = False
+
     series: str
     stated_value: Decimal
     conversion_price: Decimal
@@ -229,6 +285,9 @@ class DesignateSeries(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class IncreaseAuthorization(Command):
+    decides = SeriesAuthorizationIncreased
+    reads_state = False
+
     series: str
     shares: int
 
@@ -250,12 +309,27 @@ class IncreaseAuthorization(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RecordClosing(Command):
+    decides = ClosingCompleted
+
     security: str
     investors: tuple[tuple[str, int], ...]
     price_per_share: Decimal | None = None
     fees: Decimal = Decimal("0")
     ref: str | None = None
     exempt: bool = False
+
+    @classmethod
+    def of(cls, on: date, value: Value, get: Get) -> Command:
+        return cls(effective_date=on, security=value("security"),
+                   investors=tuple((a.investor, a.shares) for a in value("allocations")),
+                   price_per_share=get("price_per_share", None), fees=get("fees", Decimal("0")),
+                   ref=get("ref", None), exempt=get("exempt", False))
+
+    @classmethod
+    def redecides(cls, event: LedgerEvent) -> bool:
+        # The prices in force, warrants outstanding and fully diluted common a common
+        # closing's anti-dilution adjustments were computed from (DOMAIN.md 13).
+        return isinstance(event, ClosingCompleted) and event.security == COMMON
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         security = clean_name(self.security, "security")
@@ -364,6 +438,9 @@ def anti_dilution(state: LedgerState, on: date, price: Decimal, gross: Decimal,
 
 @dataclass(frozen=True, kw_only=True)
 class IssueWarrants(Command):
+    decides = WarrantsIssued
+    reads_state = False
+
     holder: str
     shares: int
     exercise_price: Decimal
@@ -409,6 +486,8 @@ class IssueWarrants(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ExerciseWarrants(Command):
+    decides = WarrantsExercised
+
     warrant: str
     shares: int
     cashless: bool = False
@@ -455,6 +534,8 @@ class ExerciseWarrants(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class DeclareDividend(Command):
+    decides = DividendDeclared
+
     series: str
     through: date
     form: str
@@ -505,6 +586,8 @@ class DeclareDividend(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RequestConversion(Command):
+    decides = ConversionRequested
+
     series: str
     holder: str
     shares: int
@@ -552,6 +635,9 @@ class RequestConversion(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ReportCommonOutstanding(Command):
+    decides = CommonOutstandingReported
+    reads_state = False
+
     shares: int
 
     def decide(self, state: LedgerState, position: int) -> Decision:
@@ -562,6 +648,8 @@ class ReportCommonOutstanding(Command):
 @dataclass(frozen=True, kw_only=True)
 class SplitStock(Command):
     """The common split `new` for every `old` (DOMAIN.md 12)."""
+
+    decides = StockSplit
 
     new: int
     old: int
@@ -620,12 +708,24 @@ class AdjustTerms(Command):
     """A board-decided change of terms (DOMAIN.md 14): a series' conversion price, or a
     warrant's exercise price and (optionally) its outstanding shares."""
 
+    decides = TermsAdjusted
+
     reason: str
     series: str | None = None
     conversion_price: Decimal | None = None
     warrant: str | None = None
     exercise_price: Decimal | None = None
     shares: int | None = None
+
+    @classmethod
+    def of(cls, on: date, value: Value, get: Get) -> Command:
+        """From the new terms an adjustment stores (the old ones are its outcome)."""
+        series = get("series", None)
+        if series is not None:
+            return cls(effective_date=on, reason=value("reason"), series=series,
+                       conversion_price=value("new_price"))
+        return cls(effective_date=on, reason=value("reason"), warrant=get("warrant", None),
+                   exercise_price=value("new_price"), shares=get("new_shares", None))
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         reason = clean_text(self.reason, "--reason", noun="reason")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
+import ledger.holdings  # noqa: F401  (its commands register in DECIDES)
 from events import (
     COMMON,
     ClosingCompleted,
@@ -38,17 +39,8 @@ from events import (
     WarrantsIssued,
     WarrantsTransferred,
 )
-from ledger.commands import (
-    AdjustTerms,
-    Command,
-    DeclareDividend,
-    ExerciseWarrants,
-    RecordClosing,
-    RequestConversion,
-    SplitStock,
-)
+from ledger.commands import DECIDES, Command, decided_by
 from ledger.errors import InvalidInput, InvariantViolation
-from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.state import LedgerState, describe
 
 
@@ -62,47 +54,14 @@ def timeline_key(event: LedgerEvent) -> tuple[date, int]:
 
 def command_of(event: LedgerEvent) -> Command | None:
     """The command that decides `event`'s stored outcome from the state in front of it, for
-    the events whose outcome depends on that state (None for the others). An authorization
-    increase's `authorized` is the running figure as recorded, not an outcome: a back-dated
-    increase before it is accepted (the fold checks the issued shares against it)."""
-    on = event.effective_date
-    if isinstance(event, ConversionRequested):
-        return RequestConversion(effective_date=on, series=event.series, holder=event.holder,
-                                 shares=event.shares, holder_owns=event.holder_owns)
-    if isinstance(event, DividendDeclared):
-        return DeclareDividend(effective_date=on, series=event.series, through=event.through,
-                               form=event.form, price=event.price)
-    if isinstance(event, WarrantsExercised):
-        return ExerciseWarrants(effective_date=on, warrant=event.warrant, shares=event.shares,
-                                cashless=event.cashless, market_price=event.market_price,
-                                holder_owns=event.holder_owns)
-    # The prices in force, warrants outstanding and fully diluted common a split or a
-    # common closing's anti-dilution adjustments were computed from (DOMAIN.md 12-13).
-    if isinstance(event, ClosingCompleted) and event.security == COMMON:
-        return RecordClosing(effective_date=on, security=COMMON,
-                             investors=tuple((a.investor, a.shares) for a in event.allocations),
-                             price_per_share=event.price_per_share, fees=event.fees,
-                             ref=event.ref, exempt=event.exempt)
-    if isinstance(event, StockSplit):
-        return SplitStock(effective_date=on, new=event.new, old=event.old)
-    if isinstance(event, TermsAdjusted):  # the old terms it stores
-        if event.series is not None:
-            return AdjustTerms(effective_date=on, reason=event.reason, series=event.series,
-                               conversion_price=event.new_price)
-        return AdjustTerms(effective_date=on, reason=event.reason, warrant=event.warrant,
-                           exercise_price=event.new_price, shares=event.new_shares)
-    if isinstance(event, SharesTransferred):
-        return TransferShares(effective_date=on, series=event.series,
-                              from_holder=event.from_holder, to_holder=event.to_holder,
-                              shares=event.shares, ref=event.ref)
-    if isinstance(event, SharesRedeemed):
-        return RedeemShares(effective_date=on, series=event.series, holder=event.holder,
-                            shares=event.shares, price_per_share=event.price_per_share,
-                            ref=event.ref)
-    if isinstance(event, WarrantsTransferred):
-        return TransferWarrants(effective_date=on, warrant=event.warrant, to_holder=event.holder,
-                                shares=event.shares, ref=event.ref)
-    return None
+    the events whose outcome depends on that state (None for the others: `redecides`). An
+    authorization increase's `authorized` is the running figure as recorded, not an outcome:
+    a back-dated increase before it is accepted (the fold checks the issued shares against
+    it)."""
+    command = DECIDES.get(type(event))
+    if command is None or not command.redecides(event):
+        return None
+    return decided_by(event)
 
 
 def _show(value: Any) -> str:

@@ -8,11 +8,12 @@ Each decides its event's outcome on the state of its date, like the commands of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from events import LotTransfer, SharesRedeemed, SharesTransferred, WarrantsTransferred
 from ledger.calc import cents, mul
-from ledger.commands import Command, Decision, _generated_ref, lot_accruals
+from ledger.commands import Command, Decision, Get, Value, _generated_ref, lot_accruals
 from ledger.inputs import clean_name, positive_money, positive_shares
 from ledger.state import LedgerState
 from ledger.terms import transferred_lot_id
@@ -28,6 +29,8 @@ class TransferShares(Command):
     """N shares of a series from one holder to another: the transferor's lots are taken
     oldest first, a lot taken in part splits in two, and each new lot keeps its closing,
     issue date and accrual start and names the lot it came from."""
+
+    decides = SharesTransferred
 
     series: str
     from_holder: str
@@ -64,10 +67,17 @@ class TransferWarrants(Command):
     """N of a warrant's outstanding shares assigned to another holder: a new warrant with
     the same terms (exercise price, expiry, label, closing, issue date, cap)."""
 
+    decides = WarrantsTransferred
+
     warrant: str
     to_holder: str
     shares: int
     ref: str | None = None
+
+    @classmethod
+    def of(cls, on: date, value: Value, get: Get) -> Command:
+        return cls(effective_date=on, warrant=value("warrant"), to_holder=value("holder"),
+                   shares=value("shares"), ref=get("ref", None))
 
     def decide(self, state: LedgerState, position: int) -> Decision:
         positive_shares(self.shares, "--shares")
@@ -95,6 +105,8 @@ class RedeemShares(Command):
     """The company buys N shares of a series back from a holder at a price per share
     (default the stated value): lots oldest first; it pays N x price plus, on a cumulative
     series, the dividends accrued on those lots up to the date."""
+
+    decides = SharesRedeemed
 
     series: str
     holder: str

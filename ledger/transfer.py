@@ -39,40 +39,15 @@ from eventsourcing.persistence import (
 import events as events_module
 from events import (
     EVENTS_BY_NAME,
-    ClosingCompleted,
-    CommonOutstandingReported,
-    ConversionRequested,
-    DividendDeclared,
     EventReversed,
     LedgerEvent,
-    SeriesAuthorizationIncreased,
-    SeriesDesignated,
-    SharesRedeemed,
-    SharesTransferred,
     Source,
-    StockSplit,
-    TermsAdjusted,
-    WarrantsExercised,
-    WarrantsIssued,
-    WarrantsTransferred,
     with_source,
 )
 from events.codec import data_field_names, event_data, from_json_value, log_entry
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, STORED_RULE, event_fields, fields_hash
-from ledger.commands import (
-    AdjustTerms,
-    Command,
-    DeclareDividend,
-    DesignateSeries,
-    ExerciseWarrants,
-    IncreaseAuthorization,
-    IssueWarrants,
-    RecordClosing,
-    ReportCommonOutstanding,
-    RequestConversion,
-    SplitStock,
-)
+from ledger.commands import DECIDES, Command
 from ledger.decision import decide_in_timeline, fold_without
 from ledger.errors import (
     ConcurrencyConflict,
@@ -82,7 +57,6 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
-from ledger.holdings import RedeemShares, TransferShares, TransferWarrants
 from ledger.inputs import clean_name
 from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline
 from ledger.target import redact
@@ -246,80 +220,10 @@ class _Fields:
 def command_for(entry: Entry, f: _Fields | None = None) -> Command:
     """The command that, recorded by hand on the line's date, decides the line's event."""
     f = f or _Fields(entry)
-    on = entry.effective_date
-    cls = entry.cls
-    if cls is SeriesDesignated:
-        return DesignateSeries(
-            effective_date=on, series=f.value("series"), stated_value=f.value("stated_value"),
-            conversion_price=f.value("conversion_price"),
-            dividend_rate=f.value("dividend_rate"), authorized=f.value("authorized"),
-            par_value=f.get("par_value", Decimal("0")), cumulative=f.get("cumulative", True),
-            frequency=f.get("frequency", "quarterly"), day_count=f.get("day_count", "actual/365"),
-            dividend_form=f.get("dividend_form", "either"),
-            convert_accrued=f.get("convert_accrued", True),
-            anti_dilution=f.get("anti_dilution", "none"), price_floor=f.get("price_floor", None),
-            ownership_cap=f.get("ownership_cap", None),
-        )
-    if cls is SeriesAuthorizationIncreased:
-        return IncreaseAuthorization(effective_date=on, series=f.value("series"),
-                                     shares=f.value("shares"))
-    if cls is ClosingCompleted:
-        allocations = f.value("allocations")
-        return RecordClosing(
-            effective_date=on, security=f.value("security"),
-            investors=tuple((a.investor, a.shares) for a in allocations),
-            price_per_share=f.get("price_per_share", None), fees=f.get("fees", Decimal("0")),
-            ref=f.get("ref", None), exempt=f.get("exempt", False),
-        )
-    if cls is WarrantsIssued:
-        return IssueWarrants(
-            effective_date=on, holder=f.value("holder"), shares=f.value("shares"),
-            exercise_price=f.value("exercise_price"), expires=f.get("expires", None),
-            label=f.get("label", ""), closing=f.get("closing", None), ref=f.get("ref", None),
-            anti_dilution=f.get("anti_dilution", "none"), price_floor=f.get("price_floor", None),
-            ownership_cap=f.get("ownership_cap", None),
-            exercisable_from=f.get("exercisable_from", None),
-        )
-    if cls is WarrantsExercised:
-        return ExerciseWarrants(
-            effective_date=on, warrant=f.value("warrant"), shares=f.value("shares"),
-            cashless=f.get("cashless", False), market_price=f.get("market_price", None),
-            holder_owns=f.get("holder_owns", None),
-        )
-    if cls is DividendDeclared:
-        return DeclareDividend(effective_date=on, series=f.value("series"),
-                               through=f.value("through"), form=f.value("form"),
-                               price=f.get("price", None))
-    if cls is ConversionRequested:
-        return RequestConversion(effective_date=on, series=f.value("series"),
-                                 holder=f.value("holder"), shares=f.value("shares"),
-                                 holder_owns=f.get("holder_owns", None))
-    if cls is CommonOutstandingReported:
-        return ReportCommonOutstanding(effective_date=on, shares=f.value("shares"))
-    if cls is StockSplit:
-        return SplitStock(effective_date=on, new=f.value("new"), old=f.value("old"))
-    if cls is TermsAdjusted:
-        series = f.get("series", None)
-        if series is not None:
-            return AdjustTerms(effective_date=on, reason=f.value("reason"), series=series,
-                               conversion_price=f.value("new_price"))
-        return AdjustTerms(effective_date=on, reason=f.value("reason"),
-                           warrant=f.get("warrant", None), exercise_price=f.value("new_price"),
-                           shares=f.get("new_shares", None))
-    if cls is SharesTransferred:
-        return TransferShares(effective_date=on, series=f.value("series"),
-                              from_holder=f.value("from_holder"), to_holder=f.value("to_holder"),
-                              shares=f.value("shares"), ref=f.get("ref", None))
-    if cls is WarrantsTransferred:
-        return TransferWarrants(effective_date=on, warrant=f.value("warrant"),
-                                to_holder=f.value("holder"), shares=f.value("shares"),
-                                ref=f.get("ref", None))
-    if cls is SharesRedeemed:
-        return RedeemShares(effective_date=on, series=f.value("series"), holder=f.value("holder"),
-                            shares=f.value("shares"),
-                            price_per_share=f.get("price_per_share", None),
-                            ref=f.get("ref", None))
-    raise InvalidInput(f"{cls.__name__} cannot be imported as a command")
+    command = DECIDES.get(entry.cls)
+    if command is None:
+        raise InvalidInput(f"{entry.cls.__name__} cannot be imported as a command")
+    return command.of(entry.effective_date, f.value, f.get)
 
 
 # --- import: checking every line as if recorded by hand --------------------------------------
