@@ -52,13 +52,19 @@ def timeline_key(event: LedgerEvent) -> tuple[date, int]:
 # --- stored outcomes --------------------------------------------------------------------------
 
 
+def command_class(kind: type[LedgerEvent]) -> type[Command] | None:
+    """The command that decides events of `kind` (None: a reversal, which `fold_without`
+    decides). Every command registers in `DECIDES`; the holdings' once imported, as here."""
+    return DECIDES.get(kind)
+
+
 def command_of(event: LedgerEvent) -> Command | None:
     """The command that decides `event`'s stored outcome from the state in front of it, for
     the events whose outcome depends on that state (None for the others: `redecides`). An
     authorization increase's `authorized` is the running figure as recorded, not an outcome:
     a back-dated increase before it is accepted (the fold checks the issued shares against
     it)."""
-    command = DECIDES.get(type(event))
+    command = command_class(type(event))
     if command is None or not command.redecides(event):
         return None
     return decided_by(event)

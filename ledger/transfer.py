@@ -47,8 +47,8 @@ from events import (
 from events.codec import data_field_names, event_data, from_json_value, log_entry
 from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, STORED_RULE, event_fields, fields_hash
-from ledger.commands import DECIDES, Command
-from ledger.decision import decide_in_timeline, fold_without
+from ledger.commands import Command
+from ledger.decision import command_class, decide_in_timeline, fold_without
 from ledger.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -220,7 +220,7 @@ class _Fields:
 def command_for(entry: Entry, f: _Fields | None = None) -> Command:
     """The command that, recorded by hand on the line's date, decides the line's event."""
     f = f or _Fields(entry)
-    command = DECIDES.get(entry.cls)
+    command = command_class(entry.cls)
     if command is None:
         raise InvalidInput(f"{entry.cls.__name__} cannot be imported as a command")
     return command.of(entry.effective_date, f.value, f.get)
