@@ -499,12 +499,15 @@ class ExerciseWarrants(Command):
         holder_owns_input(self.holder_owns)
         ref = clean_name(self.warrant, "warrant reference")
         warrant = state.issued_warrant(ref, self.effective_date)
+        # (the fold's checks, called here too so that the cap below judges an exercise the
+        # fold would accept, and a refusal reads as it always has)
+        state.check_exercisable(ref, warrant, self.effective_date)
         strike = warrant.exercise_price
         if self.cashless:
             if self.market_price is None:
                 raise InvalidInput("a cashless exercise needs --market-price")
             positive_money(self.market_price, "--market-price")
-            state.check_cashless(warrant, self.market_price)  # else no common to compute
+            state.check_cashless(warrant, self.market_price)
             common = cashless_shares(self.shares, strike, self.market_price)
             proceeds = Decimal("0.00")
         else:

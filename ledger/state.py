@@ -387,6 +387,14 @@ class LedgerState:
         if short is not None:
             raise self._violation(short, event)
 
+    def check_exercisable(self, ref: str, warrant: WarrantState, on: date,
+                          event: LedgerEvent | None = None) -> None:
+        """A warrant is exercised on or after its exercisable-from date."""
+        if not warrant.exercisable_on(on):
+            raise self._violation(
+                f"warrant {ref!r} is exercisable from {warrant.exercisable_from}; it cannot be "
+                f"exercised on {on}", event)
+
     def check_cashless(self, warrant: WarrantState, market_price: Decimal | None,
                        event: LedgerEvent | None = None) -> None:
         """A cashless exercise needs a market price above the exercise price in force."""
@@ -602,12 +610,7 @@ class LedgerState:
                 f"it cannot be exercised on {event.effective_date}",
                 event,
             )
-        if not warrant.exercisable_on(event.effective_date):
-            raise self._violation(
-                f"warrant {event.warrant!r} is exercisable from {warrant.exercisable_from}; "
-                f"it cannot be exercised on {event.effective_date}",
-                event,
-            )
+        self.check_exercisable(event.warrant, warrant, event.effective_date, event)
         if event.shares > warrant.outstanding:
             raise self._violation(
                 f"warrant {event.warrant!r} has {warrant.outstanding:,} shares outstanding "
