@@ -358,9 +358,13 @@ class LedgerState:
     def ref_in_use(self, ref: str) -> bool:
         return ref in self.closings or ref in self.warrants or ref in self.refs
 
-    def _claim_ref(self, event: LedgerEvent, ref: str) -> None:
+    def _check_ref_free(self, ref: str, event: LedgerEvent) -> None:
+        """A reference (closing, warrant, transfer, redemption) is never used twice."""
         if self.ref_in_use(ref):
             raise self._violation(f"reference {ref!r} is already used; give a new --ref", event)
+
+    def _claim_ref(self, event: LedgerEvent, ref: str) -> None:
+        self._check_ref_free(ref, event)
         self.refs[ref] = type(event).__name__
 
     def common_outstanding(self, on: date) -> int:
@@ -524,10 +528,7 @@ class LedgerState:
                 raise InvalidEvent(f"investor {allocation.investor!r} appears more than once; "
                                    "give each investor once", event.originator_version)
             seen.add(allocation.investor)
-        if self.ref_in_use(event.ref):
-            raise self._violation(
-                f"reference {event.ref!r} is already used; give a new --ref", event
-            )
+        self._check_ref_free(event.ref, event)
         if event.security != COMMON:
             series = self._series_on(event.security, event)
             if series.issued + event.shares > series.authorized:
@@ -568,10 +569,7 @@ class LedgerState:
         self.closings[event.ref] = event.effective_date
 
     def _warrants(self, event: WarrantsIssued) -> None:
-        if self.ref_in_use(event.ref):
-            raise self._violation(
-                f"reference {event.ref!r} is already used; give a new --ref", event
-            )
+        self._check_ref_free(event.ref, event)
         if event.closing is not None:
             closing = self.closings.get(event.closing)
             if closing is None:
@@ -831,9 +829,7 @@ class LedgerState:
                 f"warrant {event.warrant!r} has {warrant.outstanding:,} shares outstanding on "
                 f"{event.effective_date}; transfer at most that many, not {event.shares:,}",
                 event)
-        if self.ref_in_use(event.ref):
-            raise self._violation(
-                f"reference {event.ref!r} is already used; give a new --ref", event)
+        self._check_ref_free(event.ref, event)
         self.warrants[event.warrant] = replace(
             warrant, transferred=warrant.transferred + event.shares)
         self.warrants[event.ref] = replace(
