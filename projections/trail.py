@@ -52,6 +52,7 @@ class _Trail:
         self.expired: set[str] = set()
         self.expiries: list[tuple[date, str]] = []
         self.warrants_outstanding = 0
+        self.preferred = 0  # the series' outstanding, summed when a series row changes
 
     def _outstanding(self, ref: str) -> int:
         row = self.books.warrants[ref]
@@ -68,25 +69,31 @@ class _Trail:
         self.expire_through(event.effective_date)
         touched = list(touches(event))
         apply(self.books, event)
-        changed = [key for table, key in touched if table == "warrants"]
+        books = self.books
+        changed: list[str] = []
         for table, key in touched:
-            row = self.books.terms.get(key) if table == "terms" and isinstance(key, str) else None
-            if row is not None and row.instrument == "warrant" and row.adjusted:
-                self.adjusted[row.name] = self.adjusted.get(row.name, 0) + row.adjusted
-                changed.append(row.name)
+            if not isinstance(key, str):
+                continue
+            if table == "warrants":
+                changed.append(key)
+            elif table == "series":
+                self.preferred = sum(row.outstanding for row in books.series.values())
+            elif table == "terms":
+                row = books.terms.get(key)
+                if row is not None and row.instrument == "warrant" and row.adjusted:
+                    self.adjusted[row.name] = self.adjusted.get(row.name, 0) + row.adjusted
+                    changed.append(row.name)
         for ref in changed:
-            if not isinstance(ref, str) or ref in self.expired or ref not in self.books.warrants:
+            if ref in self.expired or ref not in books.warrants:
                 continue
             if ref not in self.live:
-                expires = self.books.warrants[ref].expires
+                expires = books.warrants[ref].expires
                 if expires is not None:
                     heapq.heappush(self.expiries, (expires, ref))
             now = self._outstanding(ref)
             self.warrants_outstanding += now - self.live.get(ref, 0)
             self.live[ref] = now
-        books = self.books
-        return Step(event, books.totals[TOTALS].capital_gross,
-                    sum(row.outstanding for row in books.series.values()),
+        return Step(event, books.totals[TOTALS].capital_gross, self.preferred,
                     self.warrants_outstanding)
 
 
