@@ -136,7 +136,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         ).format(schema, meta)
         self._select_meta = SQL("SELECT key, value FROM {}.{}").format(schema, meta)
         self.sql_create_statements.extend(
-            SQL(timeline.dialect(self.datastore.schema)(text))  # type: ignore[arg-type]
+            SQL(timeline.dialect(self.datastore.schema)(text)).format()
             for text in timeline.CREATE)
         self.create_table()
 

@@ -141,7 +141,7 @@ class Sql:
 
     @property
     def events_table(self) -> str:
-        return "{" + self.recorder.events_table_name + "}"
+        return "{" + str(self.recorder.events_table_name) + "}"
 
 
 def _counts(sql: Sql, ledger: str) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -220,8 +220,8 @@ def read_keys(app: Any, ledger_id: UUID) -> tuple[array[int], list[tuple[int, in
 def _live(upto: int | None) -> tuple[str, list[Any]]:
     """The WHERE clause of the timeline's events as recorded at `upto` (None: now): not a
     reversal, not reversed by a reversal recorded by then."""
-    clause = ("t.reverses IS NULL AND NOT EXISTS (SELECT 1 FROM {%s} r WHERE r.ledger_id = "
-              "t.ledger_id AND r.reverses = t.position" % TIMELINE)
+    clause = (f"t.reverses IS NULL AND NOT EXISTS (SELECT 1 FROM {{{TIMELINE}}} r WHERE "
+              "r.ledger_id = t.ledger_id AND r.reverses = t.position")
     params: list[Any] = []
     if upto is not None:
         clause += " AND r.position <= ?"
