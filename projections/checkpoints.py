@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 INTERVAL = 10_000  # timeline events folded between two checkpoints (see bench/README.md)
 CHUNK = 2_000  # positions fetched and folded at a time
 GAP = 64  # positions apart that are still read as one range
+FORM = 1  # the stored form (bump when `encode` changes)
 
 # attribute of `Books` -> the row class and the field its key is
 TABLES: dict[str, tuple[type, str]] = {
@@ -64,25 +65,28 @@ TABLES: dict[str, tuple[type, str]] = {
 
 
 @functools.cache
-def _layout(cls: type) -> tuple[tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]], ...]]:
-    """A row class's field names, and the (index, reader) of each field not stored as is."""
+def _layout(cls: type) -> tuple[tuple[str, ...], dict[str, tuple[Callable[[Any], Any], bool]]]:
+    """A row class's field names, and of each field not stored as is its reader and
+    whether it may be None."""
     hints = typing.get_type_hints(cls, vars(books_module))
     names: list[str] = []
-    readers: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, f in enumerate(dataclasses.fields(cls)):
+    readers: dict[str, tuple[Callable[[Any], Any], bool]] = {}
+    for f in dataclasses.fields(cls):
         names.append(f.name)
-        args = [a for a in typing.get_args(hints[f.name]) if a is not type(None)]
-        base = args[0] if args else hints[f.name]
+        args = typing.get_args(hints[f.name])
+        base = next((a for a in args if a is not type(None)), hints[f.name])
+        optional = type(None) in args
         if base is Decimal:
-            readers.append((index, Decimal))
+            readers[f.name] = (Decimal, optional)
         elif base is date:
-            readers.append((index, date.fromisoformat))
-    return tuple(names), tuple(readers)
+            readers[f.name] = (date.fromisoformat, optional)
+    return tuple(names), readers
 
 
 def _shape() -> str:
     """What the stored form depends on: the row classes and their fields, by name."""
-    text = repr([(attr, cls.__name__, pk, _layout(cls)[0]) for attr, (cls, pk) in TABLES.items()])
+    text = repr([FORM, *((attr, cls.__name__, pk, _layout(cls)[0])
+                         for attr, (cls, pk) in TABLES.items())])
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -96,13 +100,19 @@ def _plain(value: Any) -> Any:
 
 
 def encode(books: Books) -> bytes:
-    """The books as rows of plain values (dates and decimals as text), compressed."""
-    tables: dict[str, list[list[Any]]] = {}
+    """The books table by table, each as its columns of plain values (dates and decimals
+    as text: decoded a column at a time), compressed."""
+    tables: dict[str, dict[str, list[Any]]] = {}
     for attr, (cls, _) in TABLES.items():
-        names = _layout(cls)[0]
-        tables[attr] = [[row.__dict__[name] for name in names]
-                        for row in getattr(books, attr).values()]
+        rows = [row.__dict__ for row in getattr(books, attr).values()]
+        tables[attr] = {name: [row[name] for row in rows] for name in _layout(cls)[0]}
     return zlib.compress(orjson.dumps(tables, default=_plain), 1)
+
+
+def _column(values: list[Any], read: Callable[[Any], Any], optional: bool) -> list[Any]:
+    if optional:
+        return [None if value is None else read(value) for value in values]
+    return list(map(read, values))
 
 
 def decode(data: bytes) -> Books:
@@ -110,18 +120,17 @@ def decode(data: bytes) -> Books:
     books = Books()
     for attr, (cls, pk) in TABLES.items():
         names, readers = _layout(cls)
-        key = names.index(pk)
+        columns = tables[attr]
+        for name, (read, optional) in readers.items():
+            columns[name] = _column(columns[name], read, optional)
         target: dict[Any, Any] = getattr(books, attr)
         target.clear()
         new = object.__new__
-        for values in tables[attr]:
-            for index, read in readers:
-                value = values[index]
-                if value is not None:
-                    values[index] = read(value)
+        for key, values in zip(columns[pk], zip(*(columns[n] for n in names), strict=True),
+                               strict=True):
             row: Any = new(cls)
             row.__dict__.update(zip(names, values, strict=True))
-            target[values[key]] = row
+            target[key] = row
     return books
 
 
