@@ -217,39 +217,29 @@ def read_keys(app: Any, ledger_id: UUID) -> tuple[array[int], list[tuple[int, in
     return ordinals, reversals
 
 
-def _live(upto: int | None) -> tuple[str, list[Any]]:
-    """The WHERE clause of the timeline's events as recorded at `upto` (None: now): not a
-    reversal, not reversed by a reversal recorded by then."""
-    clause = (f"t.reverses IS NULL AND NOT EXISTS (SELECT 1 FROM {{{TIMELINE}}} r WHERE "
-              "r.ledger_id = t.ledger_id AND r.reverses = t.position")
-    params: list[Any] = []
-    if upto is not None:
-        clause += " AND r.position <= ?"
-        params.append(upto)
-    clause += ")"
-    if upto is not None:
-        clause += " AND t.position <= ?"
-        params.append(upto)
-    return clause, params
-
-
 def order(app: Any, ledger_id: UUID, *, upto: int | None = None,
           after: tuple[str, int] | None = None, through: date | None = None
           ) -> list[tuple[int, str]]:
-    """The (position, ISO date) of the timeline as recorded at `upto`, in order, after the
-    key `after` (date, position) and effective by `through`."""
-    live, params = _live(upto)
-    sql = (f"SELECT t.position, t.effective_date FROM {{{TIMELINE}}} t WHERE t.ledger_id = ? "
-           f"AND {live}")
-    params = [ledger_id.hex, *params]
+    """The (position, ISO date) of the timeline as recorded at `upto` (None: now), in order,
+    after the key `after` (date, position) and effective by `through`: no reversal, and no
+    event reversed by a reversal recorded by then (those few are read first)."""
+    sql = Sql(app.recorder)
+    bound = " AND position <= ?" if upto is not None else ""
+    given = [upto] if upto is not None else []
+    reversed_ = {int(r[0]) for r in sql.query(
+        f"SELECT reverses FROM {{{TIMELINE}}} WHERE ledger_id = ? AND reverses IS NOT NULL"
+        + bound, [ledger_id.hex, *given])}
+    text = (f"SELECT position, effective_date FROM {{{TIMELINE}}} WHERE ledger_id = ? AND "
+            "reverses IS NULL" + bound)
+    params: list[Any] = [ledger_id.hex, *given]
     if after is not None:
-        sql += " AND (t.effective_date > ? OR (t.effective_date = ? AND t.position > ?))"
+        text += " AND (effective_date > ? OR (effective_date = ? AND position > ?))"
         params += [after[0], after[0], after[1]]
     if through is not None:
-        sql += " AND t.effective_date <= ?"
+        text += " AND effective_date <= ?"
         params.append(through.isoformat())
-    sql += " ORDER BY t.effective_date, t.position"
-    return [(int(p), str(d)) for p, d in Sql(app.recorder).query(sql, params)]
+    text += " ORDER BY effective_date, position"
+    return [(int(p), str(d)) for p, d in sql.query(text, params) if p not in reversed_]
 
 
 def latest(app: Any, ledger_id: UUID, upto: int | None = None) -> tuple[int, date | None]:
