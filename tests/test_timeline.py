@@ -78,6 +78,28 @@ def test_every_insert_writes_its_events_timeline_rows(db: str) -> None:
             assert copy.stream().keys().ordinals == book.stream().keys().ordinals
 
 
+def test_checkpoints_on_either_backend_and_a_store_without_the_tables(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoints, "INTERVAL", 2)
+    with Ledger(db, create=True) as book:
+        _history(book)
+        events = book.events()
+        for as_of, as_recorded in ((None, None), (date(2020, 2, 1), None), (None, 4)):
+            books, on = checkpoints.books_as_of(book, as_of, as_recorded)
+            assert books == replay(events[:as_recorded], on)
+        assert checkpoint_rows(book)
+        # a store of a finledger before the tables: they are added, and built, on open
+        sql = timeline.Sql(book.open().recorder)
+        with sql.recorder.datastore.transaction(commit=True) as cursor:
+            for table in (timeline.TIMELINE, timeline.CHECKPOINTS):
+                cursor.execute(sql._sql(f"DROP TABLE {{{table}}}"))
+    with Ledger(db) as book:
+        assert table_rows(book) == keys_of(events)
+        books, on = checkpoints.books_as_of(book, None, None)
+        assert books == replay(events, on)
+
+
 def test_a_refused_write_leaves_no_timeline_row(db: str) -> None:
     with Ledger(db, create=True) as book:
         _history(book)
