@@ -10,12 +10,12 @@ events up to the key), and folds only the events after it, selected by SQL from 
 table: nothing past the date is read or decoded.
 
 Checkpoints are a cache rebuilt from the stream: an `--as-of` that folds `INTERVAL` events
-past the last checkpoint writes one there (so the first query costs what a replay did, and
-the next ones the fold from the nearest checkpoint); the insert of a back-dated event or a
-reversal discards every checkpoint from the first one it makes wrong (`ledger.timeline.
-write`); checkpoints of another shape of the books (`SHAPE`) are ignored. On an encrypted
-ledger a checkpoint is encrypted with the store's own cipher, so no holder's name is stored
-in clear.
+(or a 32nd of the ledger, if more) past the last checkpoint writes one there (so the first
+query costs about what a replay did, and the next ones the fold from the nearest checkpoint);
+the insert of a back-dated event or a reversal discards every checkpoint from the first one
+it makes wrong (`ledger.timeline.write`); checkpoints of another shape of the books (`SHAPE`)
+are ignored. On an encrypted ledger a checkpoint is encrypted with the store's own cipher, so
+no holder's name is stored in clear.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
 
 INTERVAL = 10_000  # timeline events folded between two checkpoints (see bench/README.md)
+MOST = 32  # checkpoints a ledger keeps at most, about (the interval grows past 320,000 events)
 CHUNK = 2_000  # positions fetched and folded at a time
 GAP = 64  # positions apart that are still read as one range
 FORM = 1  # the stored form (bump when `encode` changes)
@@ -243,10 +244,11 @@ def books_as_of(
     after, books = start if start is not None else (None, Books())
     wanted = timeline.order(app, book.id, upto=None if now else as_recorded, after=after,
                             through=on)
+    every = max(INTERVAL, count // MOST)  # each checkpoint holds all the books: bounded
     try:
         for folded, event in enumerate(_events(book, wanted), 1):
             apply(books, event)
-            if now and folded % INTERVAL == 0:
+            if now and folded % every == 0:
                 with contextlib.suppress(Exception):  # a cache: one not written now is later
                     store.put((event.effective_date.isoformat(), event.originator_version),
                               books)
