@@ -301,7 +301,7 @@ def _tables_behind(book: Ledger) -> int | None:
 def _verified(book: Ledger, expect_head: str | None, target: str) -> audit.Verification:
     """Chain, head, history and the read-model tables, as `audit verify` checks them."""
     from events import LedgerEvent
-    from ledger import audit
+    from ledger import audit, timeline
 
     app_ = book.open()
     meta = book.meta()
@@ -318,7 +318,7 @@ def _verified(book: Ledger, expect_head: str | None, target: str) -> audit.Verif
                 from projections.check import check_tables
 
                 found = check_tables(book, events)
-        problems = found
+        problems = found or timeline.verify(app_, book.id, chain.keys, book.stream())
     return audit.verification(problems, chain.count, meta)
 
 

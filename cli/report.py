@@ -61,13 +61,14 @@ def judge_date(latest: date | None) -> date:
 def books_for(
     ctx: typer.Context, as_of: date | None, as_recorded: int | None
 ) -> tuple[Books, date]:
+    from projections import checkpoints
     from projections.readmodel import current_books
 
     with ledger(ctx) as book:
         if as_of is None and as_recorded is None:
             books, latest = current_books(book)
             return books, judge_date(latest)
-        return _books_as_of(book, as_of, as_recorded)
+        return checkpoints.books_as_of(book, as_of, as_recorded, judge_date)
 
 
 def _books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None

@@ -39,8 +39,9 @@ from psycopg import Connection, Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from ledger import timeline
 from ledger.errors import StoreError
-from ledger.store import meta_rows
+from ledger.store import meta_rows, timeline_events
 from ledger.target import META_TABLE, Target, redact
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -134,6 +135,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         ).format(schema, meta)
         self._select_meta = SQL("SELECT key, value FROM {}.{}").format(schema, meta)
+        self.sql_create_statements.extend(
+            SQL(timeline.dialect(self.datastore.schema)(text)).format()
+            for text in timeline.CREATE)
         self.create_table()
 
     def create_table(self) -> None:
@@ -175,9 +179,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
     def _is_created(self) -> bool:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                "SELECT to_regclass(%s) IS NOT NULL AS present",
-                (f"{self.datastore.schema}.{META_TABLE}",),
+            curs.execute(  # (the timeline's tables came later: a store without them adds them)
+                "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL AS present",
+                (f"{self.datastore.schema}.{META_TABLE}",
+                 f"{self.datastore.schema}.{timeline.CHECKPOINTS}"),
             )
             row = curs.fetchone()
             return bool(row and row["present"])
@@ -202,6 +207,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         # with the events or not at all.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         try:
+            timeline.write(curs.executemany, timeline_events(kwargs), self.datastore.schema)
             rows = meta_rows(kwargs)
             if rows:
                 curs.executemany(self._upsert_meta, rows)
@@ -264,13 +270,16 @@ class PostgresBulkInsert:
         self.connection = connection
         self.cursor = cursor
 
-    def insert(self, stored_events: Sequence[StoredEvent]) -> None:
+    def insert(self, stored_events: Sequence[StoredEvent],
+               events: Sequence[object] = ()) -> None:
+        """The stored events, and the timeline rows of their domain events (`events`)."""
         if not stored_events:
             return
         construct = self.recorder.construct_pg_stored_event
         self.cursor.execute(self.recorder.insert_events_statement, ([
             construct(s.originator_id, s.originator_version, s.topic, s.state)
             for s in stored_events],))
+        timeline.write(self.cursor.executemany, events, self.recorder.datastore.schema)
 
     def select(self, originator_id: UUID, after: int) -> list[StoredEvent]:
         """The events after a position as this transaction sees them (its own included)."""

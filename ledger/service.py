@@ -162,12 +162,21 @@ class Ledger:
                 raise NotFound(
                     f"there is no ledger {self.name!r} in {self.target.display()}; "
                     "`finledger ledgers` lists them (recording into a new name creates it)")
+            self._build_timeline(app)
             return app
         except BaseException:
             if created:  # a ledger this command could not set up is not left behind
                 self.close()
                 remove_sqlite_files(self.target.path)
             raise
+
+    def _build_timeline(self, app: LedgerApplication) -> None:
+        """The timeline rows a ledger written before them lacks, built on first open (a cache
+        of the stream: what cannot be built now, a damaged row, is the stream's to report)."""
+        from ledger import timeline
+
+        with contextlib.suppress(Exception):
+            timeline.ensure(app, self.id, self._decode)
 
     def _open_app(self) -> LedgerApplication:
         try:

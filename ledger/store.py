@@ -38,6 +38,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 from events import EVENT_TYPES, VALUE_TYPES, LedgerEvent, with_source
+from ledger import timeline
 from ledger.ledgers import MAIN_ID
 from ledger.sqltables import SQLiteTables
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
@@ -257,17 +258,24 @@ def meta_rows(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
     return list(kwargs.get("meta") or ())
 
 
+def timeline_events(kwargs: dict[str, Any]) -> Sequence[object]:
+    """The domain events a save carries (`LedgerApplication.save`), for their timeline rows."""
+    return kwargs.get("timeline") or ()
+
+
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            *map(timeline.dialect(), timeline.CREATE),
         ]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        timeline.write(c.executemany, timeline_events(kwargs))
         rows = meta_rows(kwargs)
         if rows:
             c.executemany(
@@ -315,10 +323,13 @@ class SQLiteBulkInsert:
         """The read-model tables as this transaction sees them (written by it too)."""
         return SQLiteTables(self.connection, own=False)
 
-    def insert(self, stored_events: Sequence[StoredEvent]) -> None:
+    def insert(self, stored_events: Sequence[StoredEvent],
+               events: Sequence[object] = ()) -> None:
+        """The stored events, and the timeline rows of their domain events (`events`)."""
         self.cursor.executemany(self.recorder.insert_events_statement, [
             (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
              s.originator_version, s.topic, s.state) for s in stored_events])
+        timeline.write(self.cursor.executemany, events)
 
     def select(self, originator_id: UUID, after: int) -> list[StoredEvent]:
         """The events after a position as this transaction sees them (its own included)."""
@@ -342,6 +353,12 @@ class LedgerApplication(Application[UUID]):
     """eventsourcing's application, configured only by the env it is given."""
 
     name = "finledger"
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """eventsourcing's save, its ledger events handed to the recorder too (`timeline=`),
+        whose insert writes their timeline rows in the same transaction."""
+        kwargs.setdefault("timeline", [o for o in objs if isinstance(o, LedgerEvent)])
+        return super().save(*objs, **kwargs)
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Deliberately not os.environ: a stray CIPHER_TOPIC must not change a ledger.

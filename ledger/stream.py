@@ -3,8 +3,7 @@ streamed in order without holding it whole.
 
 `stored_batches` pages through the stream in recording order; each page is let go before the
 next. `Stream.timeline` is `ledger.state.timeline` over the store: the (effective date,
-position) keys are read first (from the head of each row's JSON, a few bytes an event; a
-reversal, or a row whose head is not the plain form, is decoded whole), then the events are
+position) keys are read first (from the timeline table, `ledger.timeline`), then the events are
 fetched in timeline order, most of them in recording order and the few that were back-dated
 (or dated far ahead) on demand, so that only a bounded window of decoded events is held.
 `Reorder` does the same for events that arrive in recording order anyway (`audit verify`
@@ -14,11 +13,9 @@ order checks its decoded date against its key, so a key misread can never reorde
 
 from __future__ import annotations
 
-import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from events import EventReversed, LedgerEvent
@@ -26,9 +23,6 @@ from ledger.errors import StoreError
 
 READ_BATCH = 5000
 WINDOW = 20_000  # decoded events held ahead of the timeline at most (besides one batch)
-
-REVERSAL_TOPIC = f"{EventReversed.__module__}:{EventReversed.__name__}"
-
 
 def stored_batches(
     recorder: Any, ledger_id: Any, *, after: int = 0, upto: int | None = None,
@@ -44,34 +38,7 @@ def stored_batches(
         after = rows[-1].originator_version
 
 
-def plain_state(mapper: Any, stored: Any) -> bytes:
-    """The row's JSON bytes, deciphered and decompressed as the mapper would (may raise)."""
-    raw = stored.state
-    if mapper.cipher:
-        raw = mapper.cipher.decrypt(raw)
-    if mapper.compressor:
-        raw = mapper.compressor.decompress(raw)
-    return bytes(raw)
-
-
-_CACHE_LIMIT = 100_000
-_ordinals: dict[bytes, int] = {}
-
-
-def _ordinal(text: bytes) -> int:
-    """The ordinal of an ISO date (cached: a ledger has far fewer dates than events)."""
-    found = _ordinals.get(text)
-    if found is None:
-        if len(_ordinals) >= _CACHE_LIMIT:
-            _ordinals.clear()
-        found = _ordinals[text] = date.fromisoformat(text.decode()).toordinal()
-    return found
-
-
 # --- the timeline over the store -------------------------------------------------------------
-
-
-_HEAD = re.compile(rb'\{"effective_date":\{"_type_":"date_iso","_data_":"(\d{4}-\d{2}-\d{2})"\}')
 
 
 class KeyMismatch(StoreError):
@@ -196,49 +163,25 @@ class Stream:
                 yield self.decode(row)
 
     def keys(self) -> Keys:
-        """The timeline keys of every event (only reversals and odd rows decoded whole).
+        """The timeline keys of every event, read from the timeline table (`ledger.timeline`,
+        its missing rows built first). Whoever takes an event in that order checks its
+        decoded date against the key (`Reorder`, `timeline`); a stream with a gap raises
+        `KeyMismatch` (it is read whole)."""
+        from ledger import timeline
 
-        An event's key is read from the head of its JSON; whoever takes the event in that
-        order checks its decoded date against the key (`Reorder`, `timeline`)."""
+        if not timeline.ensure(self.app, self.ledger_id, self.decode) \
+                and not timeline.complete(self.app, self.ledger_id):
+            return self.decoded_keys()
+        ordinals, reversals = timeline.read_keys(self.app, self.ledger_id)
+        return Keys(ordinals, reversals)
+
+    def decoded_keys(self) -> Keys:
+        """The keys from the decoded events (a store whose table cannot be written now)."""
         keys = Keys.empty()
-        for version, topic, head in self._heads():
-            found = _HEAD.match(head) if topic != REVERSAL_TOPIC and head else None
-            if found is not None:
-                keys.add(version, _ordinal(found[1]), None)
-                continue
-            event = self.at(version)
-            keys.add(version, event.effective_date.toordinal(),
+        for event in self.events():
+            keys.add(event.originator_version, event.effective_date.toordinal(),
                      event.reversed_position if isinstance(event, EventReversed) else None)
         return keys
-
-    def _heads(self) -> Iterator[tuple[int, str, bytes]]:
-        """(position, topic, the first bytes of its plain JSON) of every row, in order."""
-        recorder, mapper = self.app.recorder, self.app.mapper
-        from eventsourcing.sqlite import SQLiteAggregateRecorder
-
-        if (isinstance(recorder, SQLiteAggregateRecorder)
-                and not mapper.cipher and not mapper.compressor):
-            after = 0
-            while True:
-                with recorder.datastore.transaction(commit=False) as cursor:
-                    cursor.execute(
-                        "SELECT originator_version, topic, substr(state, 1, 80) FROM "
-                        f"{recorder.events_table_name} WHERE originator_id = ? AND "
-                        "originator_version > ? ORDER BY originator_version LIMIT ?",
-                        [self.ledger_id.hex, after, READ_BATCH * 4])
-                    page = cursor.fetchall()
-                for row in page:
-                    yield row[0], row[1], bytes(row[2] or b"")
-                if len(page) < READ_BATCH * 4:
-                    return
-                after = page[-1][0]
-        for rows in self.batches():
-            for row in rows:
-                try:
-                    head = plain_state(mapper, row)[:80]
-                except Exception:  # the full decode says what is wrong with it
-                    head = b""
-                yield row.originator_version, row.topic, head
 
     def at(self, position: int) -> LedgerEvent:
         """The event at one position."""

@@ -655,7 +655,7 @@ def import_lines(
 
             def flush() -> None:
                 if stored:
-                    writer.insert(stored)
+                    writer.insert(stored, events)
                     if sink is not None:
                         sink(events, writer.tables)
                     events.clear()

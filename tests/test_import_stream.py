@@ -261,9 +261,9 @@ def test_the_file_is_read_as_the_events_are_written(
 
     insert = SQLiteBulkInsert.insert
 
-    def recording_insert(self: SQLiteBulkInsert, stored: Any) -> None:
+    def recording_insert(self: SQLiteBulkInsert, stored: Any, events: Any = ()) -> None:
         seen_at_insert.append(consumed)
-        insert(self, stored)
+        insert(self, stored, events)
 
     monkeypatch.setattr(SQLiteBulkInsert, "insert", recording_insert)
     monkeypatch.setattr(transfer, "BATCH", 3)

@@ -45,6 +45,17 @@ def test_eventsourcing_insert_path_is_the_one_the_recorders_hook_into() -> None:
         PostgresApplicationRecorder._insert_stored_events
 
 
+def test_what_a_save_is_given_reaches_the_recorders_insert() -> None:
+    """`LedgerApplication.save` hands its events to the recorder as `timeline=` (the rows of
+    `ledger.timeline`): eventsourcing passes save()'s keyword arguments to insert_events."""
+    from eventsourcing.application import Application, ProcessingEvent
+
+    assert "collect_events(*objs, **kwargs)" in inspect.getsource(Application.save)
+    assert "self.saved_kwargs.update(kwargs)" in inspect.getsource(
+        ProcessingEvent.collect_events)
+    assert "**processing_event.saved_kwargs" in inspect.getsource(Application._record)
+
+
 def _record(book: Ledger, shares: int) -> None:
     book.record(ReportCommonOutstanding(effective_date=date(2003, 1, 1), shares=shares))
 
