@@ -12,6 +12,7 @@ was decided when it was recorded. This package imports the standard library only
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -344,22 +345,25 @@ class EventReversed(LedgerEvent):
     reversed: LedgerEvent
 
 
-EVENT_TYPES: tuple[type[LedgerEvent], ...] = (
-    SeriesDesignated,
-    SeriesAuthorizationIncreased,
-    ClosingCompleted,
-    WarrantsIssued,
-    WarrantsExercised,
-    DividendDeclared,
-    ConversionRequested,
-    CommonOutstandingReported,
-    EventReversed,
-    StockSplit,
-    TermsAdjusted,
-    SharesTransferred,
-    WarrantsTransferred,
-    SharesRedeemed,
+# Every event type, closed: a renderer that matches on it ends with `assert_never`, so a new
+# event type (added here, its one registration) is a type error until it is rendered.
+AnyEvent = (
+    SeriesDesignated
+    | SeriesAuthorizationIncreased
+    | ClosingCompleted
+    | WarrantsIssued
+    | WarrantsExercised
+    | DividendDeclared
+    | ConversionRequested
+    | CommonOutstandingReported
+    | EventReversed
+    | StockSplit
+    | TermsAdjusted
+    | SharesTransferred
+    | WarrantsTransferred
+    | SharesRedeemed
 )
+EVENT_TYPES: tuple[type[LedgerEvent], ...] = typing.get_args(AnyEvent)
 VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source, LotTransfer,
                                  SeriesPriceChange, WarrantChange, AntiDilutionAdjustment)
 
@@ -378,6 +382,7 @@ EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVE
 
 __all__ = [
     "COMMON",
+    "AnyEvent",
     "EVENTS_BY_NAME",
     "EVENT_TYPES",
     "OPTIONAL_FIELDS",
