@@ -20,6 +20,7 @@ from events import (
     CommonOutstandingReported,
     ConversionRequested,
     DividendDeclared,
+    DividendForm,
     EventReversed,
     SeriesAuthorizationIncreased,
     SeriesDesignated,

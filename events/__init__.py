@@ -16,9 +16,30 @@ import typing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 COMMON = "common"
+
+
+class DividendForm(StrEnum):
+    """How a series may pay (`dividend_form`: all three) and how a dividend was paid
+    (`form`: cash or stock). A str, so stored and compared as the text it always was."""
+
+    CASH = "cash"
+    STOCK = "stock"
+    EITHER = "either"
+
+
+PAYMENT_FORMS = (DividendForm.CASH, DividendForm.STOCK)
+STOCK_FORMS = (DividendForm.STOCK, DividendForm.EITHER)  # the series that may pay in stock
+
+
+class Instrument(StrEnum):
+    """What a change of terms applies to."""
+
+    SERIES = "series"
+    WARRANT = "warrant"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -382,19 +403,23 @@ EVENTS_BY_NAME: dict[str, type[LedgerEvent]] = {cls.__name__: cls for cls in EVE
 
 __all__ = [
     "COMMON",
-    "AnyEvent",
     "EVENTS_BY_NAME",
     "EVENT_TYPES",
     "OPTIONAL_FIELDS",
+    "PAYMENT_FORMS",
+    "STOCK_FORMS",
     "VALUE_TYPES",
     "Allocation",
     "AntiDilutionAdjustment",
+    "AnyEvent",
     "ClosingCompleted",
     "CommonOutstandingReported",
     "ConversionRequested",
     "DividendDeclared",
+    "DividendForm",
     "EventReversed",
     "HolderDividend",
+    "Instrument",
     "LedgerEvent",
     "LotConversion",
     "LotTransfer",

@@ -38,7 +38,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from events import LedgerEvent
+from events import Instrument, LedgerEvent
 from ledger.ledgers import DEFAULT as DEFAULT_LEDGER
 from ledger.ledgers import ledger_id
 from ledger.sqltables import SQLiteTables, Tables
@@ -662,7 +662,7 @@ class ReadModel:
                      for name, rows in holders.items()},
             open_lots=open_lots,
             last_through=last_through,
-            force=in_force(self._rows("rm_terms", "instrument = 'series'")),
+            force=in_force(self._rows("rm_terms", f"instrument = '{Instrument.SERIES}'")),
         )
 
     def warrant_books(self) -> Books:
@@ -670,7 +670,7 @@ class ReadModel:
         warrants' terms."""
         books = Books()
         books.warrants = {row.ref: row for row in self._rows("rm_warrants")}
-        books.terms = {row.key: row for row in self._rows("rm_terms", "instrument = 'warrant'")}
+        books.terms = {row.key: row for row in self._rows("rm_terms", f"instrument = '{Instrument.WARRANT}'")}
         return books
 
     def capital_report(self, on: date, since: date | None, by: str) -> reports.Report:
