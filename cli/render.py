@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import typing
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from rich import box
 from rich.console import Group
@@ -12,53 +13,85 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.tables import optional
+from events import (
+    EVENTS_BY_NAME,
+    AnyEvent,
+    ClosingCompleted,
+    CommonOutstandingReported,
+    ConversionRequested,
+    DividendDeclared,
+    DividendForm,
+    EventReversed,
+    SeriesAuthorizationIncreased,
+    SeriesDesignated,
+    SharesRedeemed,
+    SharesTransferred,
+    StockSplit,
+    TermsAdjusted,
+    WarrantsExercised,
+    WarrantsIssued,
+    WarrantsTransferred,
+)
+from events.codec import event_from_data
+
+
+def event_summary(event: AnyEvent) -> str:
+    """One line saying what the event recorded (`log`, `audit replay`): one case per event
+    type, closed with `assert_never`, so a new event type is a type error until it is here."""
+    match event:
+        case SeriesDesignated():
+            return (f"{event.series}: stated {money(event.stated_value)}, converts at "
+                    f"{event.conversion_price}, {event.dividend_rate}%, "
+                    f"{event.authorized:,} authorized")
+        case SeriesAuthorizationIncreased():
+            return f"{event.series}: +{event.shares:,} authorized (now {event.authorized:,})"
+        case ClosingCompleted():
+            investors = ", ".join(f"{a.investor} {a.shares:,}" for a in event.allocations)
+            return (f"{event.ref}: {event.shares:,} {event.security} at "
+                    f"{event.price_per_share}, gross {event.gross} ({investors})")
+        case WarrantsIssued():
+            return (f"{event.ref}: {event.holder} {event.shares:,} at {event.exercise_price}"
+                    + (f", expires {event.expires}" if event.expires else ""))
+        case WarrantsExercised():
+            how = "cashless" if event.cashless else f"cash {event.proceeds}"
+            return (f"{event.warrant}: {event.shares:,} exercised ({how}), "
+                    f"{event.common_shares:,} common")
+        case DividendDeclared():
+            return (f"{event.series}: through {event.through}, {event.form} {event.amount}"
+                    + (f", {event.common_shares:,} common"
+                       if event.form == DividendForm.STOCK else ""))
+        case ConversionRequested():
+            return (f"{event.series}: {event.holder} {event.shares:,} -> "
+                    f"{event.common_shares:,} common, cash in lieu {event.cash_in_lieu}")
+        case CommonOutstandingReported():
+            return f"{event.shares:,} common outstanding"
+        case EventReversed():
+            return f"reverses position {event.reversed_position}: {event.reason}"
+        case StockSplit():
+            return (f"{event.new}-for-{event.old} split: common {event.common_before:,} -> "
+                    f"{event.common_after:,}")
+        case TermsAdjusted():
+            what = event.series if event.series is not None else event.warrant
+            return f"{what}: price {event.old_price} -> {event.new_price} ({event.reason})"
+        case SharesTransferred():
+            return (f"{event.ref}: {event.series} {event.shares:,} from {event.from_holder} "
+                    f"to {event.to_holder}")
+        case WarrantsTransferred():
+            return (f"{event.ref}: {event.shares:,} of {event.warrant} from "
+                    f"{event.from_holder} to {event.holder} at {event.exercise_price}")
+        case SharesRedeemed():
+            return (f"{event.ref}: {event.series} {event.holder} {event.shares:,} at "
+                    f"{event.price_per_share}, paid {event.total} (accrued {event.accrued})")
+        case _:
+            assert_never(event)
 
 
 def _summary(entry: dict[str, Any]) -> str:
-    data = entry["data"]
-    kind = entry["type"]
-    if kind == "SeriesDesignated":
-        return (f"{data['series']}: stated {money(Decimal(data['stated_value']))}, converts at "
-                f"{data['conversion_price']}, {data['dividend_rate']}%, "
-                f"{data['authorized']:,} authorized")
-    if kind == "SeriesAuthorizationIncreased":
-        return f"{data['series']}: +{data['shares']:,} authorized (now {data['authorized']:,})"
-    if kind == "ClosingCompleted":
-        investors = ", ".join(f"{a['investor']} {a['shares']:,}" for a in data["allocations"])
-        return (f"{data['ref']}: {data['shares']:,} {data['security']} at "
-                f"{data['price_per_share']}, gross {data['gross']} ({investors})")
-    if kind == "WarrantsIssued":
-        return (f"{data['ref']}: {data['holder']} {data['shares']:,} at "
-                f"{data['exercise_price']}" + (f", expires {data['expires']}" if data["expires"] else ""))
-    if kind == "WarrantsExercised":
-        how = "cashless" if data["cashless"] else f"cash {data['proceeds']}"
-        return f"{data['warrant']}: {data['shares']:,} exercised ({how}), {data['common_shares']:,} common"
-    if kind == "DividendDeclared":
-        return (f"{data['series']}: through {data['through']}, {data['form']} {data['amount']}"
-                + (f", {data['common_shares']:,} common" if data["form"] == "stock" else ""))
-    if kind == "ConversionRequested":
-        return (f"{data['series']}: {data['holder']} {data['shares']:,} -> "
-                f"{data['common_shares']:,} common, cash in lieu {data['cash_in_lieu']}")
-    if kind == "CommonOutstandingReported":
-        return f"{data['shares']:,} common outstanding"
-    if kind == "EventReversed":
-        return f"reverses position {data['reversed_position']}: {data['reason']}"
-    if kind == "StockSplit":
-        return (f"{data['new']}-for-{data['old']} split: common {data['common_before']:,} -> "
-                f"{data['common_after']:,}")
-    if kind == "TermsAdjusted":
-        what = data["series"] if data["series"] is not None else data["warrant"]
-        return f"{what}: price {data['old_price']} -> {data['new_price']} ({data['reason']})"
-    if kind == "SharesTransferred":
-        return (f"{data['ref']}: {data['series']} {data['shares']:,} from {data['from_holder']} "
-                f"to {data['to_holder']}")
-    if kind == "WarrantsTransferred":
-        return (f"{data['ref']}: {data['shares']:,} of {data['warrant']} from "
-                f"{data['from_holder']} to {data['holder']} at {data['exercise_price']}")
-    if kind == "SharesRedeemed":
-        return (f"{data['ref']}: {data['series']} {data['holder']} {data['shares']:,} at "
-                f"{data['price_per_share']}, paid {data['total']} (accrued {data['accrued']})")
-    return json.dumps(data)[:120]
+    """`event_summary` of a `log --json` entry (its event read back from its data)."""
+    cls = EVENTS_BY_NAME.get(entry["type"])
+    if cls is None:  # (not an event type of this version)
+        return json.dumps(entry["data"])[:120]
+    return event_summary(typing.cast("AnyEvent", event_from_data(cls, entry["data"])))
 
 
 def log_table(entries: list[dict[str, Any]]) -> Table:

@@ -71,6 +71,20 @@ def books_for(
         return checkpoints.books_as_of(book, as_of, as_recorded, judge_date)
 
 
+def report_for(
+    ctx: typer.Context, as_of: date | None, as_recorded: int | None,
+    current: Callable[[Ledger, Callable[[date | None], date]], dict[str, Any]],
+    whole: Callable[[Books, date], dict[str, Any]],
+) -> dict[str, Any]:
+    """A report: without --as-of/--as-recorded `current` reads only what it shows from the
+    read model (`projections.readmodel.current_*`), else `whole` is built from the books."""
+    if as_of is None and as_recorded is None:
+        with ledger(ctx) as book:
+            return current(book, judge_date)
+    books, on = books_for(ctx, as_of, as_recorded)
+    return whole(books, on)
+
+
 def _books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None
                  ) -> tuple[Books, date]:
     """The books of the timeline (as recorded at a position) through a date, replayed from
@@ -171,10 +185,10 @@ def preferred(
     from cli.render import preferred_table
 
     output = choose(as_json, as_csv, workbook)
-    books, on = books_for(ctx, as_of, as_recorded)
-    from projections import reports
+    from projections import readmodel, reports
 
-    present(ctx, "preferred", reports.preferred(books, on), preferred_table, output,
+    report = report_for(ctx, as_of, as_recorded, readmodel.current_preferred, reports.preferred)
+    present(ctx, "preferred", report, preferred_table, output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -210,10 +224,12 @@ def warrants(
 
     output = choose(as_json, as_csv, workbook)
     price = _market_price(market_price)
-    books, on = books_for(ctx, as_of, as_recorded)
-    from projections import reports
+    from projections import readmodel, reports
 
-    present(ctx, "warrants", reports.warrants(books, on, price), warrants_tables, output,
+    report = report_for(ctx, as_of, as_recorded,
+                        lambda book, judge: readmodel.current_warrants(book, judge, price),
+                        lambda books, on: reports.warrants(books, on, price))
+    present(ctx, "warrants", report, warrants_tables, output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -244,10 +260,11 @@ def capital(
     from cli.render import capital_tables
 
     output = choose(as_json, as_csv, workbook)
-    books, on = books_for(ctx, as_of, as_recorded)
-    from projections import reports
+    from projections import readmodel, reports
 
-    report = reports.capital(books, on, since, by.value)
+    report = report_for(ctx, as_of, as_recorded,
+                        lambda book, judge: readmodel.current_capital(book, judge, since, by.value),
+                        lambda books, on: reports.capital(books, on, since, by.value))
     if chart and output.format is Format.TABLE:
         from cli.quarter import capital_chart
 
@@ -317,12 +334,15 @@ def dividends(
     Example: finledger report dividends --as-of 2003-09-15 --price 3.10
     """
     from cli.quarter import dividends_table
+    from projections import readmodel
     from projections.dividends import dividends as build
 
     output = choose(as_json, as_csv, workbook)
     stock_price = _positive(price, "--price", "3.10")
-    books, on = books_for(ctx, as_of, as_recorded)
-    present(ctx, "dividends", build(books, on, stock_price), dividends_table, output,
+    report = report_for(ctx, as_of, as_recorded,
+                        lambda book, judge: readmodel.current_dividends(book, judge, stock_price),
+                        lambda books, on: build(books, on, stock_price))
+    present(ctx, "dividends", report, dividends_table, output,
             as_of=as_of, as_recorded=as_recorded)
 
 

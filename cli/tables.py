@@ -43,13 +43,195 @@ def optional(table: Table, *headers: str) -> Table:
 def emit(console: Console, *renderables: RenderableType) -> None:
     """Print report output laid out for `console.width`, without trailing spaces."""
     width = console.width
-    parts = [fit(console, r, width) for r in renderables]
-    with console.capture() as captured:
-        for part in parts:
-            console.print(part, crop=False)  # a word wider than the line stays whole
-    text = captured.get()
+    chunks: list[str] = []
+    for part in _flat(list(renderables)):
+        # a table that fits as drawn is printed as drawn (`fit`'s first layout), plainly
+        drawn = plain_table(console, part) \
+            if isinstance(part, Table) and (part.min_width or 0) <= width else None
+        if drawn is None:
+            with console.capture() as captured:
+                console.print(fit(console, part, width), crop=False)  # a long word stays whole
+            drawn = captured.get()
+        chunks.append(drawn)
+    text = "".join(chunks)
     console.file.write("".join(_rstrip(line) + "\n" for line in text.splitlines()))
     console.file.flush()
+
+
+def _flat(parts: list[RenderableType]) -> Iterator[RenderableType]:
+    """Groups opened up: their parts print one after the other, as the group prints them."""
+    for part in parts:
+        if isinstance(part, Group):
+            yield from _flat(list(part.renderables))
+        else:
+            yield part
+
+
+# --- drawing a table that fits, without escape codes --------------------------------------------
+# rich lays out and renders every cell through its general machinery (some 150 us a cell), so a
+# report of thousands of rows took 30 times its JSON to draw. A table that fits the line as drawn
+# on a console that writes no escape codes (a pipe, NO_COLOR aside) needs only its cells' text,
+# padded and joined by the box's characters: drawn here, line for line what rich draws
+# (tests/test_widths.py compares the two on every report and on random tables). Anything this
+# does not cover (colour, a fixed or expanding width, wrapped cells, footers, lines between
+# rows) is left to rich.
+
+
+def _cell_text(console: Console, cell: Any) -> str | None:
+    """A cell's text as rich would lay it out, or None when only rich can say."""
+    if isinstance(cell, Text):
+        if cell.justify is not None or cell.tab_size not in (None, 8):
+            return None
+        text = cell.plain
+    elif isinstance(cell, str):
+        text = console.render_str(cell).plain if ("[" in cell or ":" in cell) else cell
+    else:
+        return None
+    if not text.isprintable():  # line breaks other than \n, tabs, control characters
+        stripped = text.replace("\n", "")
+        if not stripped.isprintable() or text.endswith("\n"):
+            return None
+    return text
+
+
+def plain_table(console: Console, table: Table) -> str | None:
+    """`table` drawn as rich draws it on this console, when it needs no escape codes and
+    fits the console's width as drawn; else None (rich draws it)."""
+    if (console.color_system is not None or table.width is not None or table.expand
+            or table.show_footer or table.show_lines or table.leading or table.collapse_padding
+            or not table.pad_edge or not table.columns):
+        return None
+    top, right, bottom, left = table.padding
+    if top or bottom:
+        return None
+    columns: list[list[str]] = []  # per column, per row (header first), its text
+    widths: list[int] = []
+    tall: set[int] = set()  # the rows with a cell of several lines
+    body_at = 1 if table.show_header else 0
+    for column in table.columns:
+        if column.width is not None or column.max_width is not None \
+                or column.justify not in ("left", "right", "default"):
+            return None
+        cells = [column.header, *column.cells] if table.show_header else list(column.cells)
+        if not cells:
+            return None  # (rich gives a column of no cells the whole width)
+        texts: list[str] = []
+        natural = 0
+        for index, cell in enumerate(cells):
+            text = _cell_text(console, cell)
+            if text is None:
+                return None
+            if "\n" in text:
+                if index >= body_at and column.vertical != "top":
+                    return None  # (a body cell of several lines aligned otherwise)
+                tall.add(index)
+                natural = max(natural, *(_width(line) for line in text.split("\n")))
+            else:
+                natural = max(natural, _width(text))
+            texts.append(text)
+        width = natural + left + right
+        if column.min_width is not None:
+            width = max(width, column.min_width + left + right)
+        widths.append(width or 1)
+        columns.append(texts)
+    edge = bool(table.box and table.show_edge)
+    extra = (2 if edge else 0) + (len(widths) - 1 if table.box else 0)
+    if sum(widths) + extra > console.width:
+        return None
+    if table.min_width is not None and sum(widths) < table.min_width - extra:
+        from rich._ratio import ratio_distribute
+
+        room = min(table.min_width - extra, console.width - extra) - sum(widths)
+        widths = [w + pad for w, pad in zip(widths, ratio_distribute(room, widths), strict=True)]
+    table_width = sum(widths) + extra
+    options = console.options.update(width=table_width, highlight=table.highlight, height=None)
+    out: list[str] = []
+    if table.title:
+        out.append(_annotation(console, options, table.title,
+                               table.title_style or "table.title", table.title_justify))
+    out.extend(_body(console, table, columns, widths, (left, right), tall))
+    if table.caption:
+        out.append(_annotation(console, options, table.caption,
+                               table.caption_style or "table.caption", table.caption_justify))
+    return "".join(out)
+
+
+def _annotation(console: Console, options: Any, text: Any, style: Any, justify: Any) -> str:
+    rendered = console.render_str(text, style=style, highlight=False) if isinstance(text, str) \
+        else text
+    return "".join(s.text for s in console.render(rendered, options.update(justify=justify)))
+
+
+def _body(console: Console, table: Table, columns: list[list[str]], widths: list[int],  # noqa: PLR0917
+          padding: tuple[int, int], tall: set[int]) -> Iterator[str]:
+    from rich.box import Box
+
+    left, right = padding
+    box: Box | None = table.box
+    if box is not None:
+        box = box.substitute(console.options, safe=table.safe_box if table.safe_box is not None
+                             else console.safe_box)
+        if not table.show_header:
+            box = box.get_plain_headed_box()
+    edge = bool(box and table.show_edge)
+    if box is not None and edge:
+        yield box.get_top(widths) + "\n"
+    inners = [width - left - right for width in widths]
+    rights = [column.justify == "right" for column in table.columns]
+    vertical = [column.vertical for column in table.columns]
+    before, after = " " * left, " " * right
+    rows = len(columns[0])
+    header = table.show_header
+    for index, cells in enumerate(zip(*columns, strict=True)):
+        first, last = index == 0, index == rows - 1
+        header_row = first and header
+        if box is None:
+            edges = ("", "", "")
+        elif first:
+            edges = (box.head_left, box.head_right, box.head_vertical)
+        elif last:
+            edges = (box.foot_left, box.foot_right, box.foot_vertical)
+        else:
+            edges = (box.mid_left, box.mid_right, box.mid_vertical)
+        if not edge:
+            edges = ("", "", edges[2])
+        if index not in tall:
+            line = edges[2].join([
+                f"{before}{' ' * (inner - _width(text.rstrip()))}{text.rstrip()}{after}" if right_
+                else f"{before}{text}{' ' * (inner - _width(text))}{after}"
+                for text, inner, right_ in zip(cells, inners, rights, strict=True)])
+            yield f"{edges[0]}{line}{edges[1]}\n"
+        else:
+            split = [text.split("\n") for text in cells]
+            height = max(len(lines) for lines in split)
+            drawn: list[list[str]] = []
+            for lines, inner, right_, where in zip(split, inners, rights, vertical, strict=True):
+                shaped = [_justified(line, inner, right_) for line in lines]
+                if len(shaped) < height:
+                    blank = [" " * inner] * (height - len(shaped))
+                    shaped = blank + shaped if header_row or where == "bottom" else shaped + blank
+                drawn.append([f"{before}{line}{after}" for line in shaped])
+            for line_no in range(height):
+                line = edges[2].join(cell[line_no] for cell in drawn)
+                yield f"{edges[0]}{line}{edges[1]}\n"
+        if box is not None and header_row:
+            yield box.get_row(widths, "head", edge=edge) + "\n"
+        if box is not None and not header_row and not last \
+                and table.rows[index - 1 if header else index].end_section:
+            yield box.get_row(widths, "row", edge=edge) + "\n"
+    if box is not None and edge:
+        yield box.get_bottom(widths) + "\n"
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _justified(line: str, width: int, right: bool) -> str:
+    if right:
+        line = line.rstrip()
+        return " " * (width - _width(line)) + line
+    return line + " " * (width - _width(line))
 
 
 def fit(console: Console, renderable: RenderableType, width: int) -> RenderableType:
@@ -67,6 +249,8 @@ _TAIL = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$")
 
 def _rstrip(line: str) -> str:
     """The line without trailing blanks, keeping any escape codes that close a style."""
+    if "\x1b" not in line:
+        return line.rstrip(" \t")
     tail = _TAIL.search(line)
     if tail is None:
         return line
@@ -79,8 +263,8 @@ def _rstrip(line: str) -> str:
 def _plain(console: Console, cell: Any) -> str:
     if isinstance(cell, Text):
         return cell.plain
-    if isinstance(cell, str):
-        return console.render_str(cell).plain
+    if isinstance(cell, str):  # markup and emoji codes need rich; other text is as written
+        return console.render_str(cell).plain if ("[" in cell or ":" in cell) else cell
     return str(cell)
 
 
@@ -129,9 +313,20 @@ def _overhead(console: Console, table: Table) -> int:
     return max(full - 3 * len(probe.columns), 0)
 
 
-def _fits(console: Console, table: Table, ranges: list[tuple[int, int]], width: int) -> bool:
+def _natural(console: Console, column: Column) -> int:
+    """The column's natural width (its widest line, the header's included)."""
+    widest = 0
+    for cell in [column.header, *column.cells]:
+        text = _plain(console, cell)
+        size = max(cell_len(line) for line in text.split("\n")) if "\n" in text \
+            else cell_len(text)
+        widest = max(widest, size)
+    return max(widest, 1)
+
+
+def _fits(console: Console, table: Table, naturals: list[int], width: int) -> bool:
     """Whether the table as drawn (every column at its natural width) fits."""
-    natural = sum(high for _, high in ranges) + _overhead(console, table)
+    natural = sum(naturals) + _overhead(console, table)
     return natural <= width and (table.min_width or 0) <= width
 
 
@@ -139,7 +334,7 @@ def _fits(console: Console, table: Table, ranges: list[tuple[int, int]], width: 
 
 
 def fit_table(console: Console, table: Table, width: int) -> RenderableType:
-    if _fits(console, table, [_column_range(console, c) for c in table.columns], width):
+    if _fits(console, table, [_natural(console, c) for c in table.columns], width):
         return table
     dropped = _without_optional(table)
     tries: list[tuple[Table, list[str]]] = [(table, [])]

@@ -12,12 +12,34 @@ was decided when it was recorded. This package imports the standard library only
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 COMMON = "common"
+
+
+class DividendForm(StrEnum):
+    """How a series may pay (`dividend_form`: all three) and how a dividend was paid
+    (`form`: cash or stock). A str, so stored and compared as the text it always was."""
+
+    CASH = "cash"
+    STOCK = "stock"
+    EITHER = "either"
+
+
+PAYMENT_FORMS = (DividendForm.CASH, DividendForm.STOCK)
+STOCK_FORMS = (DividendForm.STOCK, DividendForm.EITHER)  # the series that may pay in stock
+
+
+class Instrument(StrEnum):
+    """What a change of terms applies to."""
+
+    SERIES = "series"
+    WARRANT = "warrant"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,22 +366,25 @@ class EventReversed(LedgerEvent):
     reversed: LedgerEvent
 
 
-EVENT_TYPES: tuple[type[LedgerEvent], ...] = (
-    SeriesDesignated,
-    SeriesAuthorizationIncreased,
-    ClosingCompleted,
-    WarrantsIssued,
-    WarrantsExercised,
-    DividendDeclared,
-    ConversionRequested,
-    CommonOutstandingReported,
-    EventReversed,
-    StockSplit,
-    TermsAdjusted,
-    SharesTransferred,
-    WarrantsTransferred,
-    SharesRedeemed,
+# Every event type, closed: a renderer that matches on it ends with `assert_never`, so a new
+# event type (added here, its one registration) is a type error until it is rendered.
+AnyEvent = (
+    SeriesDesignated
+    | SeriesAuthorizationIncreased
+    | ClosingCompleted
+    | WarrantsIssued
+    | WarrantsExercised
+    | DividendDeclared
+    | ConversionRequested
+    | CommonOutstandingReported
+    | EventReversed
+    | StockSplit
+    | TermsAdjusted
+    | SharesTransferred
+    | WarrantsTransferred
+    | SharesRedeemed
 )
+EVENT_TYPES: tuple[type[LedgerEvent], ...] = typing.get_args(AnyEvent)
 VALUE_TYPES: tuple[type, ...] = (Allocation, LotConversion, HolderDividend, Source, LotTransfer,
                                  SeriesPriceChange, WarrantChange, AntiDilutionAdjustment)
 
@@ -381,15 +406,20 @@ __all__ = [
     "EVENTS_BY_NAME",
     "EVENT_TYPES",
     "OPTIONAL_FIELDS",
+    "PAYMENT_FORMS",
+    "STOCK_FORMS",
     "VALUE_TYPES",
     "Allocation",
     "AntiDilutionAdjustment",
+    "AnyEvent",
     "ClosingCompleted",
     "CommonOutstandingReported",
     "ConversionRequested",
     "DividendDeclared",
+    "DividendForm",
     "EventReversed",
     "HolderDividend",
+    "Instrument",
     "LedgerEvent",
     "LotConversion",
     "LotTransfer",

@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from events import STOCK_FORMS, DividendForm
 from ledger.calc import stock_payment
 from ledger.schedule import period_end_after, period_end_before, period_end_on_or_after
 from projections.books import Books, LotRow, SeriesRow
 from projections.reports import ZERO, Report, holder_dividend, money_sum
-
-STOCK_FORMS = ("stock", "either")
 
 
 def next_through(frequency: str, on: date, last_through: date | None) -> date:
@@ -94,9 +93,9 @@ def dividends(books: Books, on: date, price: Decimal | None = None) -> Report:
             "arrears_through": behind,
             "arrears": money_sum(h["arrears"] for h in holders),
             "dividends_declared": len(paid),
-            "paid_cash": money_sum(d.cash for d in paid if d.form == "cash"),
+            "paid_cash": money_sum(d.cash for d in paid if d.form == DividendForm.CASH),
             "paid_common_shares": sum(d.common_shares for d in paid),
-            "paid_cash_in_lieu": money_sum(d.cash for d in paid if d.form == "stock"),
+            "paid_cash_in_lieu": money_sum(d.cash for d in paid if d.form == DividendForm.STOCK),
             "holders": holders,
         }
         if price is not None:

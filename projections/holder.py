@@ -17,6 +17,7 @@ from events import (
     ClosingCompleted,
     ConversionRequested,
     DividendDeclared,
+    DividendForm,
     LedgerEvent,
     SharesRedeemed,
     WarrantsExercised,
@@ -44,7 +45,7 @@ def _summary(event: LedgerEvent, name: str) -> str:
     if isinstance(event, DividendDeclared):
         paid = next(p for p in event.payments if p.holder == name)
         stock = f", {paid.common_shares:,} common, cash in lieu {paid.cash}" \
-            if event.form == "stock" else ""
+            if event.form == DividendForm.STOCK else ""
         return (f"{event.series} through {event.through}: {event.form} {paid.amount} "
                 f"(of {event.amount}){stock}")
     return outcome(event)
@@ -95,7 +96,7 @@ def holder(books: Books, events: Iterable[LedgerEvent], name: str, on: date) -> 
                 if payment.holder != name:
                     continue
                 common["stock_dividends"] += payment.common_shares
-                cash["cash_in_lieu" if event.form == "stock" else "dividends"] += payment.cash
+                cash["cash_in_lieu" if event.form == DividendForm.STOCK else "dividends"] += payment.cash
         elif isinstance(event, WarrantsExercised):
             common["exercises"] += event.common_shares
         elif isinstance(event, ClosingCompleted) and event.security == COMMON:

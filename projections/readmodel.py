@@ -31,14 +31,14 @@ import sqlite3
 import sys
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from events import LedgerEvent
+from events import Instrument, LedgerEvent
 from ledger.ledgers import DEFAULT as DEFAULT_LEDGER
 from ledger.ledgers import ledger_id
 from ledger.sqltables import SQLiteTables, Tables
@@ -57,6 +57,7 @@ from projections.books import (
     TotalsRow,
     WarrantRow,
     apply_in_recording_order,
+    in_force,
     replay,
     touches,
 )
@@ -69,8 +70,9 @@ if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must b
 # applies the ledger again from position zero.
 # 3: series frequency and dividend form, dividends paid by form; 4: many ledgers, every row
 # keyed by its ledger's name; 5: terms changed by splits and adjustments (rm_terms);
-# 6: transfers and redemptions (lots, warrants, capital)
-SCHEMA_VERSION = "6"
+# 6: transfers and redemptions (lots, warrants, capital); 7: each holder's sums over its lots
+# of a series (rm_holders) and the indexes the current reports read by
+SCHEMA_VERSION = "7"
 META = "rm_meta"
 STORE_ROW = ""  # rm_meta's rows of the store (the layout), beside each ledger's own
 META_TABLE_SQL = (f'CREATE TABLE "{META}" ("ledger" TEXT NOT NULL, "key" TEXT NOT NULL, '
@@ -87,6 +89,31 @@ TABLES: dict[str, tuple[str, type, str]] = {
     "rm_totals": ("totals", TotalsRow, "key"),
     "rm_terms": ("terms", TermsRow, "key"),
 }
+
+
+@dataclass(frozen=True, kw_only=True)
+class HolderSumsRow:
+    """One holder's sums over every lot of a series it ever held (`reports.HolderTotals`),
+    how many lots that is, and the first of them in lot order (where the holder stands
+    among the series' holders). Kept beside the lots, from the lots' changes, so that a
+    current preferred report reads a row per holder and the open lots, not every lot."""
+
+    series: str
+    holder: str
+    issued: int
+    converted: int
+    redeemed: int
+    lots: int
+    first_issued_on: date
+    first_position: int
+    first_seq: int
+    first_id: str
+
+    @property
+    def first(self) -> tuple[date, int, int, str]:
+        return self.first_issued_on, self.first_position, self.first_seq, self.first_id
+
+
 INDEXES = (
     # open lots of a series (accrued dividends, as-converted common)
     "CREATE INDEX rm_lots_open ON rm_lots (ledger, series) "
@@ -97,7 +124,12 @@ INDEXES = (
     "CREATE INDEX rm_dividends_through ON rm_dividends (ledger, series, through)",
     'CREATE INDEX rm_baselines_date ON rm_baselines (ledger, "date", position)',
     'CREATE INDEX rm_common_issues_date ON rm_common_issues (ledger, "date", shares)',
+    # a holder's lots of a series (its first lot, when one is taken back out)
+    "CREATE INDEX rm_lots_holder ON rm_lots (ledger, series, holder)",
+    # the entries of `report capital --since` and the gross before them
+    'CREATE INDEX rm_capital_date ON rm_capital (ledger, "date", position, gross)',
 )
+HOLDERS = "rm_holders"
 CHUNK = 500  # keys per `IN (...)`, well under SQLite's variable limit
 BATCH = 5_000  # events folded in at a time
 # One set of types both servers read alike (BIGINT: share counts pass PostgreSQL's INTEGER).
@@ -182,6 +214,14 @@ def create_table_statements() -> list[str]:
     return statements
 
 
+def summary_table_statements() -> list[str]:
+    """The tables kept beside the books' rows, derived from them (`rm_holders`)."""
+    columns = ", ".join(f'"{name}" {_COLUMN_TYPES[hint]}'
+                        for name, hint in _hints(HolderSumsRow).items())
+    return [f'CREATE TABLE "{HOLDERS}" ("ledger" TEXT NOT NULL, {columns}, '
+            'PRIMARY KEY ("ledger", "series", "holder"))']
+
+
 def meta_fault(meta: dict[str, str]) -> str | None:
     """What is wrong with the values of `rm_meta`, if anything."""
     position = meta.get("position", "")
@@ -232,7 +272,8 @@ class ReadModel:
                          "from the ledger")
                 self._drop_tables()  # an older layout (or none): rebuilt from position zero
                 # plain DDL, so that nothing commits before the layout is whole
-                for sql in [META_TABLE_SQL, *create_table_statements(), *INDEXES]:
+                for sql in [META_TABLE_SQL, *create_table_statements(),
+                            *summary_table_statements(), *INDEXES]:
                     self.db.execute(sql)
                 self.db.execute(f'INSERT INTO "{META}" (ledger, key, value) VALUES (?, ?, ?)',
                                 [STORE_ROW, "schema", SCHEMA_VERSION])
@@ -278,7 +319,7 @@ class ReadModel:
             self.db.begin_write(self._lock)
             try:
                 if not whole and self.current_schema():
-                    for table in [*TABLES, META]:
+                    for table in [*TABLES, HOLDERS, META]:
                         self.db.execute(f'DELETE FROM "{table}" WHERE ledger = ?', [self.ledger])
                 else:
                     self._drop_tables()
@@ -515,6 +556,7 @@ class ReadModel:
                                     gone)
             if changed:
                 self._write(table, changed)
+        self._keep_holder_sums(before.lots, after.lots)
         latest = self.latest_effective()
         for event in events:
             if latest is None or event.effective_date > latest:
@@ -523,6 +565,137 @@ class ReadModel:
             position=str(events[-1].originator_version),
             latest_effective=latest.isoformat() if latest else "",
         )
+
+    def _keep_holder_sums(self, before: dict[str, LotRow], after: dict[str, LotRow]) -> None:
+        """Move `rm_holders` by the lots that changed (`before` -> `after`, the rows of
+        `rm_lots` already written): each holder's sums by the difference, its first lot by
+        the lots added, or read again from its lots when one of them is taken back out."""
+        deltas: dict[tuple[str, str], list[int]] = {}
+        added: dict[tuple[str, str], list[LotRow]] = {}
+        removed: set[tuple[str, str]] = set()
+        for key in before.keys() | after.keys():
+            old, new = before.get(key), after.get(key)
+            if old == new:
+                continue
+            for lot, sign in ((old, -1), (new, 1)):
+                if lot is None:
+                    continue
+                delta = deltas.setdefault((lot.series, lot.holder), [0, 0, 0, 0])
+                delta[0] += sign * (lot.issued - lot.transferred)
+                delta[1] += sign * lot.converted
+                delta[2] += sign * lot.redeemed
+                delta[3] += sign
+            if old is None and new is not None:
+                added.setdefault((new.series, new.holder), []).append(new)
+            elif new is None and old is not None:
+                removed.add((old.series, old.holder))
+        writes: list[dict[str, Any]] = []
+        gone: list[list[Any]] = []
+        for (series, holder), delta in sorted(deltas.items()):
+            found = self._holder_rows("series = ? AND holder = ?", [series, holder])
+            was = found[0] if found else None
+            lots = (was.lots if was else 0) + delta[3]
+            if lots <= 0:
+                if was is not None:
+                    gone.append([self.ledger, series, holder])
+                continue
+            if (series, holder) in removed or was is None:
+                firsts = [self._first_lot(series, holder)]
+            else:
+                firsts = [was.first, *(lot.order for lot in added.get((series, holder), ()))]
+            first = min(firsts)
+            writes.append(to_row(HolderSumsRow(
+                series=series, holder=holder,
+                issued=(was.issued if was else 0) + delta[0],
+                converted=(was.converted if was else 0) + delta[1],
+                redeemed=(was.redeemed if was else 0) + delta[2], lots=lots,
+                first_issued_on=first[0], first_position=first[1], first_seq=first[2],
+                first_id=first[3])))
+        if gone:
+            self.db.executemany(f'DELETE FROM "{HOLDERS}" WHERE ledger = ? AND series = ? '
+                                "AND holder = ?", gone)
+        if writes:
+            names = list(writes[0])
+            columns = ", ".join(f'"{n}"' for n in ["ledger", *names])
+            updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names
+                                if n not in ("series", "holder"))
+            self.db.executemany(
+                f'INSERT INTO "{HOLDERS}" ({columns}) VALUES '
+                f'({", ".join("?" * (len(names) + 1))}) '
+                f'ON CONFLICT ("ledger", "series", "holder") DO UPDATE SET {updates}',
+                [[self.ledger, *(row[name] for name in names)] for row in writes])
+
+    def _first_lot(self, series: str, holder: str) -> tuple[date, int, int, str]:
+        lots: list[LotRow] = self._rows("rm_lots", "series = ? AND holder = ?", [series, holder])
+        return min(lot.order for lot in lots)
+
+    def _holder_rows(self, where: str = "", params: Sequence[Any] = ()) -> list[HolderSumsRow]:
+        names = _field_names(HolderSumsRow)
+        columns = ", ".join(f'"{n}"' for n in names)
+        clause = f"AND {where}" if where else ""
+        cursor = self.db.execute(f'SELECT {columns} FROM "{HOLDERS}" WHERE ledger = ? {clause}',
+                                 [self.ledger, *params])
+        return [from_row(HolderSumsRow, dict(zip(names, values, strict=True)))
+                for values in cursor]
+
+    # --- the current reports: the rows they print and the sums they need ----------------
+
+    def preferred_inputs(self) -> reports.PreferredInputs:
+        """What `report preferred` reads, as of a date on or after every effective date:
+        the series, a row per holder of each (`rm_holders`), the open lots (through their
+        index), each series' latest dividend and the series' terms."""
+        series = reports.series_order(self._rows("rm_series"))
+        holders: dict[str, list[HolderSumsRow]] = {}
+        for row in self._holder_rows():
+            holders.setdefault(row.series, []).append(row)
+        last_through: dict[str, date | None] = {}
+        for each in series:
+            latest = self._rows("rm_dividends", "series = ? ORDER BY through DESC LIMIT 1",
+                                [each.series])
+            last_through[each.series] = latest[0].through if latest else None
+        open_lots = reports.open_lots(
+            self._rows("rm_lots", "converted + redeemed + transferred < issued"))
+        return reports.PreferredInputs(
+            series=series,
+            holders={name: [reports.HolderTotals(h.holder, h.issued, h.converted, h.redeemed)
+                            for h in sorted(rows, key=lambda h: h.first)]
+                     for name, rows in holders.items()},
+            open_lots=open_lots,
+            last_through=last_through,
+            force=in_force(self._rows("rm_terms", f"instrument = '{Instrument.SERIES}'")),
+        )
+
+    def warrant_books(self) -> Books:
+        """What `report warrants` reads: every warrant (each is a row of it) and the
+        warrants' terms."""
+        books = Books()
+        books.warrants = {row.ref: row for row in self._rows("rm_warrants")}
+        books.terms = {row.key: row for row in self._rows("rm_terms", f"instrument = '{Instrument.WARRANT}'")}
+        return books
+
+    def capital_report(self, on: date, since: date | None, by: str) -> reports.Report:
+        """`report capital` as of `on` (on or after every effective date): the entries it
+        shows, and of the earlier ones only their gross (through an index)."""
+        reports.period_of(on, by)
+        if since is None:
+            return reports.capital_of(self._rows("rm_capital"), on, since, by, reports.ZERO)
+        shown = self._rows("rm_capital", '"date" >= ?', [since.isoformat()])
+        earlier = self.db.execute(
+            'SELECT "date", position, gross FROM rm_capital WHERE ledger = ? AND "date" < ?',
+            [self.ledger, since.isoformat()]).fetchall()
+        earlier.sort(key=lambda row: (row[0], row[1]))
+        before = reports.gross_before(Decimal(gross) for _, _, gross in earlier)
+        return reports.capital_of(shown, on, since, by, before)
+
+    def dividend_books(self) -> Books:
+        """What `report dividends` reads: the series, their open lots and every dividend
+        (what was paid to date)."""
+        books = Books()
+        books.series = {row.series: row for row in self._rows("rm_series")}
+        books.lots = {row.id: row for row in self._rows(
+            "rm_lots", "converted + redeemed + transferred < issued")}
+        books.dividends = {row.position: row for row in self._rows("rm_dividends")}
+        return books
 
 
 # --- the ledger's read model -------------------------------------------------------------
@@ -702,6 +875,57 @@ def current_books(ledger: Ledger) -> tuple[Books, date | None]:
     events = ledger.events()
     latest = max((e.effective_date for e in events), default=None)
     return replay(events), latest
+
+
+Judge = Callable[[date | None], date]
+
+
+def _current(ledger: Ledger, judge: Judge, narrow: Callable[[ReadModel, date], reports.Report],
+             whole: Callable[[Books, date], reports.Report]) -> reports.Report:
+    """A current report as of `judge(latest effective date)` (a date on or after it): read
+    narrowly from the caught-up tables (`narrow`), else built from a replay (`whole`)."""
+    def read(model: ReadModel) -> reports.Report:
+        return narrow(model, judge(model.latest_effective()))
+
+    found = _read_tables(ledger, read)
+    if found is not None:
+        return found
+    events = ledger.events()
+    return whole(replay(events), judge(max((e.effective_date for e in events), default=None)))
+
+
+def current_preferred(ledger: Ledger, judge: Judge) -> reports.Report:
+    """`reports.preferred` of the current books, reading a row per holder and the open lots."""
+    return _current(ledger, judge,
+                    lambda model, on: reports.preferred_of(model.preferred_inputs(), on),
+                    reports.preferred)
+
+
+def current_warrants(ledger: Ledger, judge: Judge,
+                     market_price: Decimal | None = None) -> reports.Report:
+    """`reports.warrants` of the current books, reading the warrants and their terms only."""
+    return _current(ledger, judge,
+                    lambda model, on: reports.warrants(model.warrant_books(), on, market_price),
+                    lambda books, on: reports.warrants(books, on, market_price))
+
+
+def current_capital(ledger: Ledger, judge: Judge, since: date | None = None,
+                    by: str = "month") -> reports.Report:
+    """`reports.capital` of the current books, reading the entries shown (and the gross of
+    those before `since`)."""
+    return _current(ledger, judge, lambda model, on: model.capital_report(on, since, by),
+                    lambda books, on: reports.capital(books, on, since, by))
+
+
+def current_dividends(ledger: Ledger, judge: Judge,
+                      price: Decimal | None = None) -> reports.Report:
+    """`projections.dividends.dividends` of the current books, reading the series, the open
+    lots and the dividends."""
+    from projections.dividends import dividends
+
+    return _current(ledger, judge,
+                    lambda model, on: dividends(model.dividend_books(), on, price),
+                    lambda books, on: dividends(books, on, price))
 
 
 def current_summary(ledger: Ledger, judge: Callable[[date | None], date]) -> reports.Report:

@@ -12,7 +12,7 @@ the sum of the holders' whole shares.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,6 +32,7 @@ from projections.books import (
     TOTALS,
     BaselineRow,
     Books,
+    CapitalRow,
     InForce,
     LotRow,
     SeriesRow,
@@ -83,32 +84,100 @@ def holder_as_converted(series: SeriesRow, outstanding: int, price: Decimal | No
                         series.conversion_price if price is None else price)
 
 
+@dataclass(frozen=True)
+class HolderTotals:
+    """One holder's sums over every lot of a series it ever held (open or not): shares
+    acquired (in closings or by transfers) net of those it transferred away, converted and
+    redeemed. What the preferred report shows of closed lots, kept by the read model so that
+    a current report reads them instead of every lot."""
+
+    holder: str
+    issued: int
+    converted: int
+    redeemed: int
+
+    @property
+    def outstanding(self) -> int:
+        return self.issued - self.converted - self.redeemed
+
+
+@dataclass(frozen=True)
+class PreferredInputs:
+    """What the preferred report reads: the series in order, each one's holders in order
+    (`holders`, by series), each holder's open lots in lot order (`open_lots`, by series then
+    holder), each series' last through date and the prices in force."""
+
+    series: Sequence[SeriesRow]
+    holders: Mapping[str, Sequence[HolderTotals]]
+    open_lots: Mapping[str, Mapping[str, Sequence[LotRow]]]
+    last_through: Mapping[str, date | None]
+    force: InForce
+
+
+def series_order(rows: Iterable[SeriesRow]) -> list[SeriesRow]:
+    return sorted(rows, key=lambda s: (s.designated_on, s.position))
+
+
+def holder_totals(lots: Iterable[LotRow]) -> dict[str, dict[str, HolderTotals]]:
+    """Each series' holders (in the order of their first lot) with their sums over `lots`."""
+    sums: dict[str, dict[str, list[int]]] = {}
+    for lot in sorted(lots, key=lambda lot: lot.order):
+        row = sums.setdefault(lot.series, {}).setdefault(lot.holder, [0, 0, 0])
+        row[0] += lot.issued - lot.transferred
+        row[1] += lot.converted
+        row[2] += lot.redeemed
+    return {series: {holder: HolderTotals(holder, *row) for holder, row in holders.items()}
+            for series, holders in sums.items()}
+
+
+def open_lots(lots: Iterable[LotRow]) -> dict[str, dict[str, list[LotRow]]]:
+    """The lots with shares outstanding, by series and holder, in lot order."""
+    found: dict[str, dict[str, list[LotRow]]] = {}
+    for lot in sorted(lots, key=lambda lot: lot.order):
+        if lot.outstanding > 0:
+            found.setdefault(lot.series, {}).setdefault(lot.holder, []).append(lot)
+    return found
+
+
+def preferred_inputs(books: Books) -> PreferredInputs:
+    """The preferred report's inputs from the whole books."""
+    series = series_order(books.series.values())
+    totals = holder_totals(books.lots.values())
+    return PreferredInputs(
+        series=series,
+        holders={s.series: list(totals.get(s.series, {}).values()) for s in series},
+        open_lots=open_lots(books.lots.values()),
+        last_through={s.series: books.last_through(s.series) for s in series},
+        force=books.in_force(),
+    )
+
+
 def preferred(books: Books, on: date) -> Report:
-    force = books.in_force()
+    return preferred_of(preferred_inputs(books), on)
+
+
+def preferred_of(inputs: PreferredInputs, on: date) -> Report:
+    """The preferred report from what it reads (`preferred_inputs`, or the read model's
+    narrow read of the same)."""
     series_rows: list[Report] = []
-    lots_by_series: dict[str, list[LotRow]] = {}
-    for lot in sorted(books.lots.values(), key=lambda lot: lot.order):
-        lots_by_series.setdefault(lot.series, []).append(lot)
-    for series in sorted(books.series.values(), key=lambda s: (s.designated_on, s.position)):
-        last_through = books.last_through(series.series)
-        price = force.conversion_price(series)
-        by_holder: dict[str, list[LotRow]] = {}
-        for lot in lots_by_series.get(series.series, []):
-            by_holder.setdefault(lot.holder, []).append(lot)
+    for series in inputs.series:
+        last_through = inputs.last_through.get(series.series)
+        price = inputs.force.conversion_price(series)
+        lots_of = inputs.open_lots.get(series.series, {})
         holders: list[Report] = []
-        for holder, lots in by_holder.items():
-            outstanding = sum(lot.outstanding for lot in lots)
+        for sums in inputs.holders.get(series.series, ()):
+            outstanding = sums.outstanding
             stated = cents(mul(outstanding, series.stated_value))
             holders.append({
-                "holder": holder,
+                "holder": sums.holder,
                 # acquired (in closings or by transfers) net of what it transferred away
-                "issued": sum(lot.issued - lot.transferred for lot in lots),
-                "converted": sum(lot.converted for lot in lots),
-                "redeemed": sum(lot.redeemed for lot in lots),
+                "issued": sums.issued,
+                "converted": sums.converted,
+                "redeemed": sums.redeemed,
                 "outstanding": outstanding,
                 "stated_value_outstanding": stated,
                 "accrued_dividends": holder_accrued(
-                    series, [lot for lot in lots if lot.outstanding > 0], last_through, on
+                    series, lots_of.get(sums.holder, ()), last_through, on
                 ),
                 "as_converted_common": holder_as_converted(series, outstanding, price),
             })
@@ -259,14 +328,30 @@ def capital(books: Books, on: date, since: date | None = None, by: str = "month"
     `cumulative_gross` still counts everything raised from the first closing on; periods and
     totals add up the entries shown."""
     period_of(on, by)  # refuse an unknown period before anything else
+    rows = sorted((row for row in books.capital.values() if row.date <= on),
+                  key=lambda r: (r.date, r.position))
+    before = [row.gross for row in rows if since is not None and row.date < since]
+    shown = [row for row in rows if since is None or row.date >= since]
+    return capital_of(shown, on, since, by, gross_before(before))
+
+
+def gross_before(values: Iterable[Decimal]) -> Decimal:
+    """The cumulative gross of entries in date order, added as the report adds them."""
     cumulative = ZERO
+    for value in values:
+        cumulative += value
+    return cumulative
+
+
+def capital_of(rows: Iterable[CapitalRow], on: date, since: date | None, by: str,
+               before: Decimal) -> Report:
+    """The capital report from the entries it shows (`rows`: effective from `since` through
+    `on`, in any order) and `before`, the gross of every entry before `since` (unrounded)."""
+    period_of(on, by)
+    cumulative = before
     entries: list[Report] = []
-    for row in sorted(books.capital.values(), key=lambda r: (r.date, r.position)):
-        if row.date > on:
-            continue
+    for row in sorted(rows, key=lambda r: (r.date, r.position)):
         cumulative += row.gross
-        if since is not None and row.date < since:
-            continue
         entries.append({
             "date": row.date,
             "source": row.source,

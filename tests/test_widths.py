@@ -277,3 +277,115 @@ def test_terms_that_changed_are_shown_whole_at_every_width(
     terms_ledger: str, name: str, width: int
 ) -> None:
     test_every_figure_of_the_json_is_shown_whole_at_every_width(terms_ledger, name, width)
+
+
+# --- the plain drawing of a table that fits: line for line what rich draws -----------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from rich import box as boxes  # noqa: E402
+from rich.console import Console, Group  # noqa: E402
+from rich.table import Table  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+
+def _console(width: int) -> Console:
+    import io
+
+    return Console(file=io.StringIO(), width=width, highlight=False, soft_wrap=False,
+                   color_system=None)
+
+
+def _lines(text: str) -> list[str]:
+    """What `emit` writes of a drawing: its lines without trailing blanks."""
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def _by_rich(console: Console, table: Table) -> list[str]:
+    with console.capture() as captured:
+        console.print(table, crop=False)
+    return _lines(captured.get())
+
+
+def _tables(report: Any) -> Iterator[Table]:
+    if isinstance(report, Table):
+        yield report
+    elif isinstance(report, Group):
+        for part in report.renderables:
+            yield from _tables(part)
+
+
+def _report_tables() -> list[Table]:
+    from datetime import date
+
+    from cli import render
+    from events.codec import log_entry
+    from projections import reports
+    from projections.books import replay
+    from tests.test_projections import history
+
+    book = history()
+    books = replay(book.events)
+    on = date(2020, 12, 31)
+    drawn = [
+        render.preferred_table(reports.preferred(books, on)),
+        render.warrants_tables(reports.warrants(books, on)),
+        render.warrants_tables(reports.warrants(books, on, Decimal("4.10"))),
+        render.capital_tables(reports.capital(books, on, by="quarter")),
+        render.summary_table(reports.summary(books, on)),
+        render.log_table([log_entry(e, 3 if e.originator_version == 2 else None)
+                          for e in book.events]),
+    ]
+    return [table for part in drawn for table in _tables(part)]
+
+
+@pytest.mark.parametrize("width", [*WIDTHS, 160, 1000])
+def test_report_tables_drawn_plainly_are_what_rich_draws(width: int) -> None:
+    from cli.tables import plain_table
+
+    drawn = 0
+    for table in _report_tables():
+        console = _console(width)
+        plain = plain_table(console, table)
+        if plain is not None:
+            drawn += 1
+            assert _lines(plain) == _by_rich(console, table)
+    if width >= 160:
+        assert drawn == len(_report_tables())  # every report table fits a wide pipe
+
+
+words = st.text(alphabet=st.sampled_from("ab $.,-:[/ é漢"), max_size=12)  # no tags
+cells = st.one_of(words, words.map(Text), st.lists(words, min_size=2, max_size=3)
+                  .map("\n".join))
+
+
+@st.composite
+def random_tables(draw: st.DrawFn) -> Table:
+    table = Table(
+        title=draw(st.one_of(st.none(), words)), caption=draw(st.one_of(st.none(), cells)),
+        title_justify=draw(st.sampled_from(["left", "center", "right"])),
+        box=draw(st.sampled_from([boxes.SIMPLE_HEAD, boxes.HEAVY_HEAD, boxes.ASCII, None])),
+        show_edge=draw(st.booleans()), show_header=draw(st.booleans()),
+        padding=draw(st.sampled_from([(0, 1, 0, 0), (0, 1), (0, 0, 0, 0), (0, 2, 0, 1)])),
+        min_width=draw(st.one_of(st.none(), st.integers(1, 60))),
+    )
+    count = draw(st.integers(1, 5))
+    for _ in range(count):
+        table.add_column(draw(cells), justify=draw(st.sampled_from(["left", "right"])),
+                         no_wrap=draw(st.booleans()),
+                         min_width=draw(st.one_of(st.none(), st.integers(0, 8))))
+    for _ in range(draw(st.integers(0, 6))):
+        table.add_row(*draw(st.lists(cells, min_size=count, max_size=count)),
+                      end_section=draw(st.booleans()))
+    return table
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_tables(), st.integers(10, 200))
+def test_random_tables_drawn_plainly_are_what_rich_draws(table: Table, width: int) -> None:
+    from cli.tables import plain_table
+
+    console = _console(width)
+    plain = plain_table(console, table)
+    if plain is not None:
+        assert _lines(plain) == _by_rich(console, table)
