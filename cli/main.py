@@ -17,12 +17,12 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer.core import TyperArgument
 from typer.exceptions import TyperException
 
+from app.errors import LedgerError, MalformedOption
 from cli import audit, context, ledgers, record, report, terms, transfer
 from cli.console import fail_line, out
-from cli.context import Settings, ledger
+from cli.context import Settings, service
 from cli.output import Csv, Workbook, choose, emit
 from cli.params import parse_date
-from ledger.errors import LedgerError, MalformedOption
 
 app = typer.Typer(
     rich_markup_mode=None,  # plain click help: no markdown parser at start-up
@@ -81,7 +81,7 @@ def main(
         help="Print finledger's version and exit.")] = False,
 ) -> None:
     """finledger: record financings as events; report what is outstanding; prove it."""
-    from ledger.ledgers import DEFAULT, clean_ledger_name
+    from app.inputs import DEFAULT, clean_ledger_name
 
     ctx.obj = Settings(db=db or "finledger.db", actor=actor,
                        ledger=clean_ledger_name(ledger_name) if ledger_name is not None else DEFAULT)
@@ -106,9 +106,7 @@ def init(ctx: typer.Context) -> None:
 
     Example: finledger --db spectrum.db init
     """
-    with ledger(ctx, create=True) as book:
-        book.init()
-        out().print(f"Ledger ready at {book.target.display()}", markup=False)
+    out().print(f"Ledger ready at {service(ctx).init()}", markup=False)
 
 
 @app.command("log")
@@ -140,9 +138,7 @@ def log(
     Example: finledger log --type ClosingCompleted --since 2003-05-01;
     finledger log --holder "Xmark Funds"
     """
-    from events import EVENTS_BY_NAME
-    from events.codec import log_entry
-    from ledger.state import reversed_positions
+    from app.events import EVENTS_BY_NAME
 
     if event_type is not None and event_type not in EVENTS_BY_NAME:
         raise typer.BadParameter(
@@ -150,28 +146,12 @@ def log(
             param_hint="'--type'",
         )
     output = choose(as_json, as_csv, workbook)
-    with ledger(ctx) as book:
-        events = book.events()
-        head = None
-        if output.workbook is not None:
-            from ledger.files import refuse_the_ledger
-
-            refuse_the_ledger(book.target, output.workbook, "-o FILE.xlsx")
-            head = book.head()
-    reversals = reversed_positions(events)
-    selected = [
-        e for e in events
-        if (since is None or e.effective_date >= since)
-        and (until is None or e.effective_date <= until)
-        and (event_type is None or type(e).__name__ == event_type)
-    ]
-    if holder is not None or series is not None or ref is not None:
-        from projections.mentions import mentions
-
-        selected = mentions(selected, events, holder=holder, series=series, ref=ref)
-    entries = [log_entry(e, reversals.get(e.originator_version)) for e in selected]
+    ledger = service(ctx)
+    entries = ledger.log(since=since, until=until, event_type=event_type, holder=holder,
+                         series=series, ref=ref)
+    head = ledger.head(refuse=output.workbook) if output.workbook is not None else None
+    from app.reports import describe_log
     from cli.render import log_table
-    from projections.tables import describe_log
 
     emit(describe_log(entries), output, draw=log_table, head=lambda: head or (0, ""))
 
@@ -182,7 +162,7 @@ def keygen() -> None:
 
     Example: export FINLEDGER_KEY=$(finledger keygen)
     """
-    from ledger.service import new_key
+    from app.service import new_key
 
     sys.stdout.write(new_key() + "\n")
 

@@ -15,8 +15,8 @@ from typing import TypeVar
 
 import typer
 
-from ledger import inputs
-from ledger.errors import InvalidInput
+from app import inputs
+from app.errors import InvalidInput
 
 T = TypeVar("T")
 

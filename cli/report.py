@@ -1,29 +1,25 @@
 """`finledger report ...`: what is outstanding, what hangs over the common, what was raised.
 
-Without `--as-of` a report reads the materialized read model (caught up first), so its cost
-does not grow with history; `--as-of` and `--as-recorded` replay the event stream.
+Each command parses its options, asks the service (`app.service.Service`) for its report and
+renders it: without `--as-of` the service reads the materialized read model (caught up
+first), so its cost does not grow with history; `--as-of` and `--as-recorded` replay the
+event stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from cli.console import out, plain_console
-from cli.context import ledger, plain_path, today
+from cli.context import service, today
 from cli.output import Csv, Format, Output, Workbook, choose, emit
 from cli.params import parse_date, parse_decimal, parse_shares, parse_signed_decimal
-from ledger.errors import NotFound
-
-if TYPE_CHECKING:  # the projections load when a report runs, not for --help
-    from events import LedgerEvent
-    from ledger.service import Ledger
-    from projections.books import Books
 
 app = typer.Typer(
     help="Replay the ledger into reports: preferred, warrants, capital, summary, dividends, eps.",
@@ -52,70 +48,6 @@ def price_option(help_text: str) -> Any:
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
-def judge_date(latest: date | None) -> date:
-    """Without --as-of: today or the latest effective date, whichever is later."""
-    now = today()
-    return now if latest is None or latest < now else latest
-
-
-def books_for(
-    ctx: typer.Context, as_of: date | None, as_recorded: int | None
-) -> tuple[Books, date]:
-    from projections.readmodel import current_books
-
-    with ledger(ctx) as book:
-        if as_of is None and as_recorded is None:
-            books, latest = current_books(book)
-            return books, judge_date(latest)
-        return _books_as_of(book, as_of, as_recorded)
-
-
-def _books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None
-                 ) -> tuple[Books, date]:
-    """The books of the timeline (as recorded at a position) through a date, replayed from
-    the store a page at a time: the events after the date are never read."""
-    from projections.books import Books as Fresh
-    from projections.books import apply
-
-    events, latest = timeline_of(book, as_recorded)
-    on = as_of or judge_date(latest)
-    books = Fresh()
-    for event in events:
-        if event.effective_date > on:
-            break
-        apply(books, event)
-    return books, on
-
-
-def timeline_of(book: Ledger, as_recorded: int | None) -> tuple[Iterator[LedgerEvent], date | None]:
-    """The timeline (as recorded at a position), streamed in order, and its latest
-    effective date."""
-    from ledger.state import timeline
-    from ledger.stream import KeyMismatch
-
-    stream = book.stream()
-    try:
-        keys = stream.keys()
-    except KeyMismatch:  # a stream with gaps: read whole, as it always was
-        events = book.events()
-        if as_recorded is not None:
-            if as_recorded > len(events):
-                raise _no_position(as_recorded, len(events)) from None
-            events = events[:as_recorded]
-        return iter(timeline(events)), max((e.effective_date for e in events), default=None)
-    if as_recorded is not None and as_recorded > keys.count:
-        raise _no_position(as_recorded, keys.count)
-    last = keys.count if as_recorded is None else as_recorded
-    latest = max(keys.ordinals[1:last + 1], default=None)
-    return (iter(stream.timeline(keys, upto=as_recorded)),
-            date.fromordinal(latest) if latest is not None else None)
-
-
-def _no_position(position: int, count: int) -> NotFound:
-    return NotFound(f"there is no position {position}; this ledger has {count} events "
-                    "(see `finledger log`)")
-
-
 def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -> str:
     """What the title adds to "as of D": the recorded position a report stands at, and
     whether D is the latest effective date rather than today (a future-dated event)."""
@@ -139,18 +71,10 @@ def present(
     """The report `name` (described in `projections.tables.DESCRIBE`) in the output asked
     for (`choose(...)`, called before the report is computed): its table (`draw`, or each of
     its tables when None), JSON, CSV or an xlsx workbook."""
-    from projections.tables import describe
+    from app.reports import describe
 
     def head() -> tuple[int, str]:
-        from ledger.files import refuse_the_ledger
-
-        with ledger(ctx) as book:
-            if output.workbook is not None:
-                refuse_the_ledger(book.target, output.workbook, "-o FILE.xlsx")
-            if as_recorded is not None:  # the ledger as it stood then: that position's hash
-                (event,) = book.events(after=as_recorded - 1, limit=1)
-                return as_recorded, event.hash
-            return book.head()
+        return service(ctx).head(as_recorded, refuse=output.workbook)
 
     titled = None if draw is None else (
         lambda document: draw({**document, "basis": basis(document, as_of, as_recorded)}))
@@ -170,10 +94,8 @@ def preferred(
     from cli.render import preferred_table
 
     output = choose(as_json, as_csv, workbook)
-    books, on = books_for(ctx, as_of, as_recorded)
-    from projections import reports
-
-    present(ctx, "preferred", reports.preferred(books, on), preferred_table, output,
+    report = service(ctx).preferred(as_of, as_recorded)
+    present(ctx, "preferred", report, preferred_table, output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -209,10 +131,8 @@ def warrants(
 
     output = choose(as_json, as_csv, workbook)
     price = _market_price(market_price)
-    books, on = books_for(ctx, as_of, as_recorded)
-    from projections import reports
-
-    present(ctx, "warrants", reports.warrants(books, on, price), warrants_tables, output,
+    report = service(ctx).warrants(as_of, as_recorded, price)
+    present(ctx, "warrants", report, warrants_tables, output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -243,10 +163,7 @@ def capital(
     from cli.render import capital_tables
 
     output = choose(as_json, as_csv, workbook)
-    books, on = books_for(ctx, as_of, as_recorded)
-    from projections import reports
-
-    report = reports.capital(books, on, since, by.value)
+    report = service(ctx).capital(as_of, as_recorded, since, by.value)
     if chart and output.format is Format.TABLE:
         from cli.quarter import capital_chart
 
@@ -266,33 +183,17 @@ def summary(
     Example: finledger report summary --as-of 2003-05-14 --json
     """
     from cli.render import summary_table
-    from projections import reports
 
     output = choose(as_json, as_csv, workbook)
-    books: Books | None = None
-    if as_of is None and as_recorded is None:  # running totals and live state, no history
-        from projections.readmodel import current_summary, plain_summary
-
-        plain = plain_path(ctx)
-        quick = plain_summary(plain[0], judge_date, plain[1]) if plain is not None else None
-        if quick is not None:
-            report = quick
-        else:
-            with ledger(ctx) as book:
-                report = current_summary(book, judge_date)
-    else:
-        books, on = books_for(ctx, as_of, as_recorded)
-        report = reports.summary(books, on)
     console = out()
     from cli.quarter import summary_with_chart, wide_terminal
 
     if output.format is not Format.TABLE or not console.is_terminal or not wide_terminal(console):
-        present(ctx, "summary", report, summary_table, output,
+        present(ctx, "summary", service(ctx).summary(as_of, as_recorded), summary_table, output,
                 as_of=as_of, as_recorded=as_recorded)
         return
-    if books is None:  # a person at a wide terminal: the chart beside it needs every entry
-        books, _ = books_for(ctx, as_of, as_recorded)
-    capital = reports.capital(books, report["as_of"], by="quarter")
+    # a person at a wide terminal: the chart beside it needs every entry
+    report, capital = service(ctx).summary_and_capital(as_of, as_recorded)
     console.print(summary_with_chart(summary_table(report), capital, console))
 
 
@@ -316,12 +217,11 @@ def dividends(
     Example: finledger report dividends --as-of 2003-09-15 --price 3.10
     """
     from cli.quarter import dividends_table
-    from projections.dividends import dividends as build
 
     output = choose(as_json, as_csv, workbook)
     stock_price = _positive(price, "--price", "3.10")
-    books, on = books_for(ctx, as_of, as_recorded)
-    present(ctx, "dividends", build(books, on, stock_price), dividends_table, output,
+    report = service(ctx).dividends(as_of, as_recorded, stock_price)
+    present(ctx, "dividends", report, dividends_table, output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -351,16 +251,13 @@ def eps(
     --average-price 4.10
     """
     from cli.quarter import eps_table
-    from projections.eps import eps as build
 
     output = choose(as_json, as_csv, workbook)
     _positive(average_price, "--average-price", "4.10")
     if end < start:
         raise typer.BadParameter(f"{end} is before --from {start}; give the period's last day",
                                  param_hint="'--to'")
-    with ledger(ctx) as book:
-        events, _ = timeline_of(book, as_recorded)
-        report = build(events, start, end, net_income, average_price)
+    report = service(ctx).eps(start, end, net_income, average_price, as_recorded)
     present(ctx, "eps", report, eps_table, output, as_recorded=as_recorded)
 
 
@@ -380,15 +277,8 @@ def holder(
 
     Example: finledger report holder "Xmark Funds" --as-of 2004-06-30
     """
-    from ledger.inputs import clean_name
-    from projections.holder import holder as build
-
     output = choose(as_json, as_csv, workbook)
-    who = clean_name(name, "holder name")
-    books, on = books_for(ctx, as_of, as_recorded)
-    with ledger(ctx) as book:
-        events, _ = timeline_of(book, as_recorded)
-        report = build(books, events, who, on)
+    report = service(ctx).holder(name, as_of, as_recorded)
     present(ctx, "holder", report, None, output, as_of=as_of, as_recorded=as_recorded)
 
 
@@ -399,8 +289,5 @@ def rebuild_read_model(ctx: typer.Context) -> None:
 
     Example: finledger report rebuild
     """
-    from projections.readmodel import rebuild
-
-    with ledger(ctx) as book:
-        applied = rebuild(book)
+    applied = service(ctx).rebuild()
     out().print(f"Read model rebuilt: {applied} events applied", markup=False)

@@ -19,7 +19,7 @@ from cli.report import AsOf, AsRecorded, Json
 if TYPE_CHECKING:  # loaded when a command runs, not for --help
     from rich.console import Group
 
-    from events import LedgerEvent
+    from app.events import LedgerEvent
 
 
 # --- what a recording that changed terms prints ------------------------------------------------
@@ -31,7 +31,7 @@ def _price_change(what: str, old: Decimal, new: Decimal) -> str:
 
 def outcome_lines(event: LedgerEvent) -> list[str]:
     """The terms `event` changed, a line each, as its success line's continuation."""
-    from events import ClosingCompleted, StockSplit, TermsAdjusted
+    from app.events import ClosingCompleted, StockSplit, TermsAdjusted
 
     lines: list[str] = []
     if isinstance(event, ClosingCompleted):
@@ -85,8 +85,8 @@ def split(
 
     Example: finledger record split --new 1 --old 25 --date 2002-09-27
     """
+    from app.commands import SplitStock
     from cli.record import _record
-    from ledger.commands import SplitStock
 
     _record(ctx, SplitStock(effective_date=effective, new=new, old=old), as_json)
 
@@ -121,8 +121,8 @@ def adjustment(
     Example: finledger record adjustment --warrant W-0003 --exercise-price 2.50
     --shares 1133617 --date 2004-03-01 --reason "board resolution 2004-02-27"
     """
+    from app.commands import AdjustTerms
     from cli.record import _record
-    from ledger.commands import AdjustTerms
 
     _record(ctx, AdjustTerms(
         effective_date=effective, reason=reason, series=series,
@@ -140,14 +140,13 @@ def report_terms(
 
     Example: finledger report terms --as-of 2003-05-14 --json
     """
+    from cli.context import service
     from cli.output import choose
-    from cli.report import books_for, present
-    from projections.terms import terms
+    from cli.report import present
 
     output = choose(as_json, as_csv, workbook)
-    books, on = books_for(ctx, as_of, as_recorded)
-    present(ctx, "terms", terms(books, on), terms_tables, output, as_of=as_of,
-            as_recorded=as_recorded)
+    present(ctx, "terms", service(ctx).terms(as_of, as_recorded), terms_tables, output,
+            as_of=as_of, as_recorded=as_recorded)
 
 
 # --- the table -------------------------------------------------------------------------------
