@@ -50,7 +50,7 @@ def test_each_report_is_what_the_command_line_prints(copied: str) -> None:
 
 def test_as_of_and_as_recorded_reach_the_replay(copied: str) -> None:
     ledger = Service(copied)
-    books, on = ledger.books(as_of=date(2003, 5, 9))
+    _, on = ledger.books(as_of=date(2003, 5, 9))
     assert on == date(2003, 5, 9)
     assert to_json(ledger.summary(as_of=on)) == json.loads(
         invoke("--db", copied, "report", "summary", "--as-of", "2003-05-09", "--json").out)
