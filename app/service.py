@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -520,6 +518,9 @@ def _count_lines(file: Path) -> int:
 
 
 def _write_package(files: dict[str, bytes], target: Path, shown: Path) -> None:
+    import shutil
+    import tempfile
+
     from ledger.errors import InvalidInput
 
     try:

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-import typer
-from rich.padding import Padding
-from rich.text import Text
+from typing import TYPE_CHECKING
 
-from app import demo as financing
+import typer
+
 from app.errors import InvariantViolation
-from app.events import LedgerEvent
 from cli.console import out
 from cli.context import service
-from cli.record import success_line
-from cli.render import capital_tables, summary_table, warrants_tables
-from cli.tables import emit
+
+if TYPE_CHECKING:  # the demo's facts and the tables load when it runs, not for --help
+    from app.events import LedgerEvent
 
 
 def demo(ctx: typer.Context) -> None:
@@ -24,6 +22,14 @@ def demo(ctx: typer.Context) -> None:
 
     Example: finledger --db demo.db demo
     """
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from app import demo as financing
+    from cli.record import success_line
+    from cli.render import capital_tables, summary_table, warrants_tables
+    from cli.tables import emit
+
     console = out()
 
     def started() -> None:

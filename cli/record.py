@@ -101,7 +101,7 @@ def show(event: LedgerEvent, as_json: bool) -> None:
         print_json(log_entry(event))
         return
     out().print(success_line(event), markup=False, soft_wrap=True)
-    from cli.terms import outcome_lines  # the terms it changed, a line each
+    from cli.outcomes import outcome_lines  # the terms it changed, a line each
 
     for line in outcome_lines(event):
         out().print(line, markup=False, soft_wrap=True)

@@ -58,6 +58,16 @@ def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -
     return said
 
 
+def drawn(module: str, name: str) -> Callable[[dict[str, Any]], Any]:
+    """The table drawer `name` of `module`, imported when a table is drawn (an answer in
+    JSON or CSV loads no rich)."""
+
+    def draw(report: dict[str, Any]) -> Any:
+        return getattr(__import__(module, fromlist=[name]), name)(report)
+
+    return draw
+
+
 def present(
     ctx: typer.Context,
     name: str,
@@ -91,11 +101,9 @@ def preferred(
 
     Example: finledger report preferred --as-of 2003-06-30
     """
-    from cli.render import preferred_table
-
     output = choose(as_json, as_csv, workbook)
     report = service(ctx).preferred(as_of, as_recorded)
-    present(ctx, "preferred", report, preferred_table, output,
+    present(ctx, "preferred", report, drawn("cli.render", "preferred_table"), output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -127,12 +135,10 @@ def warrants(
 
     Example: finledger report warrants --as-of 2003-05-14 --market-price 4.10
     """
-    from cli.render import warrants_tables
-
     output = choose(as_json, as_csv, workbook)
     price = _market_price(market_price)
     report = service(ctx).warrants(as_of, as_recorded, price)
-    present(ctx, "warrants", report, warrants_tables, output,
+    present(ctx, "warrants", report, drawn("cli.render", "warrants_tables"), output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -160,8 +166,6 @@ def capital(
 
     Example: finledger report capital --by quarter --since 2003-01-01
     """
-    from cli.render import capital_tables
-
     output = choose(as_json, as_csv, workbook)
     report = service(ctx).capital(as_of, as_recorded, since, by.value)
     if chart and output.format is Format.TABLE:
@@ -170,7 +174,7 @@ def capital(
         console = out()
         console.print(capital_chart(report, plain=plain_console(console)))
         return
-    present(ctx, "capital", report, capital_tables, output, as_of=as_of, as_recorded=as_recorded)
+    present(ctx, "capital", report, drawn("cli.render", "capital_tables"), output, as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("summary")
@@ -182,19 +186,21 @@ def summary(
 
     Example: finledger report summary --as-of 2003-05-14 --json
     """
-    from cli.render import summary_table
-
     output = choose(as_json, as_csv, workbook)
-    console = out()
-    from cli.quarter import summary_with_chart, wide_terminal
+    if output.format is Format.TABLE:
+        from cli.quarter import wide_terminal
 
-    if output.format is not Format.TABLE or not console.is_terminal or not wide_terminal(console):
-        present(ctx, "summary", service(ctx).summary(as_of, as_recorded), summary_table, output,
-                as_of=as_of, as_recorded=as_recorded)
-        return
-    # a person at a wide terminal: the chart beside it needs every entry
-    report, capital = service(ctx).summary_and_capital(as_of, as_recorded)
-    console.print(summary_with_chart(summary_table(report), capital, console))
+        console = out()
+        if console.is_terminal and wide_terminal(console):
+            # a person at a wide terminal: the chart beside it needs every entry
+            from cli.quarter import summary_with_chart
+            from cli.render import summary_table
+
+            report, capital = service(ctx).summary_and_capital(as_of, as_recorded)
+            console.print(summary_with_chart(summary_table(report), capital, console))
+            return
+    present(ctx, "summary", service(ctx).summary(as_of, as_recorded),
+            drawn("cli.render", "summary_table"), output, as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("dividends")
@@ -216,12 +222,10 @@ def dividends(
 
     Example: finledger report dividends --as-of 2003-09-15 --price 3.10
     """
-    from cli.quarter import dividends_table
-
     output = choose(as_json, as_csv, workbook)
     stock_price = _positive(price, "--price", "3.10")
     report = service(ctx).dividends(as_of, as_recorded, stock_price)
-    present(ctx, "dividends", report, dividends_table, output,
+    present(ctx, "dividends", report, drawn("cli.quarter", "dividends_table"), output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -250,15 +254,13 @@ def eps(
     Example: finledger report eps --from 2003-07-01 --to 2003-09-30 --net-income 1500000
     --average-price 4.10
     """
-    from cli.quarter import eps_table
-
     output = choose(as_json, as_csv, workbook)
     _positive(average_price, "--average-price", "4.10")
     if end < start:
         raise typer.BadParameter(f"{end} is before --from {start}; give the period's last day",
                                  param_hint="'--to'")
     report = service(ctx).eps(start, end, net_income, average_price, as_recorded)
-    present(ctx, "eps", report, eps_table, output, as_recorded=as_recorded)
+    present(ctx, "eps", report, drawn("cli.quarter", "eps_table"), output, as_recorded=as_recorded)
 
 
 @app.command("holder")

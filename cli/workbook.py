@@ -86,7 +86,7 @@ def write_workbook(described: Described, path: Path, head: tuple[int, str]) -> N
         _fill(book.create_sheet(_sheet_name(table.name, taken)), described, table, head)
     if default is not None and described.tables:
         book.remove(default)
-    from app.reports import private_binary_output
+    from app.files import private_binary_output
 
     with private_binary_output(path) as fh:
         book.save(fh)
