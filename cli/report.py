@@ -187,11 +187,10 @@ def summary(
     Example: finledger report summary --as-of 2003-05-14 --json
     """
     output = choose(as_json, as_csv, workbook)
-    if output.format is Format.TABLE:
+    if output.format is Format.TABLE and (console := out()).is_terminal:
         from cli.quarter import wide_terminal
 
-        console = out()
-        if console.is_terminal and wide_terminal(console):
+        if wide_terminal(console):
             # a person at a wide terminal: the chart beside it needs every entry
             from cli.quarter import summary_with_chart
             from cli.render import summary_table
