@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:  # rich loads when something is drawn: a JSON answer or a one-line error needs none
+    from rich.console import Console
 
 PIPE_WIDTH = 160
 
@@ -24,6 +25,8 @@ def pipe_width() -> int:
 
 
 def _console(*, stderr: bool) -> Console:
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else pipe_width()
     plain = bool(os.environ.get("NO_COLOR"))

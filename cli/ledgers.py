@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.console import out, print_json
-from cli.context import settings
+from cli.context import service
 
 
 def ledgers(
@@ -23,13 +23,7 @@ def ledgers(
 
     Example: finledger --db agent.db ledgers --json
     """
-    import os
-
-    from ledger.service import Ledger
-
-    s = settings(ctx)
-    with Ledger(s.db, key=os.environ.get("FINLEDGER_KEY") or None) as book:
-        listed = book.ledgers()
+    listed = service(ctx).ledgers()
     if as_json:
         print_json([{"ledger": name, "events": events, "head_position": events,
                      "head_hash": head} for name, events, head in listed])

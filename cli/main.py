@@ -3,26 +3,25 @@
 Errors are caught here and only here: a `LedgerError` (a refusal) prints one `Error: ...` line
 on stderr and exits 1; a malformed command line prints one line and exits 2. Anything else is
 a bug and keeps its traceback.
+
+The commands are listed in COMMANDS (in `--help` order) by where they live; each one's module
+is imported, and its click command built, only when it is run or listed (`cli.lazy`).
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
-from typer.core import TyperArgument
 from typer.exceptions import TyperException
 
-from cli import audit, context, ledgers, record, report, terms, transfer
+from app.errors import LedgerError, MalformedOption
+from cli import context
 from cli.console import fail_line, out
-from cli.context import Settings, ledger
-from cli.output import Csv, Workbook, choose, emit
-from cli.params import parse_date
-from ledger.errors import LedgerError, MalformedOption
+from cli.context import Settings, service
 
 app = typer.Typer(
     rich_markup_mode=None,  # plain click help: no markdown parser at start-up
@@ -34,13 +33,25 @@ app = typer.Typer(
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
 )
-app.add_typer(record.app, name="record")
-app.add_typer(audit.app, name="audit")
-app.command("export")(transfer.export)
-app.command("ledgers")(ledgers.ledgers)
-app.command("import")(transfer.import_)
-app.add_typer(report.app, name="report")
-terms.install(record.app, report.app)
+
+# Every command, in `--help` order: "module:function", or "module:app" for a group.
+COMMANDS = {
+    "export": "cli.transfer:export",
+    "ledgers": "cli.ledgers:ledgers",
+    "import": "cli.transfer:import_",
+    "demo": "cli.demo:demo",
+    "init": "cli.main:init",
+    "log": "cli.log:log",
+    "keygen": "cli.main:keygen",
+    "record": "cli.record:app",
+    "audit": "cli.audit:app",
+    "report": "cli.report:app",
+}
+# Commands a group lists after its own (the terms that change, DOMAIN.md 12-14).
+EXTRA = {
+    "record": {"split": "cli.terms:split", "adjustment": "cli.terms:adjustment"},
+    "report": {"terms": "cli.terms:report_terms"},
+}
 
 
 def version_text() -> str:
@@ -81,108 +92,28 @@ def main(
         help="Print finledger's version and exit.")] = False,
 ) -> None:
     """finledger: record financings as events; report what is outstanding; prove it."""
-    from ledger.ledgers import DEFAULT, clean_ledger_name
+    if ledger_name is None:  # the default ledger (`Settings.ledger`)
+        ctx.obj = Settings(db=db or "finledger.db", actor=actor)
+        return
+    from app.inputs import clean_ledger_name
 
-    ctx.obj = Settings(db=db or "finledger.db", actor=actor,
-                       ledger=clean_ledger_name(ledger_name) if ledger_name is not None else DEFAULT)
-
-
-@app.command("demo")
-def demo(ctx: typer.Context) -> None:
-    """Record the May 2003 Series D financing of Spectrum Pharmaceuticals into an empty
-    ledger, then print the capital raised, the warrant overhang and the summary as of
-    14 May 2003.
-
-    Example: finledger --db demo.db demo
-    """
-    from cli import demo as demo_module  # loaded only when run: it pulls in everything
-
-    demo_module.demo(ctx)
+    ctx.obj = Settings(db=db or "finledger.db", actor=actor, ledger=clean_ledger_name(ledger_name))
 
 
-@app.command("init")
 def init(ctx: typer.Context) -> None:
     """Create the ledger store explicitly (the first recording command also does).
 
     Example: finledger --db spectrum.db init
     """
-    with ledger(ctx, create=True) as book:
-        book.init()
-        out().print(f"Ledger ready at {book.target.display()}", markup=False)
+    out().print(f"Ledger ready at {service(ctx).init()}", markup=False)
 
 
-@app.command("log")
-def log(
-    ctx: typer.Context,
-    *,
-    since: Annotated[
-        date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or after.")
-    ] = None,
-    until: Annotated[
-        date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="Effective on or before.")
-    ] = None,
-    event_type: Annotated[
-        str | None, typer.Option("--type", metavar="EVENT",
-                                  help="Only this event type, e.g. ClosingCompleted.")
-    ] = None,
-    holder: Annotated[str | None, typer.Option(
-        "--holder", metavar="NAME", help="Only events that involve this holder.")] = None,
-    series: Annotated[str | None, typer.Option(
-        "--series", metavar="NAME", help="Only events of this series.")] = None,
-    ref: Annotated[str | None, typer.Option(
-        "--ref", metavar="REF", help="Only the event with this reference, and those naming it.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, oldest first.")] = False,
-    as_csv: Csv = False,
-    workbook: Workbook = None,
-) -> None:
-    """List recorded events in recording order.
-
-    Example: finledger log --type ClosingCompleted --since 2003-05-01;
-    finledger log --holder "Xmark Funds"
-    """
-    from events import EVENTS_BY_NAME
-    from events.codec import log_entry
-    from ledger.state import reversed_positions
-
-    if event_type is not None and event_type not in EVENTS_BY_NAME:
-        raise typer.BadParameter(
-            f"{event_type!r} is not an event type; use one of {', '.join(EVENTS_BY_NAME)}",
-            param_hint="'--type'",
-        )
-    output = choose(as_json, as_csv, workbook)
-    with ledger(ctx) as book:
-        events = book.events()
-        head = None
-        if output.workbook is not None:
-            from ledger.files import refuse_the_ledger
-
-            refuse_the_ledger(book.target, output.workbook, "-o FILE.xlsx")
-            head = book.head()
-    reversals = reversed_positions(events)
-    selected = [
-        e for e in events
-        if (since is None or e.effective_date >= since)
-        and (until is None or e.effective_date <= until)
-        and (event_type is None or type(e).__name__ == event_type)
-    ]
-    if holder is not None or series is not None or ref is not None:
-        from projections.mentions import mentions
-
-        selected = mentions(selected, events, holder=holder, series=series, ref=ref)
-    entries = [log_entry(e, reversals.get(e.originator_version)) for e in selected]
-    from cli.render import log_table
-    from projections.tables import describe_log
-
-    emit(describe_log(entries), output, draw=log_table, head=lambda: head or (0, ""))
-
-
-@app.command("keygen")
 def keygen() -> None:
     """Print a new key for FINLEDGER_KEY (encrypts a new ledger's events at rest).
 
     Example: export FINLEDGER_KEY=$(finledger keygen)
     """
-    from ledger.service import new_key
+    from app.service import new_key
 
     sys.stdout.write(new_key() + "\n")
 
@@ -205,29 +136,16 @@ def _usage_line(exc: TyperException) -> str:
 
 @functools.cache
 def _command() -> Any:
-    """typer builds the click command tree once per process."""
-    command = typer.main.get_command(app)
-    _plain_metavars(command)
+    """The click command tree, built once per process; each command in it only when asked
+    for (`cli.lazy`)."""
+    from cli.lazy import LazyCommands, Tree, plain_metavars
+
+    command: Any = typer.main.get_command(app)
+    plain_metavars(command)
+    tree = Tree(app)
+    command.commands = LazyCommands(
+        {name: tree.lazy(name, where, EXTRA.get(name, {})) for name, where in COMMANDS.items()})
     return command
-
-
-class _PlainArgument(TyperArgument):
-    """An argument shown in usage lines as users expect (`FILE`, `[FILE]`), not typer's
-    `{FILE}`."""
-
-    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
-        var = self.metavar or (self.name or "").upper()
-        if usage and not self.required:
-            var = f"[{var}]"
-        return var + ("..." if self.nargs != 1 else "")
-
-
-def _plain_metavars(command: Any) -> None:
-    for param in getattr(command, "params", []):
-        if type(param) is TyperArgument:
-            param.__class__ = _PlainArgument
-    for sub in getattr(command, "commands", {}).values():
-        _plain_metavars(sub)
 
 
 def run(argv: list[str] | None = None) -> None:

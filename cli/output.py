@@ -25,7 +25,7 @@ from cli.console import out, print_json
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from projections.tables import Described, Table
+    from app.reports import Described, Table
 
 
 class Format(Enum):
@@ -94,7 +94,7 @@ def emit(
                         out().print("")
                     fitted(out(), generic_table(described, table))
         case Format.JSON:
-            from projections.reports import to_json
+            from app.reports import to_json
 
             print_json(to_json(described.document))
         case Format.CSV:
@@ -117,7 +117,7 @@ def emit(
 def csv_text(described: Described) -> str:
     """Each table: a header line of column keys, then its rows; tables separated by a blank
     line. Figures as JSON writes them, no thousands separators, no totals row."""
-    from projections.tables import plain
+    from app.reports import plain
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -134,7 +134,7 @@ def generic_table(described: Described, table: Table) -> RenderableType:
     from rich import box
     from rich.table import Table as Rich
 
-    from projections.tables import NUMERIC, Kind, plain
+    from app.reports import NUMERIC, Kind, plain
 
     as_of = f" as of {described.as_of.isoformat()}" if described.as_of else ""
     name = table.name.replace("_", " ")

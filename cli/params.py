@@ -3,7 +3,8 @@ keeps the reason `ledger.inputs` gives (what is wrong, and what would be right).
 
 Money and prices are plain decimals (`10000`, `2.35`); thousands separators, exponents,
 NaN and Infinity are refused. Dates are `YYYY-MM-DD`. Rates are percent (`8` or `8%`).
-The rules themselves, and the limits, are `ledger.inputs`: the same for an import file.
+The rules themselves, and the limits, are `ledger.inputs`: the same for an import file (each
+parser loads them when a value is given, not a command that is given none).
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import TypeVar
 
 import typer
 
-from ledger import inputs
-from ledger.errors import InvalidInput
+from app.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -31,7 +31,9 @@ def _usage(rule: Callable[[str], T], text: str) -> T:
 
 
 def parse_decimal(text: str | Decimal) -> Decimal:
-    return text if isinstance(text, Decimal) else _usage(inputs.decimal_text, text)
+    from app.inputs import decimal_text
+
+    return text if isinstance(text, Decimal) else _usage(decimal_text, text)
 
 
 def parse_signed_decimal(text: str | Decimal) -> Decimal:
@@ -46,16 +48,24 @@ def parse_signed_decimal(text: str | Decimal) -> Decimal:
 
 
 def parse_shares(text: str | int) -> int:
-    return text if isinstance(text, int) else _usage(inputs.shares_text, text)
+    from app.inputs import shares_text
+
+    return text if isinstance(text, int) else _usage(shares_text, text)
 
 
 def parse_date(text: str | date) -> date:
-    return text if isinstance(text, date) else _usage(inputs.date_text, text)
+    from app.inputs import date_text
+
+    return text if isinstance(text, date) else _usage(date_text, text)
 
 
 def parse_rate(text: str | Decimal) -> Decimal:
-    return text if isinstance(text, Decimal) else _usage(inputs.rate_text, text)
+    from app.inputs import rate_text
+
+    return text if isinstance(text, Decimal) else _usage(rate_text, text)
 
 
 def parse_investor(text: str) -> tuple[str, int]:
-    return _usage(inputs.investor_text, text)
+    from app.inputs import investor_text
+
+    return _usage(investor_text, text)

@@ -16,9 +16,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from app.reports import PERIOD_MONTHS
 from cli.console import plain_console
 from cli.render import HEADER, TOTAL, _figures, _fit, _statement, money, shares
-from ledger.schedule import PERIOD_MONTHS
 
 Report = dict[str, Any]
 
@@ -184,7 +184,7 @@ def eps_table(report: Report) -> Group:
 
 def _spanned(report: Report) -> list[str]:
     """Every period from the first entry's to the last's, gaps included (a time axis)."""
-    from projections.reports import period_of
+    from app.reports import period_of
 
     entries = report["entries"]
     if not entries:
@@ -230,7 +230,7 @@ def capital_chart(report: Report, *, plain: bool) -> RenderableType:
     periods = _spanned(report)
     if not periods:
         return Text(f"No capital raised as of {as_of}.")
-    from projections.reports import period_of
+    from app.reports import period_of
 
     gross = {p["period"]: p["gross"] for p in report["periods"]}
     cumulative: list[tuple[str, Decimal]] = []

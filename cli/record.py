@@ -11,12 +11,12 @@ import typer
 
 from cli import complete
 from cli.console import out, print_json, warn_line
-from cli.context import after_write, ledger, today
+from cli.context import service, today
 from cli.params import parse_date, parse_decimal, parse_investor, parse_rate, parse_shares
 
 if TYPE_CHECKING:  # the ledger loads when a command runs, not for --help
-    from events import LedgerEvent
-    from ledger.commands import Command
+    from app.commands import Command
+    from app.events import LedgerEvent
 
 app = typer.Typer(
     help="Record an event. Each command appends exactly one event, or nothing.",
@@ -96,12 +96,12 @@ PriceFloorOpt = Annotated[Decimal | None, typer.Option(
 
 def show(event: LedgerEvent, as_json: bool) -> None:
     if as_json:
-        from events.codec import log_entry
+        from app.events import log_entry
 
         print_json(log_entry(event))
         return
     out().print(success_line(event), markup=False, soft_wrap=True)
-    from cli.terms import outcome_lines  # the terms it changed, a line each
+    from cli.outcomes import outcome_lines  # the terms it changed, a line each
 
     for line in outcome_lines(event):
         out().print(line, markup=False, soft_wrap=True)
@@ -109,7 +109,7 @@ def show(event: LedgerEvent, as_json: bool) -> None:
 
 def success_line(event: LedgerEvent) -> str:
     """`Recorded TYPE at position N (ref REF, effective D)`, then the outcome it computed."""
-    from projections.mentions import outcome, reference_of
+    from app.events import outcome, reference_of
 
     line = (f"Recorded {type(event).__name__} at position {event.originator_version} "
             f"(ref {reference_of(event)}, effective {event.effective_date})")
@@ -125,13 +125,11 @@ COMPUTED = frozenset({
 
 
 def _record(ctx: typer.Context, command: Command, as_json: bool) -> None:
-    with ledger(ctx, create=True) as book:
-        event = book.record(command)
-        after_write(book)
-        show(event, as_json)
-        for note in book.advice:
-            warn_line(note)
-    warn_if_future(event)
+    recorded = service(ctx).record(command)
+    show(recorded.event, as_json)
+    for note in recorded.advice:
+        warn_line(note)
+    warn_if_future(recorded.event)
 
 
 def warn_if_future(event: LedgerEvent) -> None:
@@ -174,7 +172,7 @@ def series(
     Example: finledger record series "Series D" --date 2003-05-08 --stated-value 10000
     --conversion-price 2.35 --dividend-rate 8 --authorized 444 --par-value 0.001
     """
-    from ledger.commands import DesignateSeries
+    from app.commands import DesignateSeries
 
     _record(ctx, DesignateSeries(
         effective_date=effective, series=name, stated_value=stated_value,
@@ -200,7 +198,7 @@ def authorization(
 
     Example: finledger record authorization "Series D" --shares 156 --date 2003-05-14
     """
-    from ledger.commands import IncreaseAuthorization
+    from app.commands import IncreaseAuthorization
 
     _record(ctx, IncreaseAuthorization(effective_date=effective, series=series, shares=shares),
             as_json)
@@ -238,7 +236,7 @@ def closing(
     Example: finledger record closing "Series D" --date 2003-05-08
     --investor "SCO Capital Partners=150" --investor "SDS Merchant Fund=100" --ref D-1
     """
-    from ledger.commands import RecordClosing
+    from app.commands import RecordClosing
 
     _record(ctx, RecordClosing(
         effective_date=effective, security=security, investors=_investors(investor),
@@ -273,7 +271,7 @@ def warrants(
     Example: finledger record warrants --holder "SCO Capital Partners" --shares 944681
     --exercise-price 3.00 --date 2003-05-08 --expires 2008-05-08 --closing D-1
     """
-    from ledger.commands import IssueWarrants
+    from app.commands import IssueWarrants
 
     _record(ctx, IssueWarrants(
         effective_date=effective, holder=holder, shares=shares, exercise_price=exercise_price,
@@ -301,7 +299,7 @@ def exercise(
 
     Example: finledger record exercise W-0004 --shares 10000 --date 2004-01-15
     """
-    from ledger.commands import ExerciseWarrants
+    from app.commands import ExerciseWarrants
 
     _record(ctx, ExerciseWarrants(
         effective_date=effective, warrant=warrant_ref, shares=shares, cashless=cashless,
@@ -326,7 +324,7 @@ def dividend(
     Example: finledger record dividend "Series D" --through 2003-06-30 --date 2003-07-01
     --form stock --price 3.10
     """
-    from ledger.commands import DeclareDividend
+    from app.commands import DeclareDividend
 
     _record(ctx, DeclareDividend(
         effective_date=effective, series=series, through=through, form=form.value, price=price,
@@ -351,7 +349,7 @@ def conversion(
     Example: finledger record conversion "Series D" --holder "SCO Capital Partners"
     --shares 20 --date 2003-09-02
     """
-    from ledger.commands import RequestConversion
+    from app.commands import RequestConversion
 
     _record(ctx, RequestConversion(
         effective_date=effective, series=series, holder=holder, shares=shares,
@@ -383,7 +381,7 @@ def transfer(
     Example: finledger record transfer "Series D" --from "SCO Capital Partners"
     --to "Xmark Funds" --shares 30 --date 2003-08-15
     """
-    from ledger.holdings import TransferShares
+    from app.commands import TransferShares
 
     _record(ctx, TransferShares(
         effective_date=effective, series=series, from_holder=from_holder, to_holder=to_holder,
@@ -411,7 +409,7 @@ def warrant_transfer(
     Example: finledger record warrant-transfer W-D1-300 --to "Xmark Funds" --shares 100000
     --date 2003-08-15
     """
-    from ledger.holdings import TransferWarrants
+    from app.commands import TransferWarrants
 
     _record(ctx, TransferWarrants(
         effective_date=effective, warrant=warrant_ref, to_holder=to_holder, shares=shares,
@@ -440,7 +438,7 @@ def redemption(
     Example: finledger record redemption "Series D" --holder "ProMed Partners, L.P."
     --shares 10 --date 2004-03-31
     """
-    from ledger.holdings import RedeemShares
+    from app.commands import RedeemShares
 
     _record(ctx, RedeemShares(
         effective_date=effective, series=series, holder=holder, shares=shares,
@@ -460,7 +458,7 @@ def common_outstanding(
 
     Example: finledger record common-outstanding 3108100 --date 2003-05-09
     """
-    from ledger.commands import ReportCommonOutstanding
+    from app.commands import ReportCommonOutstanding
 
     _record(ctx, ReportCommonOutstanding(effective_date=effective, shares=shares), as_json)
 
@@ -478,7 +476,4 @@ def reversal(
 
     Example: finledger record reversal 7 --reason "wrong holder; re-recorded at 9"
     """
-    with ledger(ctx, create=False) as book:
-        event = book.reverse(position, reason)
-        after_write(book)
-        show(event, as_json)
+    show(service(ctx).reverse(position, reason).event, as_json)

@@ -1,29 +1,25 @@
 """`finledger report ...`: what is outstanding, what hangs over the common, what was raised.
 
-Without `--as-of` a report reads the materialized read model (caught up first), so its cost
-does not grow with history; `--as-of` and `--as-recorded` replay the event stream.
+Each command parses its options, asks the service (`app.service.Service`) for its report and
+renders it: without `--as-of` the service reads the materialized read model (caught up
+first), so its cost does not grow with history; `--as-of` and `--as-recorded` replay the
+event stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from cli.console import out, plain_console
-from cli.context import ledger, plain_path, today
+from cli.context import service, today
 from cli.output import Csv, Format, Output, Workbook, choose, emit
 from cli.params import parse_date, parse_decimal, parse_shares, parse_signed_decimal
-from ledger.errors import NotFound
-
-if TYPE_CHECKING:  # the projections load when a report runs, not for --help
-    from events import LedgerEvent
-    from ledger.service import Ledger
-    from projections.books import Books
 
 app = typer.Typer(
     help="Replay the ledger into reports: preferred, warrants, capital, summary, dividends, eps.",
@@ -52,85 +48,6 @@ def price_option(help_text: str) -> Any:
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
-def judge_date(latest: date | None) -> date:
-    """Without --as-of: today or the latest effective date, whichever is later."""
-    now = today()
-    return now if latest is None or latest < now else latest
-
-
-def books_for(
-    ctx: typer.Context, as_of: date | None, as_recorded: int | None
-) -> tuple[Books, date]:
-    from projections import checkpoints
-    from projections.readmodel import current_books
-
-    with ledger(ctx) as book:
-        if as_of is None and as_recorded is None:
-            books, latest = current_books(book)
-            return books, judge_date(latest)
-        return checkpoints.books_as_of(book, as_of, as_recorded, judge_date)
-
-
-def report_for(
-    ctx: typer.Context, as_of: date | None, as_recorded: int | None,
-    current: Callable[[Ledger, Callable[[date | None], date]], dict[str, Any]],
-    whole: Callable[[Books, date], dict[str, Any]],
-) -> dict[str, Any]:
-    """A report: without --as-of/--as-recorded `current` reads only what it shows from the
-    read model (`projections.readmodel.current_*`), else `whole` is built from the books."""
-    if as_of is None and as_recorded is None:
-        with ledger(ctx) as book:
-            return current(book, judge_date)
-    books, on = books_for(ctx, as_of, as_recorded)
-    return whole(books, on)
-
-
-def _books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None
-                 ) -> tuple[Books, date]:
-    """The books of the timeline (as recorded at a position) through a date, replayed from
-    the store a page at a time: the events after the date are never read."""
-    from projections.books import Books as Fresh
-    from projections.books import apply
-
-    events, latest = timeline_of(book, as_recorded)
-    on = as_of or judge_date(latest)
-    books = Fresh()
-    for event in events:
-        if event.effective_date > on:
-            break
-        apply(books, event)
-    return books, on
-
-
-def timeline_of(book: Ledger, as_recorded: int | None) -> tuple[Iterator[LedgerEvent], date | None]:
-    """The timeline (as recorded at a position), streamed in order, and its latest
-    effective date."""
-    from ledger.state import timeline
-    from ledger.stream import KeyMismatch
-
-    stream = book.stream()
-    try:
-        keys = stream.keys()
-    except KeyMismatch:  # a stream with gaps: read whole, as it always was
-        events = book.events()
-        if as_recorded is not None:
-            if as_recorded > len(events):
-                raise _no_position(as_recorded, len(events)) from None
-            events = events[:as_recorded]
-        return iter(timeline(events)), max((e.effective_date for e in events), default=None)
-    if as_recorded is not None and as_recorded > keys.count:
-        raise _no_position(as_recorded, keys.count)
-    last = keys.count if as_recorded is None else as_recorded
-    latest = max(keys.ordinals[1:last + 1], default=None)
-    return (iter(stream.timeline(keys, upto=as_recorded)),
-            date.fromordinal(latest) if latest is not None else None)
-
-
-def _no_position(position: int, count: int) -> NotFound:
-    return NotFound(f"there is no position {position}; this ledger has {count} events "
-                    "(see `finledger log`)")
-
-
 def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -> str:
     """What the title adds to "as of D": the recorded position a report stands at, and
     whether D is the latest effective date rather than today (a future-dated event)."""
@@ -139,6 +56,16 @@ def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -
     if as_of is None and isinstance(on, date) and on > today():
         said += f" (the latest effective date; today is {today().isoformat()})"
     return said
+
+
+def drawn(module: str, name: str) -> Callable[[dict[str, Any]], Any]:
+    """The table drawer `name` of `module`, imported when a table is drawn (an answer in
+    JSON or CSV loads no rich)."""
+
+    def draw(report: dict[str, Any]) -> Any:
+        return getattr(__import__(module, fromlist=[name]), name)(report)
+
+    return draw
 
 
 def present(
@@ -154,18 +81,10 @@ def present(
     """The report `name` (described in `projections.tables.DESCRIBE`) in the output asked
     for (`choose(...)`, called before the report is computed): its table (`draw`, or each of
     its tables when None), JSON, CSV or an xlsx workbook."""
-    from projections.tables import describe
+    from app.reports import describe
 
     def head() -> tuple[int, str]:
-        from ledger.files import refuse_the_ledger
-
-        with ledger(ctx) as book:
-            if output.workbook is not None:
-                refuse_the_ledger(book.target, output.workbook, "-o FILE.xlsx")
-            if as_recorded is not None:  # the ledger as it stood then: that position's hash
-                (event,) = book.events(after=as_recorded - 1, limit=1)
-                return as_recorded, event.hash
-            return book.head()
+        return service(ctx).head(as_recorded, refuse=output.workbook)
 
     titled = None if draw is None else (
         lambda document: draw({**document, "basis": basis(document, as_of, as_recorded)}))
@@ -182,13 +101,9 @@ def preferred(
 
     Example: finledger report preferred --as-of 2003-06-30
     """
-    from cli.render import preferred_table
-
     output = choose(as_json, as_csv, workbook)
-    from projections import readmodel, reports
-
-    report = report_for(ctx, as_of, as_recorded, readmodel.current_preferred, reports.preferred)
-    present(ctx, "preferred", report, preferred_table, output,
+    report = service(ctx).preferred(as_of, as_recorded)
+    present(ctx, "preferred", report, drawn("cli.render", "preferred_table"), output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -220,16 +135,10 @@ def warrants(
 
     Example: finledger report warrants --as-of 2003-05-14 --market-price 4.10
     """
-    from cli.render import warrants_tables
-
     output = choose(as_json, as_csv, workbook)
     price = _market_price(market_price)
-    from projections import readmodel, reports
-
-    report = report_for(ctx, as_of, as_recorded,
-                        lambda book, judge: readmodel.current_warrants(book, judge, price),
-                        lambda books, on: reports.warrants(books, on, price))
-    present(ctx, "warrants", report, warrants_tables, output,
+    report = service(ctx).warrants(as_of, as_recorded, price)
+    present(ctx, "warrants", report, drawn("cli.render", "warrants_tables"), output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -257,21 +166,15 @@ def capital(
 
     Example: finledger report capital --by quarter --since 2003-01-01
     """
-    from cli.render import capital_tables
-
     output = choose(as_json, as_csv, workbook)
-    from projections import readmodel, reports
-
-    report = report_for(ctx, as_of, as_recorded,
-                        lambda book, judge: readmodel.current_capital(book, judge, since, by.value),
-                        lambda books, on: reports.capital(books, on, since, by.value))
+    report = service(ctx).capital(as_of, as_recorded, since, by.value)
     if chart and output.format is Format.TABLE:
         from cli.quarter import capital_chart
 
         console = out()
         console.print(capital_chart(report, plain=plain_console(console)))
         return
-    present(ctx, "capital", report, capital_tables, output, as_of=as_of, as_recorded=as_recorded)
+    present(ctx, "capital", report, drawn("cli.render", "capital_tables"), output, as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("summary")
@@ -283,35 +186,20 @@ def summary(
 
     Example: finledger report summary --as-of 2003-05-14 --json
     """
-    from cli.render import summary_table
-    from projections import reports
-
     output = choose(as_json, as_csv, workbook)
-    books: Books | None = None
-    if as_of is None and as_recorded is None:  # running totals and live state, no history
-        from projections.readmodel import current_summary, plain_summary
+    if output.format is Format.TABLE and (console := out()).is_terminal:
+        from cli.quarter import wide_terminal
 
-        plain = plain_path(ctx)
-        quick = plain_summary(plain[0], judge_date, plain[1]) if plain is not None else None
-        if quick is not None:
-            report = quick
-        else:
-            with ledger(ctx) as book:
-                report = current_summary(book, judge_date)
-    else:
-        books, on = books_for(ctx, as_of, as_recorded)
-        report = reports.summary(books, on)
-    console = out()
-    from cli.quarter import summary_with_chart, wide_terminal
+        if wide_terminal(console):
+            # a person at a wide terminal: the chart beside it needs every entry
+            from cli.quarter import summary_with_chart
+            from cli.render import summary_table
 
-    if output.format is not Format.TABLE or not console.is_terminal or not wide_terminal(console):
-        present(ctx, "summary", report, summary_table, output,
-                as_of=as_of, as_recorded=as_recorded)
-        return
-    if books is None:  # a person at a wide terminal: the chart beside it needs every entry
-        books, _ = books_for(ctx, as_of, as_recorded)
-    capital = reports.capital(books, report["as_of"], by="quarter")
-    console.print(summary_with_chart(summary_table(report), capital, console))
+            report, capital = service(ctx).summary_and_capital(as_of, as_recorded)
+            console.print(summary_with_chart(summary_table(report), capital, console))
+            return
+    present(ctx, "summary", service(ctx).summary(as_of, as_recorded),
+            drawn("cli.render", "summary_table"), output, as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("dividends")
@@ -333,16 +221,10 @@ def dividends(
 
     Example: finledger report dividends --as-of 2003-09-15 --price 3.10
     """
-    from cli.quarter import dividends_table
-    from projections import readmodel
-    from projections.dividends import dividends as build
-
     output = choose(as_json, as_csv, workbook)
     stock_price = _positive(price, "--price", "3.10")
-    report = report_for(ctx, as_of, as_recorded,
-                        lambda book, judge: readmodel.current_dividends(book, judge, stock_price),
-                        lambda books, on: build(books, on, stock_price))
-    present(ctx, "dividends", report, dividends_table, output,
+    report = service(ctx).dividends(as_of, as_recorded, stock_price)
+    present(ctx, "dividends", report, drawn("cli.quarter", "dividends_table"), output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -371,18 +253,13 @@ def eps(
     Example: finledger report eps --from 2003-07-01 --to 2003-09-30 --net-income 1500000
     --average-price 4.10
     """
-    from cli.quarter import eps_table
-    from projections.eps import eps as build
-
     output = choose(as_json, as_csv, workbook)
     _positive(average_price, "--average-price", "4.10")
     if end < start:
         raise typer.BadParameter(f"{end} is before --from {start}; give the period's last day",
                                  param_hint="'--to'")
-    with ledger(ctx) as book:
-        events, _ = timeline_of(book, as_recorded)
-        report = build(events, start, end, net_income, average_price)
-    present(ctx, "eps", report, eps_table, output, as_recorded=as_recorded)
+    report = service(ctx).eps(start, end, net_income, average_price, as_recorded)
+    present(ctx, "eps", report, drawn("cli.quarter", "eps_table"), output, as_recorded=as_recorded)
 
 
 @app.command("holder")
@@ -401,15 +278,8 @@ def holder(
 
     Example: finledger report holder "Xmark Funds" --as-of 2004-06-30
     """
-    from ledger.inputs import clean_name
-    from projections.holder import holder as build
-
     output = choose(as_json, as_csv, workbook)
-    who = clean_name(name, "holder name")
-    books, on = books_for(ctx, as_of, as_recorded)
-    with ledger(ctx) as book:
-        events, _ = timeline_of(book, as_recorded)
-        report = build(books, events, who, on)
+    report = service(ctx).holder(name, as_of, as_recorded)
     present(ctx, "holder", report, None, output, as_of=as_of, as_recorded=as_recorded)
 
 
@@ -420,8 +290,5 @@ def rebuild_read_model(ctx: typer.Context) -> None:
 
     Example: finledger report rebuild
     """
-    from projections.readmodel import rebuild
-
-    with ledger(ctx) as book:
-        applied = rebuild(book)
+    applied = service(ctx).rebuild()
     out().print(f"Read model rebuilt: {applied} events applied", markup=False)

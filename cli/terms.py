@@ -1,7 +1,8 @@
-"""Terms that change (DOMAIN.md 12-14): `record split`, `record adjustment`, `report terms`,
-the lines a recording prints for the terms it changed, and the terms table.
+"""Terms that change (DOMAIN.md 12-14): `record split`, `record adjustment`, `report terms`
+and the terms table (the lines a recording prints for the terms it changed are
+`cli.outcomes`).
 
-The commands are added to the `record` and `report` groups by `install` (cli/main.py)."""
+The commands are listed in the `record` and `report` groups by `cli.main.EXTRA`."""
 
 from __future__ import annotations
 
@@ -18,49 +19,6 @@ from cli.report import AsOf, AsRecorded, Json
 
 if TYPE_CHECKING:  # loaded when a command runs, not for --help
     from rich.console import Group
-
-    from events import LedgerEvent
-
-
-# --- what a recording that changed terms prints ------------------------------------------------
-
-
-def _price_change(what: str, old: Decimal, new: Decimal) -> str:
-    return f"{what} {old} -> {new}"
-
-
-def outcome_lines(event: LedgerEvent) -> list[str]:
-    """The terms `event` changed, a line each, as its success line's continuation."""
-    from events import ClosingCompleted, StockSplit, TermsAdjusted
-
-    lines: list[str] = []
-    if isinstance(event, ClosingCompleted):
-        for a in event.adjustments:
-            line = f"  anti-dilution ({a.method}): {a.instrument} {a.name} " + (
-                "conversion" if a.instrument == "series" else "exercise") + \
-                f" price {a.old_price} -> {a.new_price}"
-            if a.old_shares is not None and a.new_shares is not None:
-                line += f", shares {a.old_shares:,} -> {a.new_shares:,}"
-            if a.a is not None:
-                line += f" (A = {a.a:,}, B = {a.b}, C = {a.c:,})"
-            lines.append(line)
-    elif isinstance(event, StockSplit):
-        lines.append(f"  split {event.new}-for-{event.old}: common outstanding "
-                     f"{event.common_before:,} -> {event.common_after:,} (the new baseline)")
-        lines.extend(f"  series {c.series} conversion price {c.old_price} -> {c.new_price}"
-                     for c in event.series)
-        lines.extend(f"  warrant {w.warrant} exercise price {w.old_price} -> {w.new_price}, "
-                     f"shares {w.old_shares:,} -> {w.new_shares:,}" for w in event.warrants)
-    elif isinstance(event, TermsAdjusted):
-        if event.series is not None:
-            lines.append(f"  series {event.series} conversion price "
-                         f"{event.old_price} -> {event.new_price}")
-        else:
-            line = f"  warrant {event.warrant} exercise price {event.old_price} -> {event.new_price}"
-            if event.old_shares is not None and event.new_shares is not None:
-                line += f", shares {event.old_shares:,} -> {event.new_shares:,}"
-            lines.append(line)
-    return lines
 
 
 # --- the commands --------------------------------------------------------------------------
@@ -85,8 +43,8 @@ def split(
 
     Example: finledger record split --new 1 --old 25 --date 2002-09-27
     """
+    from app.commands import SplitStock
     from cli.record import _record
-    from ledger.commands import SplitStock
 
     _record(ctx, SplitStock(effective_date=effective, new=new, old=old), as_json)
 
@@ -121,8 +79,8 @@ def adjustment(
     Example: finledger record adjustment --warrant W-0003 --exercise-price 2.50
     --shares 1133617 --date 2004-03-01 --reason "board resolution 2004-02-27"
     """
+    from app.commands import AdjustTerms
     from cli.record import _record
-    from ledger.commands import AdjustTerms
 
     _record(ctx, AdjustTerms(
         effective_date=effective, reason=reason, series=series,
@@ -140,14 +98,13 @@ def report_terms(
 
     Example: finledger report terms --as-of 2003-05-14 --json
     """
+    from cli.context import service
     from cli.output import choose
-    from cli.report import books_for, present
-    from projections.terms import terms
+    from cli.report import present
 
     output = choose(as_json, as_csv, workbook)
-    books, on = books_for(ctx, as_of, as_recorded)
-    present(ctx, "terms", terms(books, on), terms_tables, output, as_of=as_of,
-            as_recorded=as_recorded)
+    present(ctx, "terms", service(ctx).terms(as_of, as_recorded), terms_tables, output,
+            as_of=as_of, as_recorded=as_recorded)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -180,10 +137,3 @@ def terms_tables(report: dict[str, Any]) -> Group:
                       shares(w["adjusted"]), shares(w["outstanding"]), style=TOTAL,
                       end_section=True)
     return Group(_fit(table))
-
-
-def install(record: typer.Typer, report: typer.Typer) -> None:
-    """Add the commands to the `record` and `report` groups."""
-    record.command("split")(split)
-    record.command("adjustment")(adjustment)
-    report.command("terms")(report_terms)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.console import err, out
-from cli.context import after_write, ledger
+from cli.context import service
 from cli.params import parse_date
 from cli.words import plural
-from ledger.errors import InvalidInput, LedgerError, NotFound
 
 if TYPE_CHECKING:
-    from ledger import transfer
-    from ledger.service import Ledger
+    from app.service import ImportProgress
 
 
 class ExportFormat(StrEnum):
@@ -61,51 +59,13 @@ def export(
 
         export_ocf(ctx, output, issuer_name, formation_date, country)
         return
-    from ledger.files import private_output, refuse_the_ledger
-
-    with ledger(ctx) as book:
-        if output is not None:
-            refuse_the_ledger(book.target, output)
-        lines, counted = _export_lines(book)
-        if output is None:
-            for line in lines:
-                sys.stdout.write(line)
-            sys.stdout.flush()
-            return
-        with private_output(output) as fh:
-            fh.writelines(lines)
-    err().print(f"Exported {plural(counted(), 'event')} to {output}", markup=False)
-
-
-def _export_lines(book: Ledger) -> tuple[Iterator[str], Callable[[], int]]:
-    """`ledger.transfer.export_lines`, streamed from the store a page at a time: which event
-    reversed which is read first (from the timeline keys), then each line as it is read."""
-    import json
-
-    from events.codec import log_entry
-    from ledger import transfer
-    from ledger.stream import KeyMismatch
-
-    stream = book.stream()
-    try:
-        keys = stream.keys()
-    except KeyMismatch:  # a stream with gaps: read whole, as it always was
-        events = book.events()
-        return transfer.export_lines(events), lambda: len(events)
-    reversals = {target: at for at, target in keys.reversals}
-    written = [0]
-
-    def lines() -> Iterator[str]:
-        for event in stream.events():
-            written[0] += 1
-            entry = log_entry(event, reversals.get(event.originator_version))
-            yield json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-    return lines(), lambda: written[0]
+    counted = service(ctx).export(output)
+    if output is not None:
+        err().print(f"Exported {plural(counted, 'event')} to {output}", markup=False)
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[transfer.Progress | None]:
+def _progress() -> Iterator[ImportProgress | None]:
     """A rich progress bar on stderr while importing, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         yield None
@@ -149,42 +109,15 @@ def import_(
 
     Example: finledger --db copy.db import spectrum.jsonl --verify-source-head 94193c3e...
     """
-    from ledger import transfer
-    from ledger.provenance import HEAD, verified_lines
-    from projections.readmodel import import_sink
+    from app.inputs import is_head_hash
 
-    if verify_source_head is not None and not HEAD.fullmatch(verify_source_head.strip().lower()):
+    source_head = None if verify_source_head is None else verify_source_head.strip().lower()
+    if source_head is not None and not is_head_hash(source_head):
         raise typer.BadParameter(f"{verify_source_head!r} is not a head hash; give the 64 hex "
                                  "digits `finledger audit verify` prints after 'head N'",
                                  param_hint="'--verify-source-head'")
-
-    try:
-        fh = file.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"no file {str(file)!r} to import") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
-    # The file is read line by line while it is checked (a long export is never held whole).
-    with fh, ledger(ctx, create=True) as book, _progress() as progress:
-        new = not book.exists
-        if book.target.holds(file):
-            raise InvalidInput(f"{str(file)!r} is the ledger itself; import an export file")
-        try:
-            total = _count_lines(file) if progress is not None else None
-            lines = fh if verify_source_head is None else \
-                verified_lines(fh, verify_source_head.strip().lower())
-            imported = transfer.import_lines(book, lines, progress=progress, total=total,
-                                             sink=import_sink(book))
-        except (OSError, UnicodeDecodeError) as exc:
-            if new:
-                book.discard_if_empty()
-            raise InvalidInput(f"cannot read {str(file)!r}: {exc}") from None
-        except LedgerError:
-            if new:  # a refused import into a new ledger leaves no ledger behind
-                book.discard_if_empty()
-            raise
-        if imported.count:
-            after_write(book)
+    with _progress() as progress:
+        imported = service(ctx).import_file(file, source_head=source_head, progress=progress)
     if imported.count == 1:
         out().print(f"Imported 1 event at position {imported.first}", markup=False)
     elif imported.count:
@@ -192,14 +125,3 @@ def import_(
                     f"{imported.first} to {imported.last}", markup=False)
     else:
         out().print("Imported 0 events (the file holds none)", markup=False)
-
-
-def _count_lines(file: Path) -> int:
-    """How many lines the file has (for the progress bar), read in large binary blocks."""
-    count = 0
-    last = b"\n"
-    with file.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            count += block.count(b"\n")
-            last = block[-1:]
-    return count + (last != b"\n")

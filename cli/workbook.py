@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from projections.tables import Described, Kind, Table, plain
+from app.reports import Described, Kind, Table, plain
 
 FORMATS = {
     Kind.SHARES: "#,##0",
@@ -86,7 +86,7 @@ def write_workbook(described: Described, path: Path, head: tuple[int, str]) -> N
         _fill(book.create_sheet(_sheet_name(table.name, taken)), described, table, head)
     if default is not None and described.tables:
         book.remove(default)
-    from ledger.files import private_binary_output
+    from app.files import private_binary_output
 
     with private_binary_output(path) as fh:
         book.save(fh)

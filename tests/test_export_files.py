@@ -81,11 +81,11 @@ def test_the_export_file_is_private_whatever_the_umask(ledger_path: Path) -> Non
 def test_a_failed_export_leaves_the_old_file_whole(
     ledger_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cli import transfer
+    from app import service
 
     out = ledger_path.parent / "out.jsonl"
     out.write_text("yesterday's export\n")
-    real = transfer._export_lines
+    real = service.export_lines
 
     def failing(book: Any) -> Any:
         lines, counted = real(book)
@@ -96,7 +96,7 @@ def test_a_failed_export_leaves_the_old_file_whole(
 
         return broken(), counted
 
-    monkeypatch.setattr(transfer, "_export_lines", failing)
+    monkeypatch.setattr(service, "export_lines", failing)
     one_line(invoke("--db", str(ledger_path), "export", "-o", str(out)), 1, "disk went away")
     assert out.read_text() == "yesterday's export\n"
     assert sorted(os.listdir(ledger_path.parent)) == sorted(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("events", "ledger", "projections", "cli")
+PACKAGES = ("events", "ledger", "projections", "app", "cli")
 UI_LIBRARIES = ("rich", "typer", "click")
 
 
@@ -63,4 +63,4 @@ def test_the_checker_sees_imports() -> None:
     # guard against a checker that passes because it reads nothing
     modules = set(imported_modules(ROOT / "cli" / "record.py"))
     assert "typer" in modules
-    assert "ledger.commands" in modules
+    assert "app.commands" in modules

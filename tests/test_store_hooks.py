@@ -122,13 +122,13 @@ def test_every_write_on_postgres_moves_the_tables_in_its_own_transaction(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """With the catch-up after a write switched off, the tables still stand at the head
     after a recording and a reversal: the write itself moved them."""
-    from cli import context
+    from app.service import Service
     from tests.conftest import invoke
 
     with fresh_ledger_url() as url:
         assert invoke("--db", url, "record", "common-outstanding", "100", "--date",
                       "2003-01-01").code == 0  # creates the tables (catch-up after it)
-        monkeypatch.setattr(context, "after_write", lambda *args, **kwargs: None)
+        monkeypatch.setattr(Service, "caught_up", lambda *args, **kwargs: None)
         monkeypatch.setattr(readmodel, "catch_up", lambda *args, **kwargs: True)
         for args in (["record", "common-outstanding", "200", "--date", "2003-02-01"],
                      ["record", "reversal", "2", "--reason", "typed twice"]):

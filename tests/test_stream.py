@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
+from app.books import books_as_of
+from app.service import export_lines as streamed_export_lines
 from cli.audit import write_json_array
 from cli.console import print_json
-from cli.report import _books_as_of
-from cli.transfer import _export_lines
 from events import EventReversed, LedgerEvent
 from ledger import audit, stream
 from ledger.service import Ledger, new_key
@@ -318,12 +318,12 @@ def test_replay_export_and_as_of_stream_what_the_whole_stream_gives(book: Ledger
             whole = trail.replay_steps(events, until=until, to_position=upto)
             streamed = list(trail.iter_steps(source.timeline(keys, upto), until=until))
             assert [s.as_json() for s in streamed] == [s.as_json() for s in whole]
-    lines, counted = _export_lines(book)
+    lines, counted = streamed_export_lines(book)
     assert list(lines) == list(export_lines(events))
     assert counted() == len(events)
     middle = events[len(events) // 2].effective_date
     for as_of, as_recorded in ((middle, None), (None, 120), (middle, 300), (None, len(events))):
-        books, on = _books_as_of(book, as_of, as_recorded)
+        books, on = books_as_of(book, as_of, as_recorded)
         known = events if as_recorded is None else events[:as_recorded]
         expected_on = as_of or max(e.effective_date for e in known)
         if as_of is None:
@@ -360,7 +360,7 @@ def test_a_reversal_known_only_later_is_not_applied_as_recorded_before(book: Led
     events = book.events()
     reversal = next(e for e in events if isinstance(e, EventReversed))
     before = reversal.originator_version - 1
-    books, on = _books_as_of(book, None, before)
+    books, on = books_as_of(book, None, before)
     assert books == replay(events[:before], on)
     assert replace(reversal, reason="x") != reversal  # the fixture holds a real reversal
 
@@ -369,7 +369,7 @@ def test_a_reversal_known_only_later_is_not_applied_as_recorded_before(book: Led
 def test_the_tables_checked_in_a_second_process_read_the_same(
     tables: Ledger, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
-    import cli.audit
+    import app.verify
 
     path = tables.target.path
     con = sqlite3.connect(path)
@@ -380,7 +380,7 @@ def test_the_tables_checked_in_a_second_process_read_the_same(
     from concurrent.futures import ProcessPoolExecutor
 
     one = invoke("--db", path, "audit", "verify", "--json")
-    monkeypatch.setattr(cli.audit, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(app.verify, "PARALLEL_FROM", 0)
     submitted: list[Any] = []
     submit = ProcessPoolExecutor.submit
 
