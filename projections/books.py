@@ -327,9 +327,15 @@ def _authorization(event: SeriesAuthorizationIncreased, books: Books, sign: int)
 
 
 def _add_totals(books: Books, **deltas: int | Decimal) -> None:
+    """The totals row with `deltas` added (a new row, as `replace` builds one: once per
+    event, so without its checks; the names are TotalsRow's own)."""
     row = books.totals[TOTALS]
-    books.totals[TOTALS] = replace(
-        row, **{name: getattr(row, name) + delta for name, delta in deltas.items()})
+    new: TotalsRow = object.__new__(TotalsRow)
+    attrs = new.__dict__
+    attrs.update(row.__dict__)
+    for name, delta in deltas.items():
+        attrs[name] += delta
+    books.totals[TOTALS] = new
 
 
 def _capital(books: Books, row: CapitalRow, sign: int) -> None:

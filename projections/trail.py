@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from events import LedgerEvent
+from ledger.bulk import paused_gc
 from ledger.state import timeline
 from ledger.terms import expired_on
 from projections.books import TOTALS, Books, apply, touches
@@ -114,9 +115,12 @@ def replay_steps(
 
 
 def iter_steps(ordered: Iterable[LedgerEvent], *, until: date | None = None) -> Iterator[Step]:
-    """`replay_steps` over a timeline already in order (streamed, one step at a time)."""
+    """`replay_steps` over a timeline already in order (streamed, one step at a time). The
+    books grow by a row or more per event, and hold no cycles: the collector is paused
+    while they do (`paused_gc`), as for import and verify."""
     trail = _Trail()
-    for event in ordered:
-        if until is not None and event.effective_date > until:
-            break
-        yield trail.step(event)
+    with paused_gc():
+        for event in ordered:
+            if until is not None and event.effective_date > until:
+                break
+            yield trail.step(event)
