@@ -53,7 +53,9 @@ class Recorded:
 
 
 if TYPE_CHECKING:
-    from projections.trail import Step as Step
+    from projections import trail
+
+    Step = trail.Step
     Verification = audit.Verification
 
 
