@@ -45,16 +45,19 @@ def emit(console: Console, *renderables: RenderableType) -> None:
     width = console.width
     chunks: list[str] = []
     _TEXTS.clear()  # (each cell's text, measured once however many layouts are tried)
+    _NATURALS.clear()
     try:
         _emit_parts(console, renderables, width, chunks)
     finally:
         _TEXTS.clear()
+        _NATURALS.clear()
     text = "".join(chunks)
     console.file.write("".join(_rstrip(line) + "\n" for line in text.splitlines()))
     console.file.flush()
 
 
 _TEXTS: dict[int, str] = {}
+_NATURALS: dict[tuple[int, int], int] = {}  # a column's natural width, by its cells and header
 
 
 def _emit_parts(console: Console, renderables: tuple[RenderableType, ...], width: int,
@@ -136,11 +139,15 @@ def plain_table(console: Console, table: Table) -> str | None:
             text = _cell_text(console, cell)
             if text is None:
                 return None
-            if "\n" in text:
+            if column.width is not None:
+                pass  # (its width is set: what fits in it is measured below)
+            elif "\n" in text:
                 natural = max(natural, *(_width(line) for line in text.split("\n")))
             else:
                 natural = max(natural, _width(text))
             texts.append(text)
+        if column.width is None and table.show_header:
+            _NATURALS[id(column._cells), id(column.header)] = max(natural, 1)
         if column.width is not None:
             width = column.width + left + right
         else:
@@ -382,11 +389,14 @@ def _overhead(console: Console, table: Table) -> int:
 
 def _natural(console: Console, column: Column) -> int:
     """The column's natural width (its widest line, the header's included)."""
+    known = _NATURALS.get((id(column._cells), id(column.header)))
+    if known is not None:
+        return known
     widest = 0
     for cell in [column.header, *column.cells]:
         text = _plain(console, cell)
-        size = max(cell_len(line) for line in text.split("\n")) if "\n" in text \
-            else cell_len(text)
+        size = max(_width(line) for line in text.split("\n")) if "\n" in text \
+            else _width(text)
         widest = max(widest, size)
     return max(widest, 1)
 
