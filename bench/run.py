@@ -343,6 +343,14 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     past = facts.get("middle_date") or facts["last_date"]
     read_only("preferred_as_of", ["report", "preferred", "--as-of", past], heavy,
               first=n < 1_000_000)
+    if n >= 10_000 and available("report", "preferred"):
+        # each current report beside a ledger that prints as many rows (bench/same_rows.py)
+        import same_rows
+
+        try:
+            result["same_rows"] = same_rows.bench(data, db, work, args.repeat, timeout)
+        except (SystemExit, subprocess.CalledProcessError) as exc:
+            result["same_rows_error"] = str(exc)[-500:]
     read_only("verify", ["audit", "verify"], heavy)
     read_only("replay", ["audit", "replay", "--json"], 1)
     if available("export"):
@@ -508,6 +516,20 @@ def rows(results: dict[int, dict[str, Any]], startup: dict[str, Any]) -> list[di
     latency("summary_first", "  report summary, first run after import", None)
     latency("preferred_as_of", "report preferred --as-of (mid-history)", None)
 
+    for n in sizes:
+        for report, entry in results[n].get("same_rows", {}).items():
+            for form in ("table", "json"):
+                figure = entry[form]
+                ratio = figure["ratio"]
+                rows_said = ", ".join(f"{count:,} {what}" for what, count in entry["rows"].items())
+                on_target = n >= 100_000 and form == "table"
+                add(f"report {report}{' --json' if form == 'json' else ''}", n,
+                    fmt_s(figure["seconds"]) if ratio is not None else figure["status"],
+                    f"{fmt_s(figure['small_seconds'])} same rows ({rows_said})"
+                    + ("" if entry["rows_match"] else " (rows differ)"),
+                    f"{ratio:.2f}x" if ratio is not None else "",
+                    "<= 1.5x same rows" if on_target else "",
+                    verdict(ratio <= 1.5) if on_target and ratio is not None else "")
     for n in sizes:
         r = results[n]
         f, raw_read = get(r, "verify"), get(r, "raw_read")

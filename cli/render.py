@@ -258,8 +258,11 @@ def warrants_tables(report: dict[str, Any]) -> Group:
 
     blanks = [""] * ((5 if labels else 4) + (1 if later else 0))
     groups = {g["closing"]: g for g in report["by_closing"]}
+    by_closing: dict[str | None, list[dict[str, Any]]] = {}
+    for w in report["warrants"]:
+        by_closing.setdefault(w["closing"], []).append(w)
     for closing, group in groups.items():
-        rows = [w for w in report["warrants"] if w["closing"] == closing]
+        rows = by_closing.get(closing, [])
         for w in rows:
             table.add_row(
                 w["ref"], *([w["label"]] if labels else []), w["holder"], w["issued_on"].isoformat(),

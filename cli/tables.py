@@ -44,18 +44,38 @@ def emit(console: Console, *renderables: RenderableType) -> None:
     """Print report output laid out for `console.width`, without trailing spaces."""
     width = console.width
     chunks: list[str] = []
+    _TEXTS.clear()  # (each cell's text, measured once however many layouts are tried)
+    _NATURALS.clear()
+    try:
+        _emit_parts(console, renderables, width, chunks)
+    finally:
+        _TEXTS.clear()
+        _NATURALS.clear()
+    text = "".join(chunks)
+    console.file.write("".join(_rstrip(line) + "\n" for line in text.splitlines()))
+    console.file.flush()
+
+
+_TEXTS: dict[int, str] = {}
+_NATURALS: dict[tuple[int, int], int] = {}  # a column's natural width, by its cells and header
+
+
+def _emit_parts(console: Console, renderables: tuple[RenderableType, ...], width: int,
+                chunks: list[str]) -> None:
     for part in _flat(list(renderables)):
         # a table that fits as drawn is printed as drawn (`fit`'s first layout), plainly
         drawn = plain_table(console, part) \
             if isinstance(part, Table) and (part.min_width or 0) <= width else None
-        if drawn is None:
-            with console.capture() as captured:
-                console.print(fit(console, part, width), crop=False)  # a long word stays whole
-            drawn = captured.get()
-        chunks.append(drawn)
-    text = "".join(chunks)
-    console.file.write("".join(_rstrip(line) + "\n" for line in text.splitlines()))
-    console.file.flush()
+        if drawn is not None:
+            chunks.append(drawn)
+            continue
+        for laid in _flat([fit(console, part, width)]):
+            drawn = plain_table(console, laid) if isinstance(laid, Table) else None
+            if drawn is None:
+                with console.capture() as captured:
+                    console.print(laid, crop=False)  # a word wider than the line stays whole
+                drawn = captured.get()
+            chunks.append(drawn)
 
 
 def _flat(parts: list[RenderableType]) -> Iterator[RenderableType]:
@@ -79,12 +99,12 @@ def _flat(parts: list[RenderableType]) -> Iterator[RenderableType]:
 
 def _cell_text(console: Console, cell: Any) -> str | None:
     """A cell's text as rich would lay it out, or None when only rich can say."""
-    if isinstance(cell, Text):
+    if isinstance(cell, str):
+        text = _plain(console, cell)
+    elif isinstance(cell, Text):
         if cell.justify is not None or cell.tab_size not in (None, 8):
             return None
         text = cell.plain
-    elif isinstance(cell, str):
-        text = console.render_str(cell).plain if ("[" in cell or ":" in cell) else cell
     else:
         return None
     if not text.isprintable():  # line breaks other than \n, tabs, control characters
@@ -106,32 +126,34 @@ def plain_table(console: Console, table: Table) -> str | None:
         return None
     columns: list[list[str]] = []  # per column, per row (header first), its text
     widths: list[int] = []
-    tall: set[int] = set()  # the rows with a cell of several lines
     body_at = 1 if table.show_header else 0
     for column in table.columns:
-        if column.width is not None or column.max_width is not None \
-                or column.justify not in ("left", "right", "default"):
+        if column.max_width is not None or column.justify not in ("left", "right", "default"):
             return None
         cells = [column.header, *column.cells] if table.show_header else list(column.cells)
         if not cells:
             return None  # (rich gives a column of no cells the whole width)
         texts: list[str] = []
         natural = 0
-        for index, cell in enumerate(cells):
+        for cell in cells:
             text = _cell_text(console, cell)
             if text is None:
                 return None
-            if "\n" in text:
-                if index >= body_at and column.vertical != "top":
-                    return None  # (a body cell of several lines aligned otherwise)
-                tall.add(index)
+            if column.width is not None:
+                pass  # (its width is set: what fits in it is measured below)
+            elif "\n" in text:
                 natural = max(natural, *(_width(line) for line in text.split("\n")))
             else:
                 natural = max(natural, _width(text))
             texts.append(text)
-        width = natural + left + right
-        if column.min_width is not None:
-            width = max(width, column.min_width + left + right)
+        if column.width is None and table.show_header:
+            _NATURALS[id(column._cells), id(column.header)] = max(natural, 1)
+        if column.width is not None:
+            width = column.width + left + right
+        else:
+            width = natural + left + right
+            if column.min_width is not None:
+                width = max(width, column.min_width + left + right)
         widths.append(width or 1)
         columns.append(texts)
     edge = bool(table.box and table.show_edge)
@@ -143,6 +165,22 @@ def plain_table(console: Console, table: Table) -> str | None:
 
         room = min(table.min_width - extra, console.width - extra) - sum(widths)
         widths = [w + pad for w, pad in zip(widths, ratio_distribute(room, widths), strict=True)]
+    tall: set[int] = set()  # the rows with a cell of several lines
+    for column, texts, width in zip(table.columns, columns, widths, strict=True):
+        for index, raw in enumerate(texts):
+            text = raw
+            inner = width - left - right
+            if column.width is not None and not (
+                    "\n" not in raw and len(raw) <= inner and _width(raw) <= inner):
+                # a width `fit` chose: the text wraps at spaces in it
+                lines = _wrapped_lines(raw, inner, column.no_wrap, column.overflow)
+                if lines is None:
+                    return None
+                text = texts[index] = "\n".join(lines)
+            if "\n" in text:
+                if index >= body_at and column.vertical != "top":
+                    return None  # (a body cell of several lines aligned otherwise)
+                tall.add(index)
     table_width = sum(widths) + extra
     options = console.options.update(width=table_width, highlight=table.highlight, height=None)
     out: list[str] = []
@@ -223,6 +261,31 @@ def _body(console: Console, table: Table, columns: list[list[str]], widths: list
         yield box.get_bottom(widths) + "\n"
 
 
+def _wrapped_lines(text: str, width: int, no_wrap: bool, overflow: str) -> list[str] | None:
+    """The lines of a cell of a fixed `width` as rich's `Text.wrap` makes them (None when
+    it would crop or fold them otherwise than at spaces)."""
+    from rich._wrap import divide_line
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        if no_wrap or _width(line) <= width:
+            pieces = [line]
+        elif overflow != "fold":
+            return None
+        else:
+            offsets = divide_line(line, width, fold=True)
+            pieces = [line[a:b] for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True)]
+        for piece in pieces:
+            cut = piece
+            if len(cut) > width and not no_wrap:  # `Text.rstrip_end`: the blanks past the width go
+                blanks = len(cut) - len(cut.rstrip())
+                cut = cut[:len(cut) - min(blanks, len(cut) - width)]
+            if _width(cut) > width:
+                return None
+            out.append(cut)
+    return out
+
+
 def _width(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
@@ -261,10 +324,15 @@ def _rstrip(line: str) -> str:
 
 
 def _plain(console: Console, cell: Any) -> str:
+    if isinstance(cell, str):  # markup and emoji codes need rich; other text is as written
+        if "[" not in cell and ":" not in cell:
+            return cell
+        known = _TEXTS.get(id(cell))
+        if known is None:
+            known = _TEXTS[id(cell)] = console.render_str(cell).plain
+        return known
     if isinstance(cell, Text):
         return cell.plain
-    if isinstance(cell, str):  # markup and emoji codes need rich; other text is as written
-        return console.render_str(cell).plain if ("[" in cell or ":" in cell) else cell
     return str(cell)
 
 
@@ -275,17 +343,23 @@ def _lines(text: str) -> list[str]:
 def _column_range(console: Console, column: Column) -> tuple[int, int]:
     """(narrowest, natural) width: a no_wrap column's narrowest is its widest cell; any other
     column may wrap at spaces, so its narrowest is its longest word."""
-    cells = [_plain(console, c) for c in column.cells]
+    widest_cell = longest_word = 0
+    for cell in column.cells:
+        text = _plain(console, cell)
+        if "\n" in text:
+            widest_cell = max(widest_cell, *(_width(line) for line in text.split("\n")))
+        else:
+            widest_cell = max(widest_cell, _width(text))
+        if not column.no_wrap:
+            longest_word = max(longest_word, *(_width(w) for w in text.replace("\n", " ")
+                                               .split(" ")))
     header = _plain(console, column.header)
-    lines = [line for text in cells for line in _lines(text)]
-    natural = max([cell_len(line) for line in [*lines, *_lines(header)]], default=0)
-    words = [w for line in [*lines, *_lines(header)] for w in line.split(" ")]
-    longest_word = max((cell_len(w) for w in words), default=0)
-    if column.no_wrap:
-        widest_cell = max((cell_len(line) for line in lines), default=0)
-        narrowest = max(widest_cell, longest_word)
-    else:
-        narrowest = longest_word
+    header_lines = _lines(header)
+    natural = max(widest_cell, *(_width(line) for line in header_lines))
+    longest_word = max(longest_word, *(_width(w) for line in header_lines
+                                       for w in line.split(" ")))
+    # (a no_wrap column's cells are whole: its words are no wider than its widest cell)
+    narrowest = max(widest_cell, longest_word) if column.no_wrap else longest_word
     return max(narrowest, 1), max(natural, 1)
 
 
@@ -315,11 +389,14 @@ def _overhead(console: Console, table: Table) -> int:
 
 def _natural(console: Console, column: Column) -> int:
     """The column's natural width (its widest line, the header's included)."""
+    known = _NATURALS.get((id(column._cells), id(column.header)))
+    if known is not None:
+        return known
     widest = 0
     for cell in [column.header, *column.cells]:
         text = _plain(console, cell)
-        size = max(cell_len(line) for line in text.split("\n")) if "\n" in text \
-            else cell_len(text)
+        size = max(_width(line) for line in text.split("\n")) if "\n" in text \
+            else _width(text)
         widest = max(widest, size)
     return max(widest, 1)
 

@@ -11,7 +11,12 @@ the new position, in one transaction: its cost follows the new events, not the h
 A current summary (`live`) reads the running totals and only what is live state: the series,
 their open lots, each series' latest dividend, the warrants with shares left that have not
 expired, the latest baseline and the common issued since it (through indexes), so its cost
-does not grow with history either. A report that lists every row (`load`) reads them all.
+does not grow with history either. The other current reports read only the rows they print
+and the sums they need (`current_preferred`: the series, a row per holder of each from
+`rm_holders`, kept beside the lots from their changes, and the open lots; `current_warrants`:
+the warrants and their terms; `current_capital`: the entries shown, and only the gross of
+those before `--since`; `current_dividends`: the series, open lots and dividends), each equal
+to the report of the whole books (tests/test_current_reports.py). `load` reads every row.
 
 Every row carries its ledger's name (a store holds many ledgers, `ledger.ledgers`), and
 `rm_meta` holds each ledger's position beside the store's layout version. The SQL is written

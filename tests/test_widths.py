@@ -341,17 +341,24 @@ def _report_tables() -> list[Table]:
 
 @pytest.mark.parametrize("width", [*WIDTHS, 160, 1000])
 def test_report_tables_drawn_plainly_are_what_rich_draws(width: int) -> None:
-    from cli.tables import plain_table
+    from cli.tables import fit, plain_table
 
-    drawn = 0
+    drawn = fitted = 0
     for table in _report_tables():
         console = _console(width)
         plain = plain_table(console, table)
         if plain is not None:
             drawn += 1
             assert _lines(plain) == _by_rich(console, table)
+        for part in _tables(fit(console, table, width)):  # the layouts `fit` chooses too
+            plain = plain_table(console, part)
+            if plain is not None:
+                fitted += 1
+                assert _lines(plain) == _by_rich(console, part)
     if width >= 160:
         assert drawn == len(_report_tables())  # every report table fits a wide pipe
+    if width == 80:
+        assert fitted > drawn  # some are wrapped to fit, and drawn plainly too
 
 
 words = st.text(alphabet=st.sampled_from("ab $.,-:[/ é漢"), max_size=12)  # no tags
@@ -373,7 +380,9 @@ def random_tables(draw: st.DrawFn) -> Table:
     for _ in range(count):
         table.add_column(draw(cells), justify=draw(st.sampled_from(["left", "right"])),
                          no_wrap=draw(st.booleans()),
-                         min_width=draw(st.one_of(st.none(), st.integers(0, 8))))
+                         min_width=draw(st.one_of(st.none(), st.integers(0, 8))),
+                         width=draw(st.one_of(st.none(), st.integers(1, 12))),
+                         overflow=draw(st.sampled_from(["fold", "ellipsis"])))
     for _ in range(draw(st.integers(0, 6))):
         table.add_row(*draw(st.lists(cells, min_size=count, max_size=count)),
                       end_section=draw(st.booleans()))
