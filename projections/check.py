@@ -233,7 +233,15 @@ class TableCheck:
         for table, (attr, _, _) in readmodel.TABLES.items():
             problems.extend(audit.compare_rows(table, getattr(stored, attr),
                                                getattr(fresh, attr)))
-        return problems
+        return problems or self._derived_problems()
+
+    def _derived_problems(self) -> list[audit.Problem]:
+        """The tables kept from the books' rows (`rm_holders`), once those rows are proven."""
+        try:
+            faults = self.model.holder_sums_faults()
+        except Exception as exc:  # damaged tables are a finding, not a crash
+            return [audit.Problem(0, f"the read-model tables cannot be read: {exc}")]
+        return [audit.Problem(self.position, fault) for fault in faults]
 
     def _meta_problems(self) -> list[audit.Problem]:
         """`rm_meta` against the events it claims: the latest effective date every report
@@ -299,7 +307,7 @@ class TableCheck:
             problems = self._meta_problems()
             for table, kept, replayed in differing:
                 problems.extend(audit.compare_rows(table, kept, replayed))
-            return problems
+            return problems or self._derived_problems()
         finally:
             with contextlib.suppress(Exception):
                 db.execute("ROLLBACK")

@@ -643,6 +643,39 @@ class ReadModel:
         return [from_row(HolderSumsRow, dict(zip(names, values, strict=True)))
                 for values in cursor]
 
+    def holder_sums_faults(self) -> list[str]:
+        """`rm_holders` against the lots it is kept from (`rm_lots`, which `audit verify`
+        judges by replay): each holder's sums, lot count and first lot, recomputed in SQL."""
+        sums = self.db.execute(
+            'SELECT "series", "holder", SUM("issued" - "transferred"), SUM("converted"), '
+            'SUM("redeemed"), COUNT(*) FROM "rm_lots" WHERE ledger = ? '
+            'GROUP BY "series", "holder"', [self.ledger])
+        expected: dict[tuple[str, str], list[Any]] = {
+            (row[0], row[1]): [int(v) for v in row[2:]] for row in sums}
+        firsts = self.db.execute(
+            'SELECT "series", "holder", "issued_on", "position", "seq", "id" FROM ('
+            'SELECT *, ROW_NUMBER() OVER (PARTITION BY "series", "holder" ORDER BY '
+            '"issued_on", "position", "seq", "id") AS "rank" FROM "rm_lots" WHERE ledger = ?'
+            ') AS ranked WHERE "rank" = 1', [self.ledger])
+        for row in firsts:
+            expected[(row[0], row[1])].extend(
+                [date.fromisoformat(str(row[2])), int(row[3]), int(row[4]), str(row[5])])
+        faults = []
+        kept = {(r.series, r.holder): r for r in self._holder_rows()}
+        for key in sorted(kept.keys() | expected.keys()):
+            row, want = kept.get(key), expected.get(key)
+            name = f"{key[0]} {key[1]}"
+            if row is None:
+                faults.append(f"rm_holders has no row for {name}, who holds lots")
+            elif want is None:
+                faults.append(f"rm_holders has a row for {name}, who holds no lots")
+            else:
+                have = [row.issued, row.converted, row.redeemed, row.lots, *row.first]
+                if have != want:
+                    faults.append(f"rm_holders {name} is {have} in the table but {want} "
+                                  "by its lots")
+        return faults
+
     # --- the current reports: the rows they print and the sums they need ----------------
 
     def preferred_inputs(self) -> reports.PreferredInputs:

@@ -197,3 +197,24 @@ def test_a_materialized_row_that_differs_from_replay_is_found(ledger_file: Path)
                                    "table but 1000 by replay"},
         {"position": 5, "problem": "rm_capital row 5 is missing from the table"},
     ]
+
+
+def test_a_holder_row_that_differs_from_its_lots_is_found(ledger_file: Path) -> None:
+    """`rm_holders` is kept from the lots, not replayed: verify recomputes it from them."""
+    assert invoke("--db", str(ledger_file), "report", "preferred").code == 0
+    r, _ = verify(ledger_file)
+    assert r.code == 0, r.out
+    head = int(verify(ledger_file)[1]["head_position"])  # type: ignore[arg-type]
+    sql(ledger_file, ("UPDATE rm_holders SET converted = converted + 7 WHERE rowid = "
+                      "(SELECT MIN(rowid) FROM rm_holders)", ()))
+    r, report = verify(ledger_file)
+    assert r.code == 1
+    problems = report["problems"]
+    assert isinstance(problems, list) and len(problems) == 1
+    assert problems[0]["position"] == head
+    assert "in the table but" in problems[0]["problem"] and "by its lots" in problems[0]["problem"]
+    sql(ledger_file, ("DELETE FROM rm_holders WHERE rowid = (SELECT MIN(rowid) FROM rm_holders)",
+                      ()))
+    r, report = verify(ledger_file)
+    assert r.code == 1
+    assert "has no row for" in report["problems"][0]["problem"]  # type: ignore[index]
