@@ -41,8 +41,8 @@ from psycopg.sql import SQL, Identifier
 
 from ledger import timeline
 from ledger.errors import StoreError
+from ledger.location import META_TABLE, Target, redact
 from ledger.store import meta_rows, timeline_events
-from ledger.target import META_TABLE, Target, redact
 
 CONNECT_TIMEOUT_SECONDS = 10
 # Two creators of a new ledger take turns (pg_advisory_xact_lock) instead of racing on the

@@ -40,9 +40,9 @@ from eventsourcing.utils import Environment, get_topic, resolve_topic
 from events import EVENT_TYPES, VALUE_TYPES, LedgerEvent, with_source
 from ledger import timeline
 from ledger.ledgers import MAIN_ID
+from ledger.location import META_TABLE, Target
 from ledger.sqltables import SQLiteTables
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
-from ledger.target import META_TABLE, Target
 
 LEDGER_ID = MAIN_ID  # ledger `main`'s stream; another ledger's is `ledgers.ledger_id(name)`
 

@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 from events import Instrument, LedgerEvent
 from ledger.ledgers import DEFAULT as DEFAULT_LEDGER
 from ledger.ledgers import ledger_id
+from ledger.location import is_sqlite_ledger_file, plain_head
 from ledger.sqltables import SQLiteTables, Tables
-from ledger.target import is_sqlite_ledger_file, plain_head
 from projections import reports
 from projections.books import (
     TOTALS,

@@ -29,7 +29,7 @@ def execute(db: str, sql_sqlite: str, sql_postgres: str, table: str) -> int:
     if db.startswith("postgresql"):
         from psycopg.sql import SQL, Identifier
 
-        from ledger.target import Target
+        from ledger.location import Target
         from tests.pg import connect
 
         schema = Target.parse(db).schema

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from events import EventReversed
-from ledger.head import HeadState
+from ledger.head_snapshot import HeadState
 from ledger.service import Ledger
 from ledger.state import LedgerState
 from ledger.store import LEDGER_ID

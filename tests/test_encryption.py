@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from ledger.commands import DesignateSeries, RecordClosing
+from ledger.location import Target
 from ledger.service import Ledger, new_key
-from ledger.target import Target
 
 SERIES = ["record", "series", "Series D", "--date", "2003-05-08", "--stated-value", "10000",
           "--conversion-price", "2.35", "--dividend-rate", "8", "--authorized", "444"]

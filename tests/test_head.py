@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from eventsourcing.utils import clear_topic_cache
 
-from ledger import head as head_module
+from ledger import head_snapshot as head_module
 from ledger.commands import (
     DeclareDividend,
     DesignateSeries,
@@ -18,6 +21,8 @@ from ledger.commands import (
 )
 from ledger.service import Ledger
 from ledger.state import fold
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _designate(on: date) -> DesignateSeries:
@@ -87,7 +92,7 @@ def test_snapshot_of_another_state_version_is_ignored(
 
 
 def test_packed_state_round_trips_exactly(tmp_path: Path) -> None:
-    from ledger.head import expand, pack
+    from ledger.head_snapshot import expand, pack
 
     book = Ledger(str(tmp_path / "l.db"), actor="t")
     book.record(_designate(date(2003, 1, 1)))
@@ -139,7 +144,7 @@ def test_a_loaded_state_reads_warrants_only_when_looked_up(tmp_path: Path) -> No
     """A snapshot's warrants and closing references stay packed rows until a recording looks
     one up; folding on, copying and packing again give exactly what a full fold gives."""
     from ledger.commands import ExerciseWarrants
-    from ledger.head import expand, pack
+    from ledger.head_snapshot import expand, pack
     from ledger.state import Packed
 
     book = Ledger(str(tmp_path / "l.db"), actor="t")
@@ -229,3 +234,51 @@ def test_a_back_dated_recording_streams_the_timeline(
     monkeypatch.undo()
     assert [p.lot for p in event.lots] == ["CL-0002/H"]  # as of 2003-01-15: one lot only
     _assert_head_is_full_fold(book)
+
+
+# --- snapshots stored while this module was `ledger.head` ---------------------------------
+
+@pytest.mark.parametrize("fixture", ["release-0.1.0.db", "format1.db"])
+def test_a_snapshot_stored_by_older_code_under_ledger_head_still_loads(
+    tmp_path: Path, fixture: str
+) -> None:
+    """The fixtures were made by older code: their snapshots name `ledger.head:HeadState`."""
+    db = tmp_path / fixture
+    shutil.copy(FIXTURES / fixture, db)
+    book = Ledger(str(db), actor="t")
+    app = book.open()
+    assert app.snapshots is not None
+    stored = list(app.snapshots.get(book.id))
+    assert stored and {s.topic for s in stored} == {"ledger.head:HeadState"}
+    clear_topic_cache()  # as in a new process
+    # it resolves to HeadState and is judged by its state version (older than today's), not
+    # refused as an unknown topic
+    assert stored[-1].state["state_version"] < head_module.STATE_VERSION
+    with pytest.raises(head_module.NeedsFullReplay, match="another state version"):
+        head_module.project_head(None, [stored[-1]])
+
+
+def test_a_current_snapshot_under_the_old_topic_is_decided_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rename the stored topic back to `ledger.head`: the head still comes from the snapshot."""
+    monkeypatch.setattr("ledger.service.SNAPSHOT_INTERVAL", 2)
+    db = tmp_path / "l.db"
+    book = Ledger(str(db), actor="t")
+    book.record(_designate(date(2003, 1, 1)))
+    for i in range(4):
+        book.record(IssueWarrants(effective_date=date(2003, 1, 2 + i),
+                                  holder=f"h{i}", shares=10, exercise_price=Decimal("1")))
+    with sqlite3.connect(db) as conn:
+        changed = conn.execute(
+            "UPDATE stored_snapshots SET state = CAST(replace(CAST(state AS TEXT), "
+            "'\"ledger.head_snapshot:HeadState\"', '\"ledger.head:HeadState\"') AS BLOB)").rowcount
+    assert changed > 0
+    reopened = Ledger(str(db), actor="t")
+    app = reopened.open()
+    assert app.snapshots is not None
+    assert {s.topic for s in app.snapshots.get(reopened.id)} == {"ledger.head:HeadState"}
+    clear_topic_cache()
+    head = reopened._head()
+    assert head is not None and head.folded < len(reopened.events())
+    _assert_head_is_full_fold(reopened)

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from ledger.commands import ReportCommonOutstanding
+from ledger.location import Target, redact
 from ledger.postgres import postgres_env
 from ledger.service import Ledger
-from ledger.target import Target, redact
 from tests.conftest import invoke
 from tests.pg import base_url, fresh_ledger_url
 from tests.test_concurrency import EVENTS_EACH, PROCESSES, check_ledger, writer

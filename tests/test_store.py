@@ -19,8 +19,8 @@ from eventsourcing.persistence import IntegrityError
 from ledger.commands import ReportCommonOutstanding
 from ledger.errors import StoreError
 from ledger.ledgers import head_rows
+from ledger.location import FORMAT_VERSION, META_TABLE, Target
 from ledger.service import Ledger
-from ledger.target import FORMAT_VERSION, META_TABLE, Target
 from tests.conftest import invoke
 
 SERIES = ["record", "series", "Series D", "--date", "2003-05-08", "--stated-value", "10000",

@@ -34,7 +34,7 @@ from ledger.service import Ledger, new_key
 from ledger.state import timeline
 from ledger.store import LEDGER_ID
 from ledger.transfer import export_lines
-from projections import check, trail
+from projections import table_check, trail
 from projections.books import replay
 from tests.conftest import invoke
 
@@ -233,7 +233,7 @@ def _whole_comparison(book: Ledger, events: list[LedgerEvent]) -> list[audit.Pro
 
 def _both(ledger: Ledger) -> tuple[list[audit.Problem], list[audit.Problem]]:
     events = ledger.events()
-    return _whole_comparison(ledger, events), check.check_tables(ledger, events)
+    return _whole_comparison(ledger, events), table_check.check_tables(ledger, events)
 
 
 def _nth(table: str, n: int) -> str:
@@ -265,7 +265,7 @@ DAMAGE = {
 def test_the_bounded_table_check_finds_what_the_whole_one_finds(
     tables: Ledger, monkeypatch: pytest.MonkeyPatch, damage: str, spill: int
 ) -> None:
-    monkeypatch.setattr(check, "SPILL_LIMIT", spill)
+    monkeypatch.setattr(table_check, "SPILL_LIMIT", spill)
     con = sqlite3.connect(tables.target.path)
     with con:
         for statement in DAMAGE[damage]:
@@ -390,6 +390,6 @@ def test_the_tables_checked_in_a_second_process_read_the_same(
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", spy)
     two = invoke("--db", path, "audit", "verify", "--json")
-    assert submitted == [check.check_tables_apart]
+    assert submitted == [table_check.check_tables_apart]
     assert (two.code, two.out) == (one.code, one.out)
     assert (one.code == 0) == (damage == "none")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from ledger.errors import InvalidTarget
+from ledger.location import Target
 from ledger.service import Ledger, new_key
-from ledger.target import Target
 from tests.conftest import invoke
 
 SERIES = ["record", "series", "Series D", "--date", "2003-05-08", "--stated-value", "10000",

@@ -335,7 +335,7 @@ def check_tables_apart(target: str, key: str | None, ledger: str = "main"
     """The table check in a process of its own (it opens the ledger itself and streams
     the timeline), with the keys it ordered the replay by: the caller's chain check must
     have seen the very same keys for the finding to count."""
-    from ledger.bulk import paused_gc
+    from ledger.gc_pause import paused_gc
 
     with Ledger(target, key=key, ledger=ledger) as book:
         stream = book.stream()

@@ -12,6 +12,9 @@ A snapshot is a cache: it carries a digest of the state, position and chain head
 (`digest`), checked when it is loaded; a snapshot that fails it, or of another shape, is
 never decided from (`NeedsFullReplay`: the stream decides). An event after a sound snapshot
 that does not follow the one before it is a damaged ledger (`ChainBroken`), not a cache miss.
+
+A snapshot stores its class by topic (module path): those written while this module was
+`ledger.head` name `ledger.head:HeadState`, which `OLD_TOPICS` keeps resolving here.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
+from eventsourcing.utils import TopicError, register_topic, resolve_topic
 
 from events import EventReversed, LedgerEvent
 from ledger import state as state_module
@@ -86,6 +90,20 @@ class HeadState:
         return self.state.last_date
 
 
+OLD_TOPICS = ("ledger.head:HeadState",)
+"""Topics `HeadState` was stored under before this module was renamed (snapshots keep them)."""
+
+
+def register_old_topics() -> None:
+    """Let snapshots stored under an old topic load as `HeadState` (again after eventsourcing's
+    topic cache was cleared)."""
+    for topic in OLD_TOPICS:
+        try:
+            resolve_topic(topic)
+        except TopicError:  # not yet registered: the old module no longer exists
+            register_topic(topic, HeadState)
+
+
 def fold_event(head: HeadState, event: LedgerEvent) -> None:
     """Apply one event at the head, or refuse when only a full replay is exact."""
     if event.originator_version != head.version + 1:
@@ -109,6 +127,7 @@ def project_head(head: HeadState | None, items: Iterable[Any]) -> HeadState | No
     """eventsourcing projector: the snapshot (if any) first, then the events after it."""
     for item in items:
         if isinstance(item, Snapshot):
+            register_old_topics()
             restored: object = item.mutate(None)
             if not isinstance(restored, HeadState) or getattr(restored, "state_version", None) != STATE_VERSION:
                 raise NeedsFullReplay("snapshot of another state version")
@@ -238,3 +257,6 @@ def expand(packed: Any) -> LedgerState:
     fields["warrants"] = Packed(fields["warrants"], _warrant)
     fields["closings"] = Packed(fields["closings"], _closing)
     return LedgerState(**fields)
+
+
+register_old_topics()
