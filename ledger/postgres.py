@@ -16,7 +16,7 @@ while writers of different ledgers only share the server.
 
 The hooks into eventsourcing's private insert path are all in this class
 (`_insert_stored_events`, `_fetch_ids_after_insert_events`), and
-tests/test_store_hooks.py pins what they rely on.
+tests/ledger/test_store_hooks.py pins what they rely on.
 
 With `?schema=NAME` in the URL the store's tables live in that schema (created with the
 store); each schema is a store of its own, holding any number of ledgers (`--ledger`).

@@ -190,7 +190,7 @@ class LedgerMapper(Mapper[UUID]):
 
     `event_from` is what `Mapper.to_domain_event` does after decoding, and `to_stored_event`
     what eventsourcing's does (tests pin them equal, for every event type, an upcast row and
-    an encrypted ledger: tests/test_chain_format.py)."""
+    an encrypted ledger: tests/ledger/test_chain_format.py)."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.event_from(stored_event, self.decode_state(stored_event))
