@@ -251,3 +251,34 @@ def test_the_books_from_checkpoints_are_the_books_of_a_full_replay(
             known = events if as_recorded is None else events[:as_recorded]
             assert on == (as_of or max((e.effective_date for e in known), default=date.min))
             assert books == replay(known, on)
+
+
+def test_an_event_committed_while_the_rows_are_counted_leaves_no_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader counting events and timeline rows while a writer commits (the race of eight
+    processes on PostgreSQL): the rows it finds ahead are never deleted as rows of positions
+    the stream no longer holds."""
+    path = str(tmp_path / "l.db")
+    writer = Ledger(path, actor="w")
+    for n in range(3):
+        writer.record(ReportCommonOutstanding(effective_date=date(2003, 1, 1 + n), shares=10 + n))
+    reader = Ledger(path, actor="r")
+    app = reader.open()
+    query = timeline.Sql.query
+    landed: list[int] = []
+
+    def commit_between(self: timeline.Sql, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        result = query(self, sql, params)
+        if "count(*)" in sql and not landed:  # after the first count, before the second
+            landed.append(writer.record(ReportCommonOutstanding(
+                effective_date=date(2003, 2, 1), shares=99)).originator_version)
+        return result
+
+    monkeypatch.setattr(timeline.Sql, "query", commit_between)
+    assert timeline.ensure(app, reader.id, reader.stream().decode)
+    monkeypatch.undo()
+    assert landed == [4]
+    assert timeline.complete(app, reader.id)
+    ordinals, _ = timeline.read_keys(app, reader.id)
+    assert len(ordinals) == 5  # positions 1-4 (index 0 unused)
