@@ -164,7 +164,7 @@ class Service:
         events are sound, but a report could not read its tables."""
         from ledger.damage import Damage, damage_line
         from ledger.service import Ledger
-        from projections.check import check_tables
+        from projections.table_check import check_tables
 
         with Ledger(self.db, key=self.key, ledger=self.ledger) as book:
             problems = check_tables(book, book.events())

@@ -36,7 +36,7 @@ class _Streamed:
     def __init__(self, book: Ledger, *, tables: bool = True) -> None:
         from ledger import audit
         from ledger.stream import Reorder
-        from projections.check import TableCheck, latest_in
+        from projections.table_check import TableCheck, latest_in
 
         self.stream = book.stream()
         self.keys = self.stream.keys()
@@ -78,7 +78,7 @@ class _Streamed:
         return tables.finish(lambda position: stream.timeline(keys, upto=position))
 
     def close(self) -> None:
-        from projections.check import TableCheck
+        from projections.table_check import TableCheck
 
         if isinstance(self.tables, TableCheck):
             self.tables.close()
@@ -103,7 +103,7 @@ def _verify_streamed(book: Ledger, meta: dict[str, str], expect_head: str | None
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            from projections.check import check_tables_apart
+            from projections.table_check import check_tables_apart
 
             pool = stack.enter_context(ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn")))
@@ -202,7 +202,7 @@ def _verified(book: Ledger, expect_head: str | None, target: str, progress: Prog
             events = [e for _, e in rows if isinstance(e, LedgerEvent)]
             found = audit.check_history(events)
             if not found:
-                from projections.check import check_tables
+                from projections.table_check import check_tables
 
                 found = check_tables(book, events)
         problems = found or timeline.verify(app_, book.id, chain.keys, book.stream())

@@ -54,7 +54,7 @@ def pg_url(base: str, schema: str) -> str:
 def drop_schema(base: str, schema: str) -> None:
     import psycopg
 
-    from ledger.target import Target
+    from ledger.location import Target
 
     t = Target.parse(base)
     with psycopg.connect(dbname=t.dbname, host=t.host, port=t.port, user=t.user,

@@ -65,7 +65,7 @@ mark("the command tree: root, report, summary")
 import projections.reports
 mark("projections.reports (events, the books' fold)")
 import projections.readmodel
-mark("projections.readmodel (ledger.target, sqltables)")
+mark("projections.readmodel (ledger.location, sqltables)")
 import rich.console, rich.table
 mark("rich (console, table)")
 import cli.render, cli.tables, cli.output

@@ -92,7 +92,7 @@ def _flat(parts: list[RenderableType]) -> Iterator[RenderableType]:
 # report of thousands of rows took 30 times its JSON to draw. A table that fits the line as drawn
 # on a console that writes no escape codes (a pipe, NO_COLOR aside) needs only its cells' text,
 # padded and joined by the box's characters: drawn here, line for line what rich draws
-# (tests/test_widths.py compares the two on every report and on random tables). Anything this
+# (tests/cli/test_widths.py compares the two on every report and on random tables). Anything this
 # does not cover (colour, a fixed or expanding width, wrapped cells, footers, lines between
 # rows) is left to rich.
 

@@ -29,7 +29,6 @@ from events import (
     LedgerEvent,
 )
 from events.codec import field_names
-from ledger.bulk import paused_gc
 from ledger.chain import (
     GENESIS_HASH,
     STORED_RULE,
@@ -40,6 +39,7 @@ from ledger.chain import (
 )
 from ledger.decision import READERS, Footprint, computed_with, prices_of, used_price
 from ledger.errors import InvariantViolation, MalformedOption
+from ledger.gc_pause import paused_gc
 from ledger.state import LedgerState, describe, timeline
 from ledger.stream import KeyMismatch, Keys, stored_batches
 

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from ledger.target import Target, is_sqlite_ledger_file, no_space_beside, read_only_place
+from ledger.location import Target, is_sqlite_ledger_file, no_space_beside, read_only_place
 
 READ_MODEL_PREFIX = "rm_"
 SCHEMA = "sqlite_master"

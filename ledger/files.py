@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
 
 from ledger.errors import InvalidInput
-from ledger.target import Target
+from ledger.location import Target
 
 
 def refuse_the_ledger(target: Target, path: Path, option: str = "-o FILE") -> None:

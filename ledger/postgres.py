@@ -16,7 +16,7 @@ while writers of different ledgers only share the server.
 
 The hooks into eventsourcing's private insert path are all in this class
 (`_insert_stored_events`, `_fetch_ids_after_insert_events`), and
-tests/test_store_hooks.py pins what they rely on.
+tests/ledger/test_store_hooks.py pins what they rely on.
 
 With `?schema=NAME` in the URL the store's tables live in that schema (created with the
 store); each schema is a store of its own, holding any number of ledgers (`--ledger`).
@@ -41,8 +41,8 @@ from psycopg.sql import SQL, Identifier
 
 from ledger import timeline
 from ledger.errors import StoreError
+from ledger.location import META_TABLE, Target, redact
 from ledger.store import meta_rows, timeline_events
-from ledger.target import META_TABLE, Target, redact
 
 CONNECT_TIMEOUT_SECONDS = 10
 # Two creators of a new ledger take turns (pg_advisory_xact_lock) instead of racing on the

@@ -34,7 +34,7 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
-from ledger.head import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
+from ledger.head_snapshot import SNAPSHOT_INTERVAL, HeadState, NeedsFullReplay, project_head, take
 from ledger.inputs import clean_name, clean_text
 from ledger.keys import KEY_CHECK_ROW, key_check_value, key_fits
 from ledger.ledgers import (
@@ -46,10 +46,7 @@ from ledger.ledgers import (
     own_meta,
 )
 from ledger.ledgers import names as ledger_names
-from ledger.state import LedgerState, reversed_positions, timeline
-from ledger.store import LedgerApplication, LedgerMapper, sqlite_env
-from ledger.stream import Stream
-from ledger.target import (
+from ledger.location import (
     FORMAT_VERSION,
     Target,
     check_sqlite_file,
@@ -58,6 +55,9 @@ from ledger.target import (
     redact,
     remove_sqlite_files,
 )
+from ledger.state import LedgerState, reversed_positions, timeline
+from ledger.store import LedgerApplication, LedgerMapper, sqlite_env
+from ledger.stream import Stream
 
 MAX_ATTEMPTS = 200
 CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"

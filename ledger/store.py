@@ -40,9 +40,9 @@ from eventsourcing.utils import Environment, get_topic, resolve_topic
 from events import EVENT_TYPES, VALUE_TYPES, LedgerEvent, with_source
 from ledger import timeline
 from ledger.ledgers import MAIN_ID
+from ledger.location import META_TABLE, Target
 from ledger.sqltables import SQLiteTables
 from ledger.state import LedgerState, Lot, SeriesState, WarrantState
-from ledger.target import META_TABLE, Target
 
 LEDGER_ID = MAIN_ID  # ledger `main`'s stream; another ledger's is `ledgers.ledger_id(name)`
 
@@ -190,7 +190,7 @@ class LedgerMapper(Mapper[UUID]):
 
     `event_from` is what `Mapper.to_domain_event` does after decoding, and `to_stored_event`
     what eventsourcing's does (tests pin them equal, for every event type, an upcast row and
-    an encrypted ledger: tests/test_chain_format.py)."""
+    an encrypted ledger: tests/ledger/test_chain_format.py)."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.event_from(stored_event, self.decode_state(stored_event))

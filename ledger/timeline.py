@@ -145,12 +145,16 @@ class Sql:
 
 
 def _counts(sql: Sql, ledger: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(count, last position) of the ledger's events, and of its timeline rows."""
+    """(count, last position) of the ledger's events, and of its timeline rows.
+
+    The rows are counted first: a writer committing between the two reads then leaves the
+    events ahead (rows to fill, harmlessly), never the rows ahead of the events, which would
+    read as rows of positions the stream no longer holds and be deleted (a gap)."""
+    rows = sql.query(f"SELECT count(*), coalesce(max(position), 0) FROM {{{TIMELINE}}} "
+                     "WHERE ledger_id = ?", [ledger])
     events = sql.query(f"SELECT count(*), coalesce(max(originator_version), 0) FROM "
                        f"{sql.events_table} WHERE originator_id = ?",
                        [ledger if not sql.postgres else UUID(ledger)])
-    rows = sql.query(f"SELECT count(*), coalesce(max(position), 0) FROM {{{TIMELINE}}} "
-                     "WHERE ledger_id = ?", [ledger])
     return (int(events[0][0]), int(events[0][1])), (int(rows[0][0]), int(rows[0][1]))
 
 

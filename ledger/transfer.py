@@ -45,7 +45,6 @@ from events import (
     with_source,
 )
 from events.codec import data_field_names, event_data, from_json_value, log_entry
-from ledger.bulk import paused_gc
 from ledger.chain import GENESIS_HASH, STORED_RULE, event_fields, fields_hash
 from ledger.commands import Command
 from ledger.decision import command_class, decide_in_timeline, fold_without
@@ -57,9 +56,10 @@ from ledger.errors import (
     NotFound,
     StoreError,
 )
+from ledger.gc_pause import paused_gc
 from ledger.inputs import clean_name
+from ledger.location import redact
 from ledger.state import ORDER_FREE, LedgerState, reversed_positions, timeline
-from ledger.target import redact
 
 Progress = Callable[[str, int, int], None]
 """Called as (phase, done, total) while an import runs."""

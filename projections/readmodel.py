@@ -16,7 +16,7 @@ and the sums they need (`current_preferred`: the series, a row per holder of eac
 `rm_holders`, kept beside the lots from their changes, and the open lots; `current_warrants`:
 the warrants and their terms; `current_capital`: the entries shown, and only the gross of
 those before `--since`; `current_dividends`: the series, open lots and dividends), each equal
-to the report of the whole books (tests/test_current_reports.py). `load` reads every row.
+to the report of the whole books (tests/laws/test_current_reports.py). `load` reads every row.
 
 Every row carries its ledger's name (a store holds many ledgers, `ledger.ledgers`), and
 `rm_meta` holds each ledger's position beside the store's layout version. The SQL is written
@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 from events import Instrument, LedgerEvent
 from ledger.ledgers import DEFAULT as DEFAULT_LEDGER
 from ledger.ledgers import ledger_id
+from ledger.location import is_sqlite_ledger_file, plain_head
 from ledger.sqltables import SQLiteTables, Tables
-from ledger.target import is_sqlite_ledger_file, plain_head
 from projections import reports
 from projections.books import (
     TOTALS,

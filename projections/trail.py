@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from events import LedgerEvent
-from ledger.bulk import paused_gc
+from ledger.gc_pause import paused_gc
 from ledger.state import timeline
 from ledger.terms import expired_on
 from projections.books import TOTALS, Books, apply, touches

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from ledger.target import Target
+from ledger.location import Target
 
 URL_VARIABLE = "FINLEDGER_TEST_POSTGRES_URL"
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/test"  # what .ci/run points it at
