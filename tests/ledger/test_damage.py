@@ -33,12 +33,8 @@ def execute(db: str, sql_sqlite: str, sql_postgres: str, table: str) -> int:
         from tests.pg import connect
 
         schema = Target.parse(db).schema
-        with connect(db) as conn:
-            name = conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                "AND table_name LIKE %s", [schema, f"%{table}"]).fetchone()
-            assert name is not None, table
-            cursor = conn.execute(SQL(sql_postgres).format(Identifier(schema, str(name[0]))))
+        with connect(db) as conn:  # the ledger's own table: `rm_meta` ends in "meta" too
+            cursor = conn.execute(SQL(sql_postgres).format(Identifier(schema, f"finledger_{table}")))
             return cursor.rowcount
     conn = sqlite3.connect(db)
     with conn:
