@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from app.books import books_as_of, current_books, judge_date, timeline_of
 from app.verify import Progress, no_progress
@@ -33,8 +33,10 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from ledger.service import Ledger
     from ledger.state import LedgerState
     from projections.books import Books
+    from projections.reports import PreferredReport
 
 Report = dict[str, Any]
+R = TypeVar("R")
 ImportProgress = Callable[[str, int, int], None]
 """Told (phase, done, total) as an import checks its lines and writes them."""
 Completion = Literal["series", "securities", "holders", "warrants", "closings"]
@@ -293,8 +295,8 @@ class Service:
             return books_as_of(book, as_of, as_recorded)
 
     def _report(self, as_of: date | None, as_recorded: int | None,
-                current: Callable[[Ledger, Callable[[date | None], date]], Report],
-                whole: Callable[[Books, date], Report]) -> Report:
+                current: Callable[[Ledger, Callable[[date | None], date]], R],
+                whole: Callable[[Books, date], R]) -> R:
         """A report: now, `current` reads only what it shows from the read model
         (`projections.readmodel.current_*`); as of a date or a position, `whole` is built
         from the books."""
@@ -303,7 +305,8 @@ class Service:
                 return current(book, judge_date)
         return whole(*self.books(as_of, as_recorded))
 
-    def preferred(self, as_of: date | None = None, as_recorded: int | None = None) -> Report:
+    def preferred(self, as_of: date | None = None, as_recorded: int | None = None
+                  ) -> PreferredReport:
         from projections import readmodel, reports
 
         return self._report(as_of, as_recorded, readmodel.current_preferred, reports.preferred)

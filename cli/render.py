@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import typing
+from datetime import date
 from decimal import Decimal
-from typing import Any, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from rich import box
 from rich.console import Group
@@ -33,6 +34,9 @@ from events import (
     WarrantsTransferred,
 )
 from events.codec import event_from_data
+
+if TYPE_CHECKING:
+    from app.reports import PreferredHolder, PreferredReport, PreferredSeries
 
 
 def event_summary(event: AnyEvent) -> str:
@@ -164,59 +168,60 @@ def _fit(table: Table) -> Table:
     return table
 
 
-def _as_of(report: dict[str, Any]) -> str:
-    """`as of D`, and what the command says more about that (`basis`, set by the CLI: "as
+def _as_of(on: date, basis: str) -> str:
+    """`as of D`, and what the command says more about that (`basis`, from the CLI: "as
     recorded at position P", or that D is the latest effective date rather than today)."""
-    return f"as of {report['as_of'].isoformat()}{report.get('basis') or ''}"
+    return f"as of {on.isoformat()}{basis}"
 
 
-def preferred_table(report: dict[str, Any]) -> Table:
+def preferred_table(report: PreferredReport, basis: str = "") -> Table:
     notes = []
-    for s in report["series"]:
-        kind = "cumulative" if s["cumulative"] else "non-cumulative"
-        through = s["dividends_through"]
+    for s in report.series:
+        kind = "cumulative" if s.cumulative else "non-cumulative"
+        through = s.dividends_through
         paid = f", dividends declared through {through}" if through else ", no dividend declared"
         notes.append(
-            f"{s['series']}: stated value ${money(s['stated_value'])}, converts at "
-            f"${s['conversion_price']}, {s['dividend_rate']}% {kind}, "
-            f"{shares(s['authorized'])} authorized{paid}"
+            f"{s.series}: stated value ${money(s.stated_value)}, converts at "
+            f"${s.conversion_price}, {s.dividend_rate}% {kind}, "
+            f"{shares(s.authorized)} authorized{paid}"
         )
-    table = _statement(f"Outstanding preferred {_as_of(report)}", "\n".join(notes) or None)
+    table = _statement(f"Outstanding preferred {_as_of(report.as_of, basis)}",
+                       "\n".join(notes) or None)
     table.add_column("Series / holder")
-    redeemed = any(s["redeemed"] for s in report["series"])  # the column only when it counts
+    redeemed = any(s.redeemed for s in report.series)  # the column only when it counts
 
-    def retired(row: dict[str, Any]) -> list[str]:
-        return [shares(row["converted"]), *([shares(row["redeemed"])] if redeemed else [])]
+    def retired(row: PreferredSeries | PreferredHolder) -> list[str]:
+        return [shares(row.converted), *([shares(row.redeemed)] if redeemed else [])]
 
     _figures(table, "Issued", "Converted", *(["Redeemed"] if redeemed else []), "Outstanding",
              "Stated\nvalue $", "Accrued\ndividends $", "As-converted\ncommon")
-    for s in report["series"]:
+    for s in report.series:
         table.add_row(
-            Text(s["series"], style="bold"), shares(s["issued"]), *retired(s),
-            shares(s["outstanding"]), money(s["stated_value_outstanding"]),
-            money(s["accrued_dividends"]) if s["cumulative"] else "-",
-            shares(s["as_converted_common"]),
+            Text(s.series, style="bold"), shares(s.issued), *retired(s),
+            shares(s.outstanding), money(s.stated_value_outstanding),
+            money(s.accrued_dividends) if s.cumulative else "-",
+            shares(s.as_converted_common),
         )
-        for h in s["holders"]:
+        for h in s.holders:
             table.add_row(
-                f"  {h['holder']}", shares(h["issued"]), *retired(h),
-                shares(h["outstanding"]), money(h["stated_value_outstanding"]),
-                money(h["accrued_dividends"]) if s["cumulative"] else "-",
-                shares(h["as_converted_common"]),
+                f"  {h.holder}", shares(h.issued), *retired(h),
+                shares(h.outstanding), money(h.stated_value_outstanding),
+                money(h.accrued_dividends) if s.cumulative else "-",
+                shares(h.as_converted_common),
             )
-    t = report["totals"]
+    t = report.totals
     table.add_section()
     table.add_row(
-        "Total", "", "", *([""] if redeemed else []), shares(t["outstanding"]),
-        money(t["stated_value_outstanding"]),
-        money(t["accrued_dividends"]), shares(t["as_converted_common"]), style=TOTAL,
+        "Total", "", "", *([""] if redeemed else []), shares(t.outstanding),
+        money(t.stated_value_outstanding),
+        money(t.accrued_dividends), shares(t.as_converted_common), style=TOTAL,
     )
     return _fit(table)
 
 
-def warrants_tables(report: dict[str, Any]) -> Group:
+def warrants_tables(report: dict[str, Any], basis: str = "") -> Group:
     market = report.get("market_price")
-    title = f"Warrant overhang {_as_of(report)}"
+    title = f"Warrant overhang {_as_of(report['as_of'], basis)}"
     if market is not None:
         title += f", market price ${market}"
     table = _statement(title)
@@ -279,7 +284,7 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     t = report["totals"]
     table.add_section()
     table.add_row("Total", *blanks, *counts(t), *extra(t), style=TOTAL)
-    by_price = _statement(f"Overhang by exercise price {_as_of(report)}")
+    by_price = _statement(f"Overhang by exercise price {_as_of(report['as_of'], basis)}")
     _figures(by_price, "Exercise\nprice $", "Outstanding", "Potential\nproceeds $")
     if market is not None:
         _figures(by_price, "In the\nmoney", "Treasury\nshares")
@@ -292,9 +297,9 @@ def warrants_tables(report: dict[str, Any]) -> Group:
     return Group(_fit(table), Text(""), _fit(by_price))
 
 
-def capital_tables(report: dict[str, Any]) -> Group:
+def capital_tables(report: dict[str, Any], basis: str = "") -> Group:
     since = f", since {report['since'].isoformat()}" if report["since"] else ""
-    entries = _statement(f"Capital raised {_as_of(report)}{since}")
+    entries = _statement(f"Capital raised {_as_of(report['as_of'], basis)}{since}")
     for name in ("Date", "Source", "Ref", "Security"):
         entries.add_column(name)
     _figures(entries, "Gross $", "Fees $", "Net $", "Cumulative\ngross $")
@@ -307,7 +312,7 @@ def capital_tables(report: dict[str, Any]) -> Group:
     entries.add_section()
     entries.add_row("Total", "", "", "", money(t["gross"]), money(t["fees"]), money(t["net"]),
                     "", style=TOTAL)
-    periods = _statement(f"Capital raised by {report['by']} {_as_of(report)}{since}")
+    periods = _statement(f"Capital raised by {report['by']} {_as_of(report['as_of'], basis)}{since}")
     periods.add_column("Period")
     _figures(periods, "Gross $", "Fees $", "Net $")
     for p in report["periods"]:
@@ -317,13 +322,13 @@ def capital_tables(report: dict[str, Any]) -> Group:
     return Group(_fit(entries), Text(""), _fit(periods))
 
 
-def summary_table(report: dict[str, Any]) -> Table:
-    table = _statement(f"Summary {_as_of(report)}")
+def summary_table(report: dict[str, Any], basis: str = "") -> Table:
+    table = _statement(f"Summary {_as_of(report['as_of'], basis)}")
     table.add_column("")
     _figures(table, "")
     table.show_header = False
-    cap, pref, warr, fd = (report["capital"], report["preferred"], report["warrants"],
-                           report["fully_diluted"])
+    cap, warr, fd = report["capital"], report["warrants"], report["fully_diluted"]
+    pref = report["preferred"]
 
     def heading(text: str) -> None:
         table.add_row(Text(text, style=HEADER), "")
@@ -333,10 +338,10 @@ def summary_table(report: dict[str, Any]) -> Table:
     table.add_row("  Fees $", money(cap["fees"]))
     table.add_row("  Net proceeds $", money(cap["net"]), end_section=True)
     heading("Preferred outstanding")
-    table.add_row("  Shares", shares(pref["outstanding"]))
-    table.add_row("  Stated value $", money(pref["stated_value_outstanding"]))
-    table.add_row("  Accrued unpaid dividends $", money(pref["accrued_dividends"]))
-    table.add_row("  As-converted common", shares(pref["as_converted_common"]), end_section=True)
+    table.add_row("  Shares", shares(pref.outstanding))
+    table.add_row("  Stated value $", money(pref.stated_value_outstanding))
+    table.add_row("  Accrued unpaid dividends $", money(pref.accrued_dividends))
+    table.add_row("  As-converted common", shares(pref.as_converted_common), end_section=True)
     heading("Warrant overhang")
     table.add_row("  Warrant shares outstanding", shares(warr["outstanding"]))
     table.add_row("  Potential proceeds $", money(warr["potential_proceeds"]), end_section=True)

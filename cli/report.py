@@ -48,22 +48,27 @@ def price_option(help_text: str) -> Any:
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
-def basis(report: dict[str, Any], as_of: date | None, as_recorded: int | None) -> str:
+def basis(report: Any, as_of: date | None, as_recorded: int | None) -> str:
     """What the title adds to "as of D": the recorded position a report stands at, and
     whether D is the latest effective date rather than today (a future-dated event)."""
-    on = report.get("as_of")
+    on = getattr(report, "as_of", None) if not isinstance(report, dict) else report.get("as_of")
     said = f", as recorded at position {as_recorded}" if as_recorded is not None else ""
     if as_of is None and isinstance(on, date) and on > today():
         said += f" (the latest effective date; today is {today().isoformat()})"
     return said
 
 
-def drawn(module: str, name: str) -> Callable[[dict[str, Any]], Any]:
-    """The table drawer `name` of `module`, imported when a table is drawn (an answer in
-    JSON or CSV loads no rich)."""
+Drawer = Callable[[Any, str], Any]
+"""A report's table: drawn from the report and what its title adds to "as of D" (`basis`)."""
 
-    def draw(report: dict[str, Any]) -> Any:
-        return getattr(__import__(module, fromlist=[name]), name)(report)
+
+def drawn(module: str, name: str, *, titled: bool = True) -> Drawer:
+    """The table drawer `name` of `module`, imported when a table is drawn (an answer in
+    JSON or CSV loads no rich); `titled`: whether its title shows the basis."""
+
+    def draw(report: Any, basis: str) -> Any:
+        drawer = getattr(__import__(module, fromlist=[name]), name)
+        return drawer(report, basis) if titled else drawer(report)
 
     return draw
 
@@ -71,8 +76,8 @@ def drawn(module: str, name: str) -> Callable[[dict[str, Any]], Any]:
 def present(
     ctx: typer.Context,
     name: str,
-    report: dict[str, Any],
-    draw: Callable[[dict[str, Any]], Any] | None,
+    report: Any,
+    draw: Drawer | None,
     output: Output,
     *,
     as_of: date | None = None,
@@ -87,7 +92,7 @@ def present(
         return service(ctx).head(as_recorded, refuse=output.workbook)
 
     titled = None if draw is None else (
-        lambda document: draw({**document, "basis": basis(document, as_of, as_recorded)}))
+        lambda document: draw(document, basis(document, as_of, as_recorded)))
     emit(describe(name, report), output, draw=titled, head=head)
 
 
@@ -224,7 +229,7 @@ def dividends(
     output = choose(as_json, as_csv, workbook)
     stock_price = _positive(price, "--price", "3.10")
     report = service(ctx).dividends(as_of, as_recorded, stock_price)
-    present(ctx, "dividends", report, drawn("cli.quarter", "dividends_table"), output,
+    present(ctx, "dividends", report, drawn("cli.quarter", "dividends_table", titled=False), output,
             as_of=as_of, as_recorded=as_recorded)
 
 
@@ -259,7 +264,7 @@ def eps(
         raise typer.BadParameter(f"{end} is before --from {start}; give the period's last day",
                                  param_hint="'--to'")
     report = service(ctx).eps(start, end, net_income, average_price, as_recorded)
-    present(ctx, "eps", report, drawn("cli.quarter", "eps_table"), output, as_recorded=as_recorded)
+    present(ctx, "eps", report, drawn("cli.quarter", "eps_table", titled=False), output, as_recorded=as_recorded)
 
 
 @app.command("holder")

@@ -110,13 +110,13 @@ def report_terms(
 # --- the table -------------------------------------------------------------------------------
 
 
-def terms_tables(report: dict[str, Any]) -> Group:
+def terms_tables(report: dict[str, Any], basis: str = "") -> Group:
     from rich.console import Group
     from rich.text import Text
 
     from cli.render import TOTAL, _as_of, _figures, _fit, _statement, shares
 
-    table = _statement(f"Terms in force {_as_of(report)}")
+    table = _statement(f"Terms in force {_as_of(report['as_of'], basis)}")
     table.add_column("Security", no_wrap=True)
     table.add_column("Effective", no_wrap=True)
     table.add_column("Pos", justify="right", no_wrap=True)

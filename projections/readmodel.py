@@ -918,11 +918,11 @@ def current_books(ledger: Ledger) -> tuple[Books, date | None]:
 Judge = Callable[[date | None], date]
 
 
-def _current(ledger: Ledger, judge: Judge, narrow: Callable[[ReadModel, date], reports.Report],
-             whole: Callable[[Books, date], reports.Report]) -> reports.Report:
+def _current(ledger: Ledger, judge: Judge, narrow: Callable[[ReadModel, date], R],
+             whole: Callable[[Books, date], R]) -> R:
     """A current report as of `judge(latest effective date)` (a date on or after it): read
     narrowly from the caught-up tables (`narrow`), else built from a replay (`whole`)."""
-    def read(model: ReadModel) -> reports.Report:
+    def read(model: ReadModel) -> R:
         return narrow(model, judge(model.latest_effective()))
 
     found = _read_tables(ledger, read)
@@ -932,7 +932,7 @@ def _current(ledger: Ledger, judge: Judge, narrow: Callable[[ReadModel, date], r
     return whole(replay(events), judge(max((e.effective_date for e in events), default=None)))
 
 
-def current_preferred(ledger: Ledger, judge: Judge) -> reports.Report:
+def current_preferred(ledger: Ledger, judge: Judge) -> reports.PreferredReport:
     """`reports.preferred` of the current books, reading a row per holder and the open lots."""
     return _current(ledger, judge,
                     lambda model, on: reports.preferred_of(model.preferred_inputs(), on),

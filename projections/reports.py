@@ -1,9 +1,9 @@
 """The reports of CLI.md, computed from the books as of a date (DOMAIN.md computations 3-8).
 
-Each builder returns plain data: dicts and lists whose money is `Decimal` rounded to cents,
-prices `Decimal` as recorded, shares `int`, dates `date`. `to_json` turns that into the JSON
-of CLI.md (decimals and dates as strings); the renderers in `cli/render.py` draw tables from
-the same data, so a table and its JSON never disagree.
+Each builder returns typed rows: frozen dataclasses whose money is `Decimal` rounded to cents,
+prices `Decimal` as recorded, shares `int`, dates `date`, a field per JSON key in the JSON's
+order. `to_json` turns them into the JSON of CLI.md (decimals and dates as strings); the
+renderers in `cli/render.py` read the same rows, so a table and its JSON never disagree.
 
 Totals are sums of the rows shown, never recomputed from a different rounding: a series'
 accrued dividends are the sum of its holders' (each rounded to cents), as-converted common is
@@ -13,7 +13,7 @@ the sum of the holders' whole shares.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -43,6 +43,47 @@ ZERO = Decimal("0.00")
 PERIODS = ("month", "quarter", "year")
 
 Report = dict[str, Any]
+
+
+# --- typed rows and their JSON ---------------------------------------------------------------
+
+OMITTED: Any = {"omit": True}
+"""A field's metadata: left out of the JSON when None (a figure shown only when asked for)."""
+MERGED: Any = {"merge": True}
+"""A field's metadata: its own fields are the row's (in its place), none when it is None."""
+
+
+def json_name(name: str) -> Any:
+    """A field's metadata: its JSON key when that is not a Python name (`from`)."""
+    return {"json": name}
+
+
+_PLANS: dict[type, tuple[tuple[str, str, str], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, str, str], ...]:
+    """Each field of a row class: (attribute, JSON key, "merge", "omit" or "")."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = tuple(
+            (f.name, f.metadata.get("json", f.name),
+             "merge" if f.metadata.get("merge") else "omit" if f.metadata.get("omit") else "")
+            for f in fields(cls))
+    return plan
+
+
+def fields_of(row: Any) -> dict[str, Any]:
+    """A row as its JSON object holds it, the values still typed: each field under its key,
+    in order, merged rows in their place, omitted ones left out."""
+    out: dict[str, Any] = {}
+    for name, key, how in _plan(type(row)):
+        value = getattr(row, name)
+        if how == "merge":
+            if value is not None:
+                out.update(fields_of(value))
+        elif value is not None or how != "omit":
+            out[key] = value
+    return out
 
 
 def money_sum(values: Iterable[Decimal]) -> Decimal:
@@ -152,64 +193,101 @@ def preferred_inputs(books: Books) -> PreferredInputs:
     )
 
 
-def preferred(books: Books, on: date) -> Report:
+@dataclass(frozen=True, slots=True)
+class PreferredHolder:
+    holder: str
+    issued: int  # acquired (in closings or by transfers) net of what it transferred away
+    converted: int
+    redeemed: int
+    outstanding: int
+    stated_value_outstanding: Decimal
+    accrued_dividends: Decimal
+    as_converted_common: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreferredSeries:
+    series: str
+    stated_value: Decimal
+    conversion_price: Decimal
+    dividend_rate: Decimal
+    cumulative: bool
+    dividends_through: date | None
+    authorized: int
+    issued: int
+    converted: int
+    redeemed: int
+    outstanding: int
+    stated_value_outstanding: Decimal
+    accrued_dividends: Decimal
+    as_converted_common: int
+    holders: tuple[PreferredHolder, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreferredTotals:
+    outstanding: int
+    stated_value_outstanding: Decimal
+    accrued_dividends: Decimal
+    as_converted_common: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreferredReport:
+    as_of: date
+    series: tuple[PreferredSeries, ...]
+    totals: PreferredTotals
+
+
+def preferred(books: Books, on: date) -> PreferredReport:
     return preferred_of(preferred_inputs(books), on)
 
 
-def preferred_of(inputs: PreferredInputs, on: date) -> Report:
+def preferred_of(inputs: PreferredInputs, on: date) -> PreferredReport:
     """The preferred report from what it reads (`preferred_inputs`, or the read model's
     narrow read of the same)."""
-    series_rows: list[Report] = []
+    series_rows: list[PreferredSeries] = []
     for series in inputs.series:
         last_through = inputs.last_through.get(series.series)
         price = inputs.force.conversion_price(series)
         lots_of = inputs.open_lots.get(series.series, {})
-        holders: list[Report] = []
-        for sums in inputs.holders.get(series.series, ()):
-            outstanding = sums.outstanding
-            stated = cents(mul(outstanding, series.stated_value))
-            holders.append({
-                "holder": sums.holder,
-                # acquired (in closings or by transfers) net of what it transferred away
-                "issued": sums.issued,
-                "converted": sums.converted,
-                "redeemed": sums.redeemed,
-                "outstanding": outstanding,
-                "stated_value_outstanding": stated,
-                "accrued_dividends": holder_accrued(
-                    series, lots_of.get(sums.holder, ()), last_through, on
-                ),
-                "as_converted_common": holder_as_converted(series, outstanding, price),
-            })
-        series_rows.append({
-            "series": series.series,
-            "stated_value": series.stated_value,
-            "conversion_price": price,
-            "dividend_rate": series.dividend_rate,
-            "cumulative": series.cumulative,
-            "dividends_through": last_through,
-            "authorized": series.authorized,
-            "issued": series.issued,
-            "converted": series.converted,
-            "redeemed": series.redeemed,
-            "outstanding": series.outstanding,
-            "stated_value_outstanding": money_sum(h["stated_value_outstanding"] for h in holders),
-            "accrued_dividends": money_sum(h["accrued_dividends"] for h in holders),
-            "as_converted_common": sum(h["as_converted_common"] for h in holders),
-            "holders": holders,
-        })
-    return {
-        "as_of": on,
-        "series": series_rows,
-        "totals": {
-            "outstanding": sum(s["outstanding"] for s in series_rows),
-            "stated_value_outstanding": money_sum(
-                s["stated_value_outstanding"] for s in series_rows
-            ),
-            "accrued_dividends": money_sum(s["accrued_dividends"] for s in series_rows),
-            "as_converted_common": sum(s["as_converted_common"] for s in series_rows),
-        },
-    }
+        holders = tuple(PreferredHolder(
+            holder=sums.holder,
+            issued=sums.issued,
+            converted=sums.converted,
+            redeemed=sums.redeemed,
+            outstanding=sums.outstanding,
+            stated_value_outstanding=cents(mul(sums.outstanding, series.stated_value)),
+            accrued_dividends=holder_accrued(series, lots_of.get(sums.holder, ()), last_through, on),
+            as_converted_common=holder_as_converted(series, sums.outstanding, price),
+        ) for sums in inputs.holders.get(series.series, ()))
+        series_rows.append(PreferredSeries(
+            series=series.series,
+            stated_value=series.stated_value,
+            conversion_price=price,
+            dividend_rate=series.dividend_rate,
+            cumulative=series.cumulative,
+            dividends_through=last_through,
+            authorized=series.authorized,
+            issued=series.issued,
+            converted=series.converted,
+            redeemed=series.redeemed,
+            outstanding=series.outstanding,
+            stated_value_outstanding=money_sum(h.stated_value_outstanding for h in holders),
+            accrued_dividends=money_sum(h.accrued_dividends for h in holders),
+            as_converted_common=sum(h.as_converted_common for h in holders),
+            holders=holders,
+        ))
+    return PreferredReport(
+        as_of=on,
+        series=tuple(series_rows),
+        totals=PreferredTotals(
+            outstanding=sum(s.outstanding for s in series_rows),
+            stated_value_outstanding=money_sum(s.stated_value_outstanding for s in series_rows),
+            accrued_dividends=money_sum(s.accrued_dividends for s in series_rows),
+            as_converted_common=sum(s.as_converted_common for s in series_rows),
+        ),
+    )
 
 
 # --- warrants ------------------------------------------------------------------------------
@@ -392,7 +470,7 @@ def capital_of(rows: Iterable[CapitalRow], on: date, since: date | None, by: str
 
 
 def fully_diluted(
-    books: Books, on: date, preferred_report: Report, warrant_report: Report
+    books: Books, on: date, preferred_report: PreferredReport, warrant_report: Report
 ) -> Report:
     """Latest baseline on or before `on`, plus common the ledger issued after the baseline's
     date, plus as-converted preferred, plus the outstanding overhang."""
@@ -413,11 +491,11 @@ def common_outstanding(books: Books, on: date) -> tuple[BaselineRow | None, int]
 
 
 def _fully_diluted(
-    baseline: BaselineRow | None, issued_since: int, preferred_report: Report,
+    baseline: BaselineRow | None, issued_since: int, preferred_report: PreferredReport,
     warrant_report: Report,
 ) -> Report:
     common = (baseline.shares if baseline is not None else 0) + issued_since
-    as_converted = preferred_report["totals"]["as_converted_common"]
+    as_converted = preferred_report.totals.as_converted_common
     overhang = warrant_report["totals"]["outstanding"]
     return {
         "baseline": baseline.shares if baseline is not None else None,
@@ -437,7 +515,7 @@ def summary(books: Books, on: date) -> Report:
     return {
         "as_of": on,
         "capital": cap["totals"],
-        "preferred": pref["totals"],
+        "preferred": pref.totals,
         # (transfers move shares between warrants: their total is always 0, not shown here)
         "warrants": {k: v for k, v in warr["totals"].items() if k != "transferred"},
         "fully_diluted": fully_diluted(books, on, pref, warr),
@@ -483,7 +561,7 @@ def current_summary(live: Live, on: date) -> Report:
         "capital": {
             "gross": totals.capital_gross, "fees": totals.capital_fees, "net": totals.capital_net,
         },
-        "preferred": pref["totals"],
+        "preferred": pref.totals,
         "warrants": warr["totals"],
         "fully_diluted": _fully_diluted(live.baseline, live.issued_since_baseline, pref, warr),
     }
@@ -493,7 +571,10 @@ def current_summary(live: Live, on: date) -> Report:
 
 
 def to_json(value: Any) -> Any:
-    """CLI.md's JSON: decimals and dates as strings, everything else as it is."""
+    """CLI.md's JSON: rows as objects (`fields_of`), decimals and dates as strings,
+    everything else as it is."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: to_json(v) for k, v in fields_of(value).items()}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):

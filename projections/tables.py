@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from projections.reports import to_json
+from projections.reports import PreferredReport, fields_of, to_json
 
 
 class Kind(StrEnum):
@@ -77,8 +77,14 @@ class Described:
     tables: tuple[Table, ...]
 
 
-def table(name: str, rows: Iterable[Mapping[str, Any]], *columns: tuple[str, Kind]) -> Table:
-    return Table(name, tuple(Column(key, kind) for key, kind in columns), tuple(rows))
+def _mapping(row: Any) -> Mapping[str, Any]:
+    return row if isinstance(row, Mapping) else fields_of(row)
+
+
+def table(name: str, rows: Iterable[Any], *columns: tuple[str, Kind]) -> Table:
+    """The table of `rows` (typed rows of a report, or mappings) in these columns."""
+    return Table(name, tuple(Column(key, kind) for key, kind in columns),
+                 tuple(_mapping(row) for row in rows))
 
 
 # --- the reports -----------------------------------------------------------------------------
@@ -88,15 +94,15 @@ T, S, N, M, P, R, D, B = (Kind.TEXT, Kind.SHARES, Kind.INTEGER, Kind.MONEY, Kind
                           Kind.PERCENT, Kind.DATE, Kind.BOOL)
 
 
-def preferred_tables(report: Report) -> tuple[Table, ...]:
+def preferred_tables(report: PreferredReport) -> tuple[Table, ...]:
     figures = (("issued", S), ("converted", S), ("redeemed", S), ("outstanding", S),
                ("stated_value_outstanding", M), ("accrued_dividends", M),
                ("as_converted_common", S))
-    series = table("series", report["series"], ("series", T), ("stated_value", P),
+    series = table("series", report.series, ("series", T), ("stated_value", P),
                    ("conversion_price", P), ("dividend_rate", R), ("cumulative", B),
                    ("dividends_through", D), ("authorized", S), *figures)
     holders = table("holders", (
-        {"series": s["series"], **h} for s in report["series"] for h in s["holders"]
+        {"series": s.series, **fields_of(h)} for s in report.series for h in s.holders
     ), ("series", T), ("holder", T), *figures)
     return series, holders
 
@@ -213,7 +219,7 @@ def log_tables(entries: Sequence[Report]) -> tuple[Table, ...]:
                   ("source", Kind.JSON)),)
 
 
-DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
+DESCRIBE: dict[str, tuple[str, Callable[[Any], tuple[Table, ...]]]] = {
     "preferred": ("Outstanding preferred", preferred_tables),
     "warrants": ("Warrant overhang", warrants_tables),
     "capital": ("Capital raised", capital_tables),
@@ -227,9 +233,10 @@ DESCRIBE: dict[str, tuple[str, Callable[[Report], tuple[Table, ...]]]] = {
 field of its report (`{holder}`)."""
 
 
-def describe(name: str, report: Report) -> Described:
+def describe(name: str, report: Any) -> Described:
     title, tables_of = DESCRIBE[name]
-    return Described(title.format_map(report), report.get("as_of"), report, tables_of(report))
+    fields = _mapping(report)
+    return Described(title.format_map(fields), fields.get("as_of"), report, tables_of(report))
 
 
 def describe_log(entries: Sequence[Report]) -> Described:

@@ -85,13 +85,13 @@ def test_a_holder_whose_first_lot_is_taken_back_keeps_its_place_by_the_next() ->
     model.catch_up(lambda after: events[after:])
     on = date(2020, 6, 30)
     before = reports.preferred_of(model.preferred_inputs(), on)
-    assert [h["holder"] for h in before["series"][0]["holders"]] == ["X", "Z", "Y", "W"]
+    assert [h.holder for h in before.series[0].holders] == ["X", "Z", "Y", "W"]
     book.reverse(3)
     events = book.events
     model.catch_up(lambda after: events[after:])
     after = reports.preferred_of(model.preferred_inputs(), on)
     assert after == reports.preferred(replay(events), on)
-    assert [(h["holder"], h["outstanding"]) for h in after["series"][0]["holders"]] == [
+    assert [(h.holder, h.outstanding) for h in after.series[0].holders] == [
         ("X", 30), ("Y", 20), ("Z", 5), ("W", 7)]
     # one row per holder of the series, not per lot
     (count,) = model.db.execute(f'SELECT COUNT(*) FROM "{HOLDERS}"').fetchone()

@@ -212,14 +212,14 @@ def test_accrued_agrees_with_the_ledger_fold(book: Book, offset: int) -> None:
     on = START + timedelta(days=offset)
     state = LedgerState().apply_all(e for e in timeline(book.events) if e.effective_date <= on)
     report = reports.preferred(replay(book.events, on), on)
-    for row in report["series"]:
-        series = state.series[row["series"]]
-        assert row["outstanding"] == series.outstanding
-        for holder in row["holders"]:
-            lots = series.holder_lots(holder["holder"])
-            assert holder["outstanding"] == sum(lot.shares for lot in lots)
+    for row in report.series:
+        series = state.series[row.series]
+        assert row.outstanding == series.outstanding
+        for holder in row.holders:
+            lots = series.holder_lots(holder.holder)
+            assert holder.outstanding == sum(lot.shares for lot in lots)
             expected = series.accrued(lots, on).quantize(Decimal("0.01"))
-            assert holder["accrued_dividends"] == expected
+            assert holder.accrued_dividends == expected
 
 
 def test_tables_of_an_older_layout_are_rebuilt_not_read() -> None:

@@ -117,8 +117,8 @@ def test_every_share_day_and_accrual_is_what_the_day_by_day_reports_say(
     day = start
     while day <= end:
         books = replay(book.events, day)
-        for s in reports.preferred(books, day)["series"]:
-            share_days[s["series"]] = share_days.get(s["series"], 0) + s["as_converted_common"]
+        for s in reports.preferred(books, day).series:
+            share_days[s.series] = share_days.get(s.series, 0) + s.as_converted_common
         for w in reports.warrants(books, day, price)["warrants"]:
             if w["outstanding"]:
                 share_days[w["ref"]] = share_days.get(w["ref"], 0) + w["treasury_shares"]

@@ -113,8 +113,8 @@ def book() -> Book:
     return history()
 
 
-def holders(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {h["holder"]: h for h in report["series"][0]["holders"]}
+def holders(report: reports.PreferredReport) -> dict[str, reports.PreferredHolder]:
+    return {h.holder: h for h in report.series[0].holders}
 
 
 def test_the_history_decided_what_the_docstring_says(book: Book) -> None:
@@ -129,26 +129,26 @@ def test_the_history_decided_what_the_docstring_says(book: Book) -> None:
 
 def test_preferred_at_year_end(book: Book) -> None:
     report = reports.preferred(replay(book.events, D("2020-12-31")), D("2020-12-31"))
-    series = report["series"][0]
-    assert (series["authorized"], series["issued"], series["converted"],
-            series["outstanding"]) == (100, 60, 5, 55)
+    series = report.series[0]
+    assert (series.authorized, series.issued, series.converted,
+            series.outstanding) == (100, 60, 5, 55)
     x, y = holders(report)["X"], holders(report)["Y"]
-    assert (x["issued"], x["converted"], x["outstanding"]) == (40, 0, 40)
-    assert (y["issued"], y["converted"], y["outstanding"]) == (20, 5, 15)
-    assert x["stated_value_outstanding"] == Decimal("40000.00")
-    assert y["stated_value_outstanding"] == Decimal("15000.00")
+    assert (x.issued, x.converted, x.outstanding) == (40, 0, 40)
+    assert (y.issued, y.converted, y.outstanding) == (20, 5, 15)
+    assert x.stated_value_outstanding == Decimal("40000.00")
+    assert y.stated_value_outstanding == Decimal("15000.00")
     # Accrual starts at the last through date, 2020-06-30: 184 days to 2020-12-31.
     # X: 40 x 1000 x 10 x 184 / 36,500 = 2,016.4383... ; Y: 15 x ... = 756.1643...
-    assert x["accrued_dividends"] == Decimal("2016.44")
-    assert y["accrued_dividends"] == Decimal("756.16")
-    assert series["accrued_dividends"] == Decimal("2772.60")
+    assert x.accrued_dividends == Decimal("2016.44")
+    assert y.accrued_dividends == Decimal("756.16")
+    assert series.accrued_dividends == Decimal("2772.60")
     # As-converted: 40,000 / 2.00 and 15,000 / 2.00
-    assert (x["as_converted_common"], y["as_converted_common"]) == (20_000, 7_500)
-    assert report["totals"] == {
-        "outstanding": 55, "stated_value_outstanding": Decimal("55000.00"),
-        "accrued_dividends": Decimal("2772.60"), "as_converted_common": 27_500,
-    }
-    assert series["dividends_through"] == D("2020-06-30")
+    assert (x.as_converted_common, y.as_converted_common) == (20_000, 7_500)
+    assert report.totals == reports.PreferredTotals(
+        outstanding=55, stated_value_outstanding=Decimal("55000.00"),
+        accrued_dividends=Decimal("2772.60"), as_converted_common=27_500,
+    )
+    assert series.dividends_through == D("2020-06-30")
 
 
 def test_preferred_between_events(book: Book) -> None:
@@ -156,14 +156,14 @@ def test_preferred_between_events(book: Book) -> None:
     # X: (30 x 1000 x 10 x 135 + 10 x 1000 x 10 x 44) / 36,500 = 1,230.1369... -> 1,230.14
     # Y: 20 x 1000 x 10 x 135 / 36,500 = 739.7260... -> 739.73
     report = reports.preferred(replay(book.events, D("2020-05-15")), D("2020-05-15"))
-    assert holders(report)["X"]["accrued_dividends"] == Decimal("1230.14")
-    assert holders(report)["Y"]["accrued_dividends"] == Decimal("739.73")
-    assert report["totals"]["accrued_dividends"] == Decimal("1969.87")
-    assert report["totals"]["outstanding"] == 60
+    assert holders(report)["X"].accrued_dividends == Decimal("1230.14")
+    assert holders(report)["Y"].accrued_dividends == Decimal("739.73")
+    assert report.totals.accrued_dividends == Decimal("1969.87")
+    assert report.totals.outstanding == 60
     # Before C2: 9 days of C1. X: 30 x 1000 x 10 x 9 / 36,500 = 73.972... ; Y: 49.315...
     early = reports.preferred(replay(book.events, D("2020-01-10")), D("2020-01-10"))
-    assert holders(early)["X"]["accrued_dividends"] == Decimal("73.97")
-    assert holders(early)["Y"]["accrued_dividends"] == Decimal("49.32")
+    assert holders(early)["X"].accrued_dividends == Decimal("73.97")
+    assert holders(early)["Y"].accrued_dividends == Decimal("49.32")
 
 
 def test_accrued_agrees_with_the_ledger_fold(book: Book) -> None:
@@ -173,7 +173,7 @@ def test_accrued_agrees_with_the_ledger_fold(book: Book) -> None:
     report = reports.preferred(replay(book.events, on), on)
     for holder, row in holders(report).items():
         expected = series.accrued(series.holder_lots(holder), on).quantize(Decimal("0.01"))
-        assert row["accrued_dividends"] == expected
+        assert row.accrued_dividends == expected
 
 
 def test_non_cumulative_series_shows_no_accrued() -> None:
@@ -182,8 +182,8 @@ def test_non_cumulative_series_shows_no_accrued() -> None:
     book.record(RecordClosing(effective_date=D("2020-01-01"), security="A",
                               investors=(("X", 10),)))
     report = reports.preferred(replay(book.events), D("2020-12-31"))
-    assert report["totals"]["accrued_dividends"] == Decimal("0.00")
-    assert report["totals"]["outstanding"] == 10
+    assert report.totals.accrued_dividends == Decimal("0.00")
+    assert report.totals.outstanding == 10
 
 
 def test_warrants_and_expiry(book: Book) -> None:
@@ -287,7 +287,7 @@ def test_back_dated_closing_takes_its_place_in_the_timeline(book: Book) -> None:
     on = D("2020-12-31")
     books = replay(book.events, on)
     # Z: 10 x 1000 x 10 x 169 / 36,500 = 463.0136... -> 463.01
-    assert holders(reports.preferred(books, on))["Z"]["accrued_dividends"] == Decimal("463.01")
+    assert holders(reports.preferred(books, on))["Z"].accrued_dividends == Decimal("463.01")
     cap = reports.capital(books, on)
     assert [(e["ref"], e["cumulative_gross"]) for e in cap["entries"]] == [
         ("C1", Decimal("50000.00")), ("C2", Decimal("60000.00")), ("W1", Decimal("67500.00")),
