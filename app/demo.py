@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from app.service import Service
     from events import LedgerEvent
     from ledger.service import Ledger
+    from projections import reports
 
 SERIES = "Series D"
 FIRST, SECOND = date(2003, 5, 8), date(2003, 5, 14)
@@ -107,7 +108,7 @@ class Shown:
     """The reports the demo ends with, as of AS_OF."""
 
     capital: dict[str, Any]
-    warrants: dict[str, Any]
+    warrants: reports.WarrantsReport
     summary: dict[str, Any]
 
 

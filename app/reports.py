@@ -3,15 +3,40 @@ and periods (`projections.reports`, `ledger.schedule`)."""
 
 from ledger.schedule import PERIOD_MONTHS
 from projections.reports import (
+    ClosingOverhang,
+    InTheMoney,
+    Overhang,
     PreferredHolder,
     PreferredReport,
     PreferredSeries,
     PreferredTotals,
+    PriceOverhang,
+    WarrantOverhang,
+    WarrantsReport,
     period_of,
     to_json,
 )
 from projections.tables import NUMERIC, Described, Kind, Table, describe, describe_log, plain
 
-__all__ = ["NUMERIC", "PERIOD_MONTHS", "Described", "Kind", "PreferredHolder", "PreferredReport",
-           "PreferredSeries", "PreferredTotals", "Table", "describe", "describe_log", "period_of",
-           "plain", "to_json"]
+__all__ = [
+    "NUMERIC",
+    "PERIOD_MONTHS",
+    "ClosingOverhang",
+    "Described",
+    "InTheMoney",
+    "Kind",
+    "Overhang",
+    "PreferredHolder",
+    "PreferredReport",
+    "PreferredSeries",
+    "PreferredTotals",
+    "PriceOverhang",
+    "Table",
+    "WarrantOverhang",
+    "WarrantsReport",
+    "describe",
+    "describe_log",
+    "period_of",
+    "plain",
+    "to_json",
+]

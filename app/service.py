@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from ledger.service import Ledger
     from ledger.state import LedgerState
     from projections.books import Books
-    from projections.reports import PreferredReport
+    from projections.reports import PreferredReport, WarrantsReport
 
 Report = dict[str, Any]
 R = TypeVar("R")
@@ -312,7 +312,7 @@ class Service:
         return self._report(as_of, as_recorded, readmodel.current_preferred, reports.preferred)
 
     def warrants(self, as_of: date | None = None, as_recorded: int | None = None,
-                 market_price: Decimal | None = None) -> Report:
+                 market_price: Decimal | None = None) -> WarrantsReport:
         from projections import readmodel, reports
 
         return self._report(

@@ -36,7 +36,15 @@ from events import (
 from events.codec import event_from_data
 
 if TYPE_CHECKING:
-    from app.reports import PreferredHolder, PreferredReport, PreferredSeries
+    from app.reports import (
+        Overhang,
+        PreferredHolder,
+        PreferredReport,
+        PreferredSeries,
+        PriceOverhang,
+        WarrantOverhang,
+        WarrantsReport,
+    )
 
 
 def event_summary(event: AnyEvent) -> str:
@@ -219,18 +227,18 @@ def preferred_table(report: PreferredReport, basis: str = "") -> Table:
     return _fit(table)
 
 
-def warrants_tables(report: dict[str, Any], basis: str = "") -> Group:
-    market = report.get("market_price")
-    title = f"Warrant overhang {_as_of(report['as_of'], basis)}"
+def warrants_tables(report: WarrantsReport, basis: str = "") -> Group:
+    market = report.market_price
+    title = f"Warrant overhang {_as_of(report.as_of, basis)}"
     if market is not None:
         title += f", market price ${market}"
     table = _statement(title)
-    labels = any(w["label"] for w in report["warrants"])
+    labels = any(w.label for w in report.warrants)
     # `adjusted` (splits, anti-dilution, adjustments by hand) only where some warrant has it
-    adjusted = any(w.get("adjusted") for w in report["warrants"])
+    adjusted = any(w.adjusted for w in report.warrants)
 
-    def added(row: dict[str, Any]) -> list[str]:
-        return [shares(row["adjusted"])] if adjusted else []
+    def added(row: WarrantOverhang | Overhang) -> list[str]:
+        return [shares(row.adjusted)] if adjusted else []
 
     table.add_column("Ref", no_wrap=True)
     if labels:
@@ -239,8 +247,8 @@ def warrants_tables(report: dict[str, Any], basis: str = "") -> Group:
     optional(table, "Label", "Holder")
     table.add_column("Issued\non", no_wrap=True)
     # the exercisable-from and transferred columns only when some warrant has them
-    later = any(w["exercisable_from"] != w["issued_on"] for w in report["warrants"])
-    moved = any(w["transferred"] for w in report["warrants"])
+    later = any(w.exercisable_from != w.issued_on for w in report.warrants)
+    moved = any(w.transferred for w in report.warrants)
     if later:
         table.add_column("Exercisable\nfrom", no_wrap=True)
     table.add_column("Expires", no_wrap=True)
@@ -250,29 +258,29 @@ def warrants_tables(report: dict[str, Any], basis: str = "") -> Group:
     if market is not None:
         _figures(table, "In the\nmoney", "Treasury\nshares")
 
-    def extra(row: dict[str, Any]) -> list[str]:
-        if market is None:
+    def extra(row: WarrantOverhang | Overhang | PriceOverhang) -> list[str]:
+        if row.market is None:
             return []
-        return [shares(row["in_the_money"]), shares(row["treasury_shares"])]
+        return [shares(row.market.in_the_money), shares(row.market.treasury_shares)]
 
-    def counts(row: dict[str, Any]) -> list[str]:
-        return [shares(row["issued"]), shares(row["exercised"]),
-                *([f"{row['transferred']:+,}" if row["transferred"] else "0"] if moved else []),
-                shares(row["expired"]), *added(row), shares(row["outstanding"]),
-                money(row["potential_proceeds"])]
+    def counts(row: WarrantOverhang | Overhang) -> list[str]:
+        return [shares(row.issued), shares(row.exercised),
+                *([f"{row.transferred:+,}" if row.transferred else "0"] if moved else []),
+                shares(row.expired), *added(row), shares(row.outstanding),
+                money(row.potential_proceeds)]
 
     blanks = [""] * ((5 if labels else 4) + (1 if later else 0))
-    groups = {g["closing"]: g for g in report["by_closing"]}
-    by_closing: dict[str | None, list[dict[str, Any]]] = {}
-    for w in report["warrants"]:
-        by_closing.setdefault(w["closing"], []).append(w)
+    groups = {g.closing: g.sums for g in report.by_closing}
+    by_closing: dict[str | None, list[WarrantOverhang]] = {}
+    for w in report.warrants:
+        by_closing.setdefault(w.closing, []).append(w)
     for closing, group in groups.items():
         rows = by_closing.get(closing, [])
         for w in rows:
             table.add_row(
-                w["ref"], *([w["label"]] if labels else []), w["holder"], w["issued_on"].isoformat(),
-                *([w["exercisable_from"].isoformat()] if later else []),
-                w["expires"].isoformat() if w["expires"] else "-", str(w["exercise_price"]),
+                w.ref, *([w.label] if labels else []), w.holder, w.issued_on.isoformat(),
+                *([w.exercisable_from.isoformat()] if later else []),
+                w.expires.isoformat() if w.expires else "-", str(w.exercise_price),
                 *counts(w), *extra(w),
             )
         if len(groups) > 1 or len(rows) > 1:
@@ -281,18 +289,18 @@ def warrants_tables(report: dict[str, Any], basis: str = "") -> Group:
                 Text(name, style="italic"), *blanks, *counts(group),
                 *extra(group), end_section=True, style="italic",
             )
-    t = report["totals"]
+    t = report.totals
     table.add_section()
     table.add_row("Total", *blanks, *counts(t), *extra(t), style=TOTAL)
-    by_price = _statement(f"Overhang by exercise price {_as_of(report['as_of'], basis)}")
+    by_price = _statement(f"Overhang by exercise price {_as_of(report.as_of, basis)}")
     _figures(by_price, "Exercise\nprice $", "Outstanding", "Potential\nproceeds $")
     if market is not None:
         _figures(by_price, "In the\nmoney", "Treasury\nshares")
-    for p in report["by_price"]:
-        by_price.add_row(str(p["exercise_price"]), shares(p["outstanding"]),
-                         money(p["potential_proceeds"]), *extra(p))
+    for p in report.by_price:
+        by_price.add_row(str(p.exercise_price), shares(p.outstanding),
+                         money(p.potential_proceeds), *extra(p))
     by_price.add_section()
-    by_price.add_row("Total", shares(t["outstanding"]), money(t["potential_proceeds"]),
+    by_price.add_row("Total", shares(t.outstanding), money(t.potential_proceeds),
                      *extra(t), style=TOTAL)
     return Group(_fit(table), Text(""), _fit(by_price))
 

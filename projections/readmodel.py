@@ -940,7 +940,7 @@ def current_preferred(ledger: Ledger, judge: Judge) -> reports.PreferredReport:
 
 
 def current_warrants(ledger: Ledger, judge: Judge,
-                     market_price: Decimal | None = None) -> reports.Report:
+                     market_price: Decimal | None = None) -> reports.WarrantsReport:
     """`reports.warrants` of the current books, reading the warrants and their terms only."""
     return _current(ledger, judge,
                     lambda model, on: reports.warrants(model.warrant_books(), on, market_price),

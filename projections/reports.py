@@ -13,7 +13,7 @@ the sum of the holders' whole shares.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -303,88 +303,144 @@ def warrant_outstanding(warrant: WarrantRow, on: date, force: InForce | None = N
     return warrant.issued + warrant.transferred - warrant.exercised + adjusted
 
 
-def _overhang_sums(rows: list[Report], market_price: Decimal | None) -> Report:
-    sums: Report = {
-        "issued": sum(r["issued"] for r in rows),
-        "exercised": sum(r["exercised"] for r in rows),
-        "adjusted": sum(r["adjusted"] for r in rows),
-        "transferred": sum(r["transferred"] for r in rows),
-        "expired": sum(r["expired"] for r in rows),
-        "outstanding": sum(r["outstanding"] for r in rows),
-        "potential_proceeds": money_sum(r["potential_proceeds"] for r in rows),
-    }
-    if market_price is not None:
-        sums["in_the_money"] = sum(r["in_the_money"] for r in rows)
-        sums["treasury_shares"] = sum(r["treasury_shares"] for r in rows)
-    return sums
+@dataclass(frozen=True, slots=True)
+class InTheMoney:
+    """What a market price adds to an overhang row (`report warrants --market-price`)."""
+
+    in_the_money: int
+    treasury_shares: int
 
 
-def warrants(books: Books, on: date, market_price: Decimal | None = None) -> Report:
+@dataclass(frozen=True, slots=True)
+class WarrantOverhang:
+    ref: str
+    label: str | None
+    holder: str
+    closing: str | None
+    issued_on: date
+    expires: date | None
+    exercisable_from: date
+    exercise_price: Decimal
+    issued: int
+    exercised: int
+    transferred: int
+    expired: int
+    adjusted: int
+    outstanding: int
+    potential_proceeds: Decimal
+    market: InTheMoney | None = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class Overhang:
+    """The sums of overhang rows (a closing's, the totals)."""
+
+    issued: int
+    exercised: int
+    adjusted: int
+    transferred: int
+    expired: int
+    outstanding: int
+    potential_proceeds: Decimal
+    market: InTheMoney | None = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceOverhang:
+    exercise_price: Decimal
+    outstanding: int
+    potential_proceeds: Decimal
+    market: InTheMoney | None = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class ClosingOverhang:
+    closing: str | None
+    sums: Overhang = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class WarrantsReport:
+    as_of: date
+    warrants: tuple[WarrantOverhang, ...]
+    by_price: tuple[PriceOverhang, ...]
+    by_closing: tuple[ClosingOverhang, ...]
+    totals: Overhang
+    market_price: Decimal | None = field(metadata=OMITTED)
+
+
+def _market_sums(rows: Sequence[WarrantOverhang], market_price: Decimal | None
+                 ) -> InTheMoney | None:
+    if market_price is None:
+        return None
+    return InTheMoney(sum(r.market.in_the_money for r in rows if r.market is not None),
+                      sum(r.market.treasury_shares for r in rows if r.market is not None))
+
+
+def _overhang_sums(rows: Sequence[WarrantOverhang], market_price: Decimal | None) -> Overhang:
+    return Overhang(
+        issued=sum(r.issued for r in rows),
+        exercised=sum(r.exercised for r in rows),
+        adjusted=sum(r.adjusted for r in rows),
+        transferred=sum(r.transferred for r in rows),
+        expired=sum(r.expired for r in rows),
+        outstanding=sum(r.outstanding for r in rows),
+        potential_proceeds=money_sum(r.potential_proceeds for r in rows),
+        market=_market_sums(rows, market_price),
+    )
+
+
+def warrants(books: Books, on: date, market_price: Decimal | None = None) -> WarrantsReport:
     """The overhang on `on`. With a market price P, `in_the_money` is the outstanding shares
     whose exercise price is below P (0 otherwise) and `treasury_shares` the treasury-stock
     method's floor(N x (P - K) / P)."""
     force = books.in_force()
-    rows: list[Report] = []
+    rows: list[WarrantOverhang] = []
     for w in sorted(books.warrants.values(), key=lambda w: (w.issued_on, w.position)):
         outstanding = warrant_outstanding(w, on, force)
         adjusted = force.adjusted_shares(w)
-        expired = w.issued + w.transferred - w.exercised + adjusted - outstanding
         price = force.exercise_price(w)
-        row: Report = {
-            "ref": w.ref,
-            "label": w.label,
-            "holder": w.holder,
-            "closing": w.closing,
-            "issued_on": w.issued_on,
-            "expires": w.expires,
-            "exercisable_from": w.exercisable_from or w.issued_on,
-            "exercise_price": price,
-            "issued": w.issued,
-            "exercised": w.exercised,
-            "transferred": w.transferred,
-            "expired": expired,
-            "adjusted": adjusted,
-            "outstanding": outstanding,
-            "potential_proceeds": cents(mul(outstanding, price)),
-        }
-        if market_price is not None:
-            in_money = market_price > price
-            row["in_the_money"] = outstanding if in_money else 0
-            row["treasury_shares"] = cashless_shares(outstanding, price, market_price)
-        rows.append(row)
+        rows.append(WarrantOverhang(
+            ref=w.ref,
+            label=w.label,
+            holder=w.holder,
+            closing=w.closing,
+            issued_on=w.issued_on,
+            expires=w.expires,
+            exercisable_from=w.exercisable_from or w.issued_on,
+            exercise_price=price,
+            issued=w.issued,
+            exercised=w.exercised,
+            transferred=w.transferred,
+            expired=w.issued + w.transferred - w.exercised + adjusted - outstanding,
+            adjusted=adjusted,
+            outstanding=outstanding,
+            potential_proceeds=cents(mul(outstanding, price)),
+            market=None if market_price is None else InTheMoney(
+                outstanding if market_price > price else 0,
+                cashless_shares(outstanding, price, market_price)),
+        ))
 
-    by_price: dict[Decimal, list[Report]] = {}
+    by_price: dict[Decimal, list[WarrantOverhang]] = {}
     for row in rows:
-        by_price.setdefault(row["exercise_price"], []).append(row)
-    by_closing: dict[str | None, list[Report]] = {}
+        by_price.setdefault(row.exercise_price, []).append(row)
+    by_closing: dict[str | None, list[WarrantOverhang]] = {}
     for row in rows:
-        by_closing.setdefault(row["closing"], []).append(row)
+        by_closing.setdefault(row.closing, []).append(row)
 
-    def price_row(price: Decimal, group: list[Report]) -> Report:
+    def price_row(price: Decimal, group: list[WarrantOverhang]) -> PriceOverhang:
         sums = _overhang_sums(group, market_price)
-        result: Report = {
-            "exercise_price": price,
-            "outstanding": sums["outstanding"],
-            "potential_proceeds": sums["potential_proceeds"],
-        }
-        if market_price is not None:
-            result["in_the_money"] = sums["in_the_money"]
-            result["treasury_shares"] = sums["treasury_shares"]
-        return result
+        return PriceOverhang(price, sums.outstanding, sums.potential_proceeds, sums.market)
 
-    report: Report = {
-        "as_of": on,
-        "warrants": rows,
-        "by_price": [price_row(p, by_price[p]) for p in sorted(by_price)],
-        "by_closing": [
-            {"closing": closing, **_overhang_sums(group, market_price)}
-            for closing, group in by_closing.items()
-        ],
-        "totals": _overhang_sums(rows, market_price),
-    }
-    if market_price is not None:
-        report["market_price"] = market_price
-    return report
+    return WarrantsReport(
+        as_of=on,
+        warrants=tuple(rows),
+        by_price=tuple(price_row(p, by_price[p]) for p in sorted(by_price)),
+        by_closing=tuple(ClosingOverhang(closing, _overhang_sums(group, market_price))
+                         for closing, group in by_closing.items()),
+        totals=_overhang_sums(rows, market_price),
+        market_price=market_price,
+    )
 
 
 # --- capital raised --------------------------------------------------------------------------
@@ -470,12 +526,13 @@ def capital_of(rows: Iterable[CapitalRow], on: date, since: date | None, by: str
 
 
 def fully_diluted(
-    books: Books, on: date, preferred_report: PreferredReport, warrant_report: Report
+    books: Books, on: date, preferred_report: PreferredReport, warrant_report: WarrantsReport
 ) -> Report:
     """Latest baseline on or before `on`, plus common the ledger issued after the baseline's
     date, plus as-converted preferred, plus the outstanding overhang."""
     baseline, issued_since = common_outstanding(books, on)
-    return _fully_diluted(baseline, issued_since, preferred_report, warrant_report)
+    return _fully_diluted(baseline, issued_since, preferred_report.totals.as_converted_common,
+                          warrant_report.totals.outstanding)
 
 
 def common_outstanding(books: Books, on: date) -> tuple[BaselineRow | None, int]:
@@ -491,12 +548,9 @@ def common_outstanding(books: Books, on: date) -> tuple[BaselineRow | None, int]
 
 
 def _fully_diluted(
-    baseline: BaselineRow | None, issued_since: int, preferred_report: PreferredReport,
-    warrant_report: Report,
+    baseline: BaselineRow | None, issued_since: int, as_converted: int, overhang: int
 ) -> Report:
     common = (baseline.shares if baseline is not None else 0) + issued_since
-    as_converted = preferred_report.totals.as_converted_common
-    overhang = warrant_report["totals"]["outstanding"]
     return {
         "baseline": baseline.shares if baseline is not None else None,
         "baseline_date": baseline.date if baseline is not None else None,
@@ -517,7 +571,7 @@ def summary(books: Books, on: date) -> Report:
         "capital": cap["totals"],
         "preferred": pref.totals,
         # (transfers move shares between warrants: their total is always 0, not shown here)
-        "warrants": {k: v for k, v in warr["totals"].items() if k != "transferred"},
+        "warrants": {k: v for k, v in fields_of(warr.totals).items() if k != "transferred"},
         "fully_diluted": fully_diluted(books, on, pref, warr),
     }
 
@@ -563,7 +617,8 @@ def current_summary(live: Live, on: date) -> Report:
         },
         "preferred": pref.totals,
         "warrants": warr["totals"],
-        "fully_diluted": _fully_diluted(live.baseline, live.issued_since_baseline, pref, warr),
+        "fully_diluted": _fully_diluted(live.baseline, live.issued_since_baseline,
+                                        pref.totals.as_converted_common, outstanding),
     }
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from projections.reports import PreferredReport, fields_of, to_json
+from projections.reports import PreferredReport, WarrantsReport, fields_of, to_json
 
 
 class Kind(StrEnum):
@@ -107,20 +107,21 @@ def preferred_tables(report: PreferredReport) -> tuple[Table, ...]:
     return series, holders
 
 
-def _market(report: Report) -> tuple[tuple[str, Kind], ...]:
-    return (("in_the_money", S), ("treasury_shares", S)) if "market_price" in report else ()
+def _market(report: WarrantsReport) -> tuple[tuple[str, Kind], ...]:
+    return (("in_the_money", S), ("treasury_shares", S)) if report.market_price is not None \
+        else ()
 
 
-def warrants_tables(report: Report) -> tuple[Table, ...]:
+def warrants_tables(report: WarrantsReport) -> tuple[Table, ...]:
     counts = (("issued", S), ("exercised", S), ("transferred", S), ("expired", S),
               ("adjusted", S), ("outstanding", S), ("potential_proceeds", M), *_market(report))
     return (
-        table("warrants", report["warrants"], ("ref", T), ("label", T), ("holder", T),
+        table("warrants", report.warrants, ("ref", T), ("label", T), ("holder", T),
               ("closing", T), ("issued_on", D), ("exercisable_from", D), ("expires", D),
               ("exercise_price", P), *counts),
-        table("by_price", report["by_price"], ("exercise_price", P), ("outstanding", S),
+        table("by_price", report.by_price, ("exercise_price", P), ("outstanding", S),
               ("potential_proceeds", M), *_market(report)),
-        table("by_closing", report["by_closing"], ("closing", T), *counts),
+        table("by_closing", report.by_closing, ("closing", T), *counts),
     )
 
 

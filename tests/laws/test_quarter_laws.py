@@ -119,9 +119,9 @@ def test_every_share_day_and_accrual_is_what_the_day_by_day_reports_say(
         books = replay(book.events, day)
         for s in reports.preferred(books, day).series:
             share_days[s.series] = share_days.get(s.series, 0) + s.as_converted_common
-        for w in reports.warrants(books, day, price)["warrants"]:
-            if w["outstanding"]:
-                share_days[w["ref"]] = share_days.get(w["ref"], 0) + w["treasury_shares"]
+        for w in reports.warrants(books, day, price).warrants:
+            if w.outstanding and w.market is not None:
+                share_days[w.ref] = share_days.get(w.ref, 0) + w.market.treasury_shares
         # series A accrues actual/365: the day (d - 1, d] on the shares held at the end of d - 1
         before = day - timedelta(days=1)
         series = replay(book.events, before).series.get("A")

@@ -146,9 +146,9 @@ def test_the_books_in_recording_order_report_what_a_fresh_replay_reports(
     as_of = replay(events, on)
     summary = reports.summary(as_of, on)
     assert summary["fully_diluted"]["total"] >= 0
-    for row in reports.warrants(as_of, on)["warrants"]:
-        assert row["outstanding"] == row["issued"] - row["exercised"] - row["expired"] + \
-            row["adjusted"]
+    for row in reports.warrants(as_of, on).warrants:
+        assert row.outstanding == row.issued - row.exercised - row.expired + \
+            row.adjusted
 
 
 def test_verify_finds_a_reversed_split_whose_price_a_later_conversion_used() -> None:

@@ -188,35 +188,35 @@ def test_non_cumulative_series_shows_no_accrued() -> None:
 
 def test_warrants_and_expiry(book: Book) -> None:
     report = reports.warrants(replay(book.events, D("2020-12-31")), D("2020-12-31"))
-    w1, w2 = report["warrants"]
-    assert (w1["issued"], w1["exercised"], w1["expired"], w1["outstanding"]) == (10_000, 3_000, 0, 7_000)
-    assert w1["potential_proceeds"] == Decimal("17500.00")  # 7,000 x 2.50
-    assert (w2["issued"], w2["exercised"], w2["expired"], w2["outstanding"]) == (5_000, 1_000, 0, 4_000)
-    assert w2["potential_proceeds"] == Decimal("16000.00")  # 4,000 x 4.00
-    assert report["totals"]["outstanding"] == 11_000
-    assert report["totals"]["potential_proceeds"] == Decimal("33500.00")
-    assert [(p["exercise_price"], p["outstanding"]) for p in report["by_price"]] == [
+    w1, w2 = report.warrants
+    assert (w1.issued, w1.exercised, w1.expired, w1.outstanding) == (10_000, 3_000, 0, 7_000)
+    assert w1.potential_proceeds == Decimal("17500.00")  # 7,000 x 2.50
+    assert (w2.issued, w2.exercised, w2.expired, w2.outstanding) == (5_000, 1_000, 0, 4_000)
+    assert w2.potential_proceeds == Decimal("16000.00")  # 4,000 x 4.00
+    assert report.totals.outstanding == 11_000
+    assert report.totals.potential_proceeds == Decimal("33500.00")
+    assert [(p.exercise_price, p.outstanding) for p in report.by_price] == [
         (Decimal("2.50"), 7_000), (Decimal("4.00"), 4_000)]
-    assert [(c["closing"], c["outstanding"]) for c in report["by_closing"]] == [
+    assert [(c.closing, c.sums.outstanding) for c in report.by_closing] == [
         ("C1", 7_000), (None, 4_000)]
     # On its expiry date W1 is still outstanding; the day after, what is left has lapsed.
     on_expiry = reports.warrants(replay(book.events, D("2021-01-01")), D("2021-01-01"))
-    assert on_expiry["warrants"][0]["outstanding"] == 7_000
+    assert on_expiry.warrants[0].outstanding == 7_000
     after = reports.warrants(replay(book.events, D("2021-01-02")), D("2021-01-02"))
-    assert (after["warrants"][0]["expired"], after["warrants"][0]["outstanding"]) == (7_000, 0)
-    assert after["warrants"][0]["potential_proceeds"] == Decimal("0.00")
-    assert after["totals"]["outstanding"] == 4_000
-    assert after["totals"]["expired"] == 7_000
+    assert (after.warrants[0].expired, after.warrants[0].outstanding) == (7_000, 0)
+    assert after.warrants[0].potential_proceeds == Decimal("0.00")
+    assert after.totals.outstanding == 4_000
+    assert after.totals.expired == 7_000
 
 
 def test_warrants_at_a_market_price(book: Book) -> None:
     on = D("2020-12-31")
     report = reports.warrants(replay(book.events, on), on, Decimal("3.00"))
-    w1, w2 = report["warrants"]
+    w1, w2 = report.warrants
     # W1 at 2.50 is in the money at 3.00: floor(7,000 x 0.50 / 3.00) = floor(1,166.67) = 1,166
-    assert (w1["in_the_money"], w1["treasury_shares"]) == (7_000, 1_166)
-    assert (w2["in_the_money"], w2["treasury_shares"]) == (0, 0)
-    assert (report["totals"]["in_the_money"], report["totals"]["treasury_shares"]) == (7_000, 1_166)
+    assert w1.market == reports.InTheMoney(in_the_money=7_000, treasury_shares=1_166)
+    assert w2.market == reports.InTheMoney(in_the_money=0, treasury_shares=0)
+    assert report.totals.market == reports.InTheMoney(in_the_money=7_000, treasury_shares=1_166)
 
 
 def test_capital_entries_periods_and_since(book: Book) -> None:
@@ -271,8 +271,8 @@ def test_reversal_takes_an_event_back_out(book: Book) -> None:
     book.reverse(7)  # the cash exercise of W1
     on = D("2020-12-31")
     books = replay(book.events, on)
-    w1 = reports.warrants(books, on)["warrants"][0]
-    assert (w1["exercised"], w1["outstanding"]) == (0, 10_000)
+    w1 = reports.warrants(books, on).warrants[0]
+    assert (w1.exercised, w1.outstanding) == (0, 10_000)
     cap = reports.capital(books, on)
     assert [e["ref"] for e in cap["entries"]] == ["C1", "C2"]
     assert cap["totals"]["gross"] == Decimal("60000.00")
