@@ -107,7 +107,7 @@ def record_financing(book: Ledger, said: Callable[[LedgerEvent | InvariantViolat
 class Shown:
     """The reports the demo ends with, as of AS_OF."""
 
-    capital: dict[str, Any]
+    capital: reports.CapitalReport
     warrants: reports.WarrantsReport
     summary: dict[str, Any]
 

@@ -3,6 +3,10 @@ and periods (`projections.reports`, `ledger.schedule`)."""
 
 from ledger.schedule import PERIOD_MONTHS
 from projections.reports import (
+    CapitalEntry,
+    CapitalPeriod,
+    CapitalReport,
+    CapitalTotals,
     ClosingOverhang,
     InTheMoney,
     Overhang,
@@ -21,6 +25,10 @@ from projections.tables import NUMERIC, Described, Kind, Table, describe, descri
 __all__ = [
     "NUMERIC",
     "PERIOD_MONTHS",
+    "CapitalEntry",
+    "CapitalPeriod",
+    "CapitalReport",
+    "CapitalTotals",
     "ClosingOverhang",
     "Described",
     "InTheMoney",

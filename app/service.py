@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from ledger.service import Ledger
     from ledger.state import LedgerState
     from projections.books import Books
-    from projections.reports import PreferredReport, WarrantsReport
+    from projections.reports import CapitalReport, PreferredReport, WarrantsReport
 
 Report = dict[str, Any]
 R = TypeVar("R")
@@ -321,7 +321,7 @@ class Service:
             lambda books, on: reports.warrants(books, on, market_price))
 
     def capital(self, as_of: date | None = None, as_recorded: int | None = None,
-                since: date | None = None, by: str = "month") -> Report:
+                since: date | None = None, by: str = "month") -> CapitalReport:
         from projections import readmodel, reports
 
         return self._report(
@@ -346,7 +346,7 @@ class Service:
             return current_summary(book, judge_date)
 
     def summary_and_capital(self, as_of: date | None = None, as_recorded: int | None = None
-                            ) -> tuple[Report, Report]:
+                            ) -> tuple[Report, CapitalReport]:
         """The summary, and the capital raised by quarter drawn beside it."""
         from projections import reports
 

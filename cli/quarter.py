@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -19,6 +19,9 @@ from rich.text import Text
 from app.reports import PERIOD_MONTHS
 from cli.console import plain_console
 from cli.render import HEADER, TOTAL, _figures, _fit, _statement, money, shares
+
+if TYPE_CHECKING:
+    from app.reports import CapitalReport
 
 Report = dict[str, Any]
 
@@ -182,15 +185,15 @@ def eps_table(report: Report) -> Group:
 # --- report capital --chart ------------------------------------------------------------------
 
 
-def _spanned(report: Report) -> list[str]:
+def _spanned(report: CapitalReport) -> list[str]:
     """Every period from the first entry's to the last's, gaps included (a time axis)."""
     from app.reports import period_of
 
-    entries = report["entries"]
+    entries = report.entries
     if not entries:
         return []
-    by = report["by"]
-    first, last = entries[0]["date"], entries[-1]["date"]
+    by = report.by
+    first, last = entries[0].date, entries[-1].date
     periods: list[str] = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
@@ -223,21 +226,21 @@ def _bars(title: str, rows: list[tuple[str, Decimal]], plain: bool, style: str) 
     return Group(Text(title, style="bold"), table)
 
 
-def capital_chart(report: Report, *, plain: bool) -> RenderableType:
+def capital_chart(report: CapitalReport, *, plain: bool) -> RenderableType:
     """Cumulative gross capital at the end of each period, and the gross of each period,
     as horizontal bars over the periods from the first entry to the last."""
-    as_of = report["as_of"].isoformat()
+    as_of = report.as_of.isoformat()
     periods = _spanned(report)
     if not periods:
         return Text(f"No capital raised as of {as_of}.")
     from app.reports import period_of
 
-    gross = {p["period"]: p["gross"] for p in report["periods"]}
+    gross = {p.period: p.sums.gross for p in report.periods}
     cumulative: list[tuple[str, Decimal]] = []
     running = Decimal("0.00")
-    for e in report["entries"]:
-        running = e["cumulative_gross"]
-        name = period_of(e["date"], report["by"])
+    for e in report.entries:
+        running = e.cumulative_gross
+        name = period_of(e.date, report.by)
         if cumulative and cumulative[-1][0] == name:
             cumulative[-1] = (name, running)
         else:
@@ -248,12 +251,12 @@ def capital_chart(report: Report, *, plain: bool) -> RenderableType:
     for name in periods:
         level = at_end.get(name, level)
         rows.append((name, level))
-    since = f" (entries since {report['since'].isoformat()})" if report["since"] else ""
+    since = f" (entries since {report.since.isoformat()})" if report.since else ""
     return Group(
-        _bars(f"Cumulative gross capital raised $, by {report['by']}, as of {as_of}{since}",
+        _bars(f"Cumulative gross capital raised $, by {report.by}, as of {as_of}{since}",
               rows, plain, "cyan"),
         Text(""),
-        _bars(f"Gross capital raised per {report['by']} $", [
+        _bars(f"Gross capital raised per {report.by} $", [
             (name, gross.get(name, Decimal("0.00"))) for name in periods], plain, "green"),
     )
 
@@ -263,7 +266,7 @@ def wide_terminal(console: Console) -> bool:
     return console.is_terminal and console.width >= WIDE
 
 
-def summary_with_chart(summary: Table, capital: Report, console: Console) -> Table:
+def summary_with_chart(summary: Table, capital: CapitalReport, console: Console) -> Table:
     """The summary with the capital chart beside it (for a wide terminal)."""
     grid = Table.grid(padding=(0, 4))
     grid.add_column(no_wrap=True)

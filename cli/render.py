@@ -37,6 +37,7 @@ from events.codec import event_from_data
 
 if TYPE_CHECKING:
     from app.reports import (
+        CapitalReport,
         Overhang,
         PreferredHolder,
         PreferredReport,
@@ -305,28 +306,28 @@ def warrants_tables(report: WarrantsReport, basis: str = "") -> Group:
     return Group(_fit(table), Text(""), _fit(by_price))
 
 
-def capital_tables(report: dict[str, Any], basis: str = "") -> Group:
-    since = f", since {report['since'].isoformat()}" if report["since"] else ""
-    entries = _statement(f"Capital raised {_as_of(report['as_of'], basis)}{since}")
+def capital_tables(report: CapitalReport, basis: str = "") -> Group:
+    since = f", since {report.since.isoformat()}" if report.since else ""
+    entries = _statement(f"Capital raised {_as_of(report.as_of, basis)}{since}")
     for name in ("Date", "Source", "Ref", "Security"):
         entries.add_column(name)
     _figures(entries, "Gross $", "Fees $", "Net $", "Cumulative\ngross $")
-    for e in report["entries"]:
+    for e in report.entries:
         entries.add_row(
-            e["date"].isoformat(), e["source"], e["ref"], e["security"], money(e["gross"]),
-            money(e["fees"]), money(e["net"]), money(e["cumulative_gross"]),
+            e.date.isoformat(), e.source, e.ref, e.security, money(e.gross),
+            money(e.fees), money(e.net), money(e.cumulative_gross),
         )
-    t = report["totals"]
+    t = report.totals
     entries.add_section()
-    entries.add_row("Total", "", "", "", money(t["gross"]), money(t["fees"]), money(t["net"]),
+    entries.add_row("Total", "", "", "", money(t.gross), money(t.fees), money(t.net),
                     "", style=TOTAL)
-    periods = _statement(f"Capital raised by {report['by']} {_as_of(report['as_of'], basis)}{since}")
+    periods = _statement(f"Capital raised by {report.by} {_as_of(report.as_of, basis)}{since}")
     periods.add_column("Period")
     _figures(periods, "Gross $", "Fees $", "Net $")
-    for p in report["periods"]:
-        periods.add_row(p["period"], money(p["gross"]), money(p["fees"]), money(p["net"]))
+    for p in report.periods:
+        periods.add_row(p.period, money(p.sums.gross), money(p.sums.fees), money(p.sums.net))
     periods.add_section()
-    periods.add_row("Total", money(t["gross"]), money(t["fees"]), money(t["net"]), style=TOTAL)
+    periods.add_row("Total", money(t.gross), money(t.fees), money(t.net), style=TOTAL)
     return Group(_fit(entries), Text(""), _fit(periods))
 
 
@@ -342,9 +343,9 @@ def summary_table(report: dict[str, Any], basis: str = "") -> Table:
         table.add_row(Text(text, style=HEADER), "")
 
     heading("Capital raised")
-    table.add_row("  Gross proceeds $", money(cap["gross"]))
-    table.add_row("  Fees $", money(cap["fees"]))
-    table.add_row("  Net proceeds $", money(cap["net"]), end_section=True)
+    table.add_row("  Gross proceeds $", money(cap.gross))
+    table.add_row("  Fees $", money(cap.fees))
+    table.add_row("  Net proceeds $", money(cap.net), end_section=True)
     heading("Preferred outstanding")
     table.add_row("  Shares", shares(pref.outstanding))
     table.add_row("  Stated value $", money(pref.stated_value_outstanding))

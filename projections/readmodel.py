@@ -711,7 +711,7 @@ class ReadModel:
         books.terms = {row.key: row for row in self._rows("rm_terms", f"instrument = '{Instrument.WARRANT}'")}
         return books
 
-    def capital_report(self, on: date, since: date | None, by: str) -> reports.Report:
+    def capital_report(self, on: date, since: date | None, by: str) -> reports.CapitalReport:
         """`report capital` as of `on` (on or after every effective date): the entries it
         shows, and of the earlier ones only their gross (through an index)."""
         reports.period_of(on, by)
@@ -948,7 +948,7 @@ def current_warrants(ledger: Ledger, judge: Judge,
 
 
 def current_capital(ledger: Ledger, judge: Judge, since: date | None = None,
-                    by: str = "month") -> reports.Report:
+                    by: str = "month") -> reports.CapitalReport:
     """`reports.capital` of the current books, reading the entries shown (and the gross of
     those before `since`)."""
     return _current(ledger, judge, lambda model, on: model.capital_report(on, since, by),

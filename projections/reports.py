@@ -457,7 +457,50 @@ def period_of(day: date, by: str) -> str:
     raise ValueError(f"unknown period {by!r}; use one of {', '.join(PERIODS)}")
 
 
-def capital(books: Books, on: date, since: date | None = None, by: str = "month") -> Report:
+@dataclass(frozen=True, slots=True)
+class CapitalEntry:
+    date: date
+    source: str
+    ref: str
+    security: str
+    position: int
+    gross: Decimal
+    fees: Decimal
+    net: Decimal
+    cumulative_gross: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CapitalTotals:
+    gross: Decimal
+    fees: Decimal
+    net: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CapitalPeriod:
+    period: str
+    sums: CapitalTotals = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class CapitalReport:
+    as_of: date
+    since: date | None
+    by: str
+    entries: tuple[CapitalEntry, ...]
+    periods: tuple[CapitalPeriod, ...]
+    totals: CapitalTotals
+
+
+def _capital_sums(entries: Sequence[CapitalEntry]) -> CapitalTotals:
+    return CapitalTotals(gross=money_sum(e.gross for e in entries),
+                         fees=money_sum(e.fees for e in entries),
+                         net=money_sum(e.net for e in entries))
+
+
+def capital(books: Books, on: date, since: date | None = None, by: str = "month"
+            ) -> CapitalReport:
     """Cash raised by effective date. `since` leaves out earlier entries, but each entry's
     `cumulative_gross` still counts everything raised from the first closing on; periods and
     totals add up the entries shown."""
@@ -478,48 +521,37 @@ def gross_before(values: Iterable[Decimal]) -> Decimal:
 
 
 def capital_of(rows: Iterable[CapitalRow], on: date, since: date | None, by: str,
-               before: Decimal) -> Report:
+               before: Decimal) -> CapitalReport:
     """The capital report from the entries it shows (`rows`: effective from `since` through
     `on`, in any order) and `before`, the gross of every entry before `since` (unrounded)."""
     period_of(on, by)
     cumulative = before
-    entries: list[Report] = []
+    entries: list[CapitalEntry] = []
     for row in sorted(rows, key=lambda r: (r.date, r.position)):
         cumulative += row.gross
-        entries.append({
-            "date": row.date,
-            "source": row.source,
-            "ref": row.ref,
-            "security": row.security,
-            "position": row.position,
-            "gross": cents(row.gross),
-            "fees": cents(row.fees),
-            "net": cents(row.net),
-            "cumulative_gross": cents(cumulative),
-        })
-    grouped: dict[str, list[Report]] = {}
+        entries.append(CapitalEntry(
+            date=row.date,
+            source=row.source,
+            ref=row.ref,
+            security=row.security,
+            position=row.position,
+            gross=cents(row.gross),
+            fees=cents(row.fees),
+            net=cents(row.net),
+            cumulative_gross=cents(cumulative),
+        ))
+    grouped: dict[str, list[CapitalEntry]] = {}
     for entry in entries:
-        grouped.setdefault(period_of(entry["date"], by), []).append(entry)
-    return {
-        "as_of": on,
-        "since": since,
-        "by": by,
-        "entries": entries,
-        "periods": [
-            {
-                "period": period,
-                "gross": money_sum(e["gross"] for e in group),
-                "fees": money_sum(e["fees"] for e in group),
-                "net": money_sum(e["net"] for e in group),
-            }
-            for period, group in grouped.items()
-        ],
-        "totals": {
-            "gross": money_sum(e["gross"] for e in entries),
-            "fees": money_sum(e["fees"] for e in entries),
-            "net": money_sum(e["net"] for e in entries),
-        },
-    }
+        grouped.setdefault(period_of(entry.date, by), []).append(entry)
+    return CapitalReport(
+        as_of=on,
+        since=since,
+        by=by,
+        entries=tuple(entries),
+        periods=tuple(CapitalPeriod(period, _capital_sums(group))
+                      for period, group in grouped.items()),
+        totals=_capital_sums(entries),
+    )
 
 
 # --- fully diluted and the summary -----------------------------------------------------------
@@ -568,7 +600,7 @@ def summary(books: Books, on: date) -> Report:
     cap = capital(books, on)
     return {
         "as_of": on,
-        "capital": cap["totals"],
+        "capital": cap.totals,
         "preferred": pref.totals,
         # (transfers move shares between warrants: their total is always 0, not shown here)
         "warrants": {k: v for k, v in fields_of(warr.totals).items() if k != "transferred"},
@@ -612,9 +644,7 @@ def current_summary(live: Live, on: date) -> Report:
     }}
     return {
         "as_of": on,
-        "capital": {
-            "gross": totals.capital_gross, "fees": totals.capital_fees, "net": totals.capital_net,
-        },
+        "capital": CapitalTotals(totals.capital_gross, totals.capital_fees, totals.capital_net),
         "preferred": pref.totals,
         "warrants": warr["totals"],
         "fully_diluted": _fully_diluted(live.baseline, live.issued_since_baseline,

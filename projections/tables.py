@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from projections.reports import PreferredReport, WarrantsReport, fields_of, to_json
+from projections.reports import CapitalReport, PreferredReport, WarrantsReport, fields_of, to_json
 
 
 class Kind(StrEnum):
@@ -125,12 +125,12 @@ def warrants_tables(report: WarrantsReport) -> tuple[Table, ...]:
     )
 
 
-def capital_tables(report: Report) -> tuple[Table, ...]:
+def capital_tables(report: CapitalReport) -> tuple[Table, ...]:
     return (
-        table("entries", report["entries"], ("date", D), ("source", T), ("ref", T),
+        table("entries", report.entries, ("date", D), ("source", T), ("ref", T),
               ("security", T), ("position", N), ("gross", M), ("fees", M), ("net", M),
               ("cumulative_gross", M)),
-        table("periods", report["periods"], ("period", T), ("gross", M), ("fees", M),
+        table("periods", report.periods, ("period", T), ("gross", M), ("fees", M),
               ("net", M)),
     )
 

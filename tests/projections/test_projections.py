@@ -222,8 +222,8 @@ def test_warrants_at_a_market_price(book: Book) -> None:
 def test_capital_entries_periods_and_since(book: Book) -> None:
     on = D("2020-12-31")
     report = reports.capital(replay(book.events, on), on, by="quarter")
-    assert [(e["date"], e["source"], e["ref"], e["gross"], e["fees"], e["net"],
-             e["cumulative_gross"]) for e in report["entries"]] == [
+    assert [(e.date, e.source, e.ref, e.gross, e.fees, e.net,
+             e.cumulative_gross) for e in report.entries] == [
         (D("2020-01-01"), "closing", "C1", Decimal("50000.00"), Decimal("1500.00"),
          Decimal("48500.00"), Decimal("50000.00")),
         (D("2020-04-01"), "closing", "C2", Decimal("10000.00"), Decimal("0.00"),
@@ -231,24 +231,25 @@ def test_capital_entries_periods_and_since(book: Book) -> None:
         (D("2020-06-01"), "exercise", "W1", Decimal("7500.00"), Decimal("0.00"),
          Decimal("7500.00"), Decimal("67500.00")),
     ]  # the cashless exercise of W2 brought no cash and is not capital
-    assert report["periods"] == [
-        {"period": "2020-Q1", "gross": Decimal("50000.00"), "fees": Decimal("1500.00"),
-         "net": Decimal("48500.00")},
-        {"period": "2020-Q2", "gross": Decimal("17500.00"), "fees": Decimal("0.00"),
-         "net": Decimal("17500.00")},
-    ]
-    assert report["totals"] == {"gross": Decimal("67500.00"), "fees": Decimal("1500.00"),
-                                "net": Decimal("66000.00")}
+    assert report.periods == (
+        reports.CapitalPeriod("2020-Q1", reports.CapitalTotals(
+            Decimal("50000.00"), Decimal("1500.00"), Decimal("48500.00"))),
+        reports.CapitalPeriod("2020-Q2", reports.CapitalTotals(
+            Decimal("17500.00"), Decimal("0.00"), Decimal("17500.00"))),
+    )
+    assert report.totals == reports.CapitalTotals(gross=Decimal("67500.00"),
+                                                  fees=Decimal("1500.00"),
+                                                  net=Decimal("66000.00"))
     monthly = reports.capital(replay(book.events, on), on, by="month")
-    assert [p["period"] for p in monthly["periods"]] == ["2020-01", "2020-04", "2020-06"]
+    assert [p.period for p in monthly.periods] == ["2020-01", "2020-04", "2020-06"]
     yearly = reports.capital(replay(book.events, on), on, by="year")
-    assert [(p["period"], p["gross"]) for p in yearly["periods"]] == [("2020", Decimal("67500.00"))]
+    assert [(p.period, p.sums.gross) for p in yearly.periods] == [("2020", Decimal("67500.00"))]
     since = reports.capital(replay(book.events, on), on, since=D("2020-03-01"))
-    assert [e["ref"] for e in since["entries"]] == ["C2", "W1"]
-    assert since["entries"][0]["cumulative_gross"] == Decimal("60000.00")  # counts C1 too
-    assert since["totals"]["gross"] == Decimal("17500.00")
+    assert [e.ref for e in since.entries] == ["C2", "W1"]
+    assert since.entries[0].cumulative_gross == Decimal("60000.00")  # counts C1 too
+    assert since.totals.gross == Decimal("17500.00")
     between = reports.capital(replay(book.events, D("2020-05-15")), D("2020-05-15"))
-    assert between["totals"]["gross"] == Decimal("60000.00")
+    assert between.totals.gross == Decimal("60000.00")
 
 
 def test_fully_diluted(book: Book) -> None:
@@ -274,8 +275,8 @@ def test_reversal_takes_an_event_back_out(book: Book) -> None:
     w1 = reports.warrants(books, on).warrants[0]
     assert (w1.exercised, w1.outstanding) == (0, 10_000)
     cap = reports.capital(books, on)
-    assert [e["ref"] for e in cap["entries"]] == ["C1", "C2"]
-    assert cap["totals"]["gross"] == Decimal("60000.00")
+    assert [e.ref for e in cap.entries] == ["C1", "C2"]
+    assert cap.totals.gross == Decimal("60000.00")
     fd = reports.summary(books, on)["fully_diluted"]
     assert fd["common_outstanding"] == 1_002_731  # 2,531 + 200 issued since the baseline
     assert apply_in_recording_order(Books(), book.events) == books
@@ -289,12 +290,12 @@ def test_back_dated_closing_takes_its_place_in_the_timeline(book: Book) -> None:
     # Z: 10 x 1000 x 10 x 169 / 36,500 = 463.0136... -> 463.01
     assert holders(reports.preferred(books, on))["Z"].accrued_dividends == Decimal("463.01")
     cap = reports.capital(books, on)
-    assert [(e["ref"], e["cumulative_gross"]) for e in cap["entries"]] == [
+    assert [(e.ref, e.cumulative_gross) for e in cap.entries] == [
         ("C1", Decimal("50000.00")), ("C2", Decimal("60000.00")), ("W1", Decimal("67500.00")),
         ("C3", Decimal("77500.00"))]
     # As of a date before its effective date, the back-dated closing is not there yet.
-    assert reports.capital(replay(book.events, D("2020-07-14")), D("2020-07-14"))["totals"][
-        "gross"] == Decimal("67500.00")
+    assert reports.capital(replay(book.events, D("2020-07-14")), D("2020-07-14")).totals.gross \
+        == Decimal("67500.00")
 
 
 def test_common_closing_counts_as_common_issued() -> None:
@@ -307,7 +308,7 @@ def test_common_closing_counts_as_common_issued() -> None:
     summary = reports.summary(replay(book.events), D("2020-03-01"))
     # Only common issued after the baseline's date adds to it: 500 + 40.
     assert summary["fully_diluted"]["common_outstanding"] == 540
-    assert summary["capital"]["gross"] == Decimal("175.00")  # 140 x 1.25
+    assert summary["capital"].gross == Decimal("175.00")  # 140 x 1.25
 
 
 def test_json_form() -> None:
