@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ledger.commands import (
     Command,
@@ -109,7 +109,7 @@ class Shown:
 
     capital: reports.CapitalReport
     warrants: reports.WarrantsReport
-    summary: dict[str, Any]
+    summary: reports.SummaryReport
 
 
 def run(service: Service, started: Callable[[], None],

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from ledger.service import Ledger
     from ledger.state import LedgerState
     from projections.books import Books
-    from projections.reports import CapitalReport, PreferredReport, WarrantsReport
+    from projections.reports import CapitalReport, PreferredReport, SummaryReport, WarrantsReport
 
 Report = dict[str, Any]
 R = TypeVar("R")
@@ -329,7 +329,8 @@ class Service:
             lambda book, judge: readmodel.current_capital(book, judge, since, by),
             lambda books, on: reports.capital(books, on, since, by))
 
-    def summary(self, as_of: date | None = None, as_recorded: int | None = None) -> Report:
+    def summary(self, as_of: date | None = None, as_recorded: int | None = None
+                ) -> SummaryReport:
         """The summary; without `as_of` and `as_recorded`, from the running totals and the
         live state (no history is read)."""
         from projections import reports
@@ -346,7 +347,7 @@ class Service:
             return current_summary(book, judge_date)
 
     def summary_and_capital(self, as_of: date | None = None, as_recorded: int | None = None
-                            ) -> tuple[Report, CapitalReport]:
+                            ) -> tuple[SummaryReport, CapitalReport]:
         """The summary, and the capital raised by quarter drawn beside it."""
         from projections import reports
 
@@ -356,7 +357,7 @@ class Service:
         else:
             books, on = self.books(as_of, as_recorded)
             report = reports.summary(books, on)
-        return report, reports.capital(books, report["as_of"], by="quarter")
+        return report, reports.capital(books, report.as_of, by="quarter")
 
     def dividends(self, as_of: date | None = None, as_recorded: int | None = None,
                   price: Decimal | None = None) -> Report:

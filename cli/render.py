@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         PreferredReport,
         PreferredSeries,
         PriceOverhang,
+        SummaryReport,
         WarrantOverhang,
         WarrantsReport,
     )
@@ -331,13 +332,12 @@ def capital_tables(report: CapitalReport, basis: str = "") -> Group:
     return Group(_fit(entries), Text(""), _fit(periods))
 
 
-def summary_table(report: dict[str, Any], basis: str = "") -> Table:
-    table = _statement(f"Summary {_as_of(report['as_of'], basis)}")
+def summary_table(report: SummaryReport, basis: str = "") -> Table:
+    table = _statement(f"Summary {_as_of(report.as_of, basis)}")
     table.add_column("")
     _figures(table, "")
     table.show_header = False
-    cap, warr, fd = report["capital"], report["warrants"], report["fully_diluted"]
-    pref = report["preferred"]
+    cap, pref, warr, fd = report.capital, report.preferred, report.warrants, report.fully_diluted
 
     def heading(text: str) -> None:
         table.add_row(Text(text, style=HEADER), "")
@@ -352,17 +352,17 @@ def summary_table(report: dict[str, Any], basis: str = "") -> Table:
     table.add_row("  Accrued unpaid dividends $", money(pref.accrued_dividends))
     table.add_row("  As-converted common", shares(pref.as_converted_common), end_section=True)
     heading("Warrant overhang")
-    table.add_row("  Warrant shares outstanding", shares(warr["outstanding"]))
-    table.add_row("  Potential proceeds $", money(warr["potential_proceeds"]), end_section=True)
+    table.add_row("  Warrant shares outstanding", shares(warr.outstanding))
+    table.add_row("  Potential proceeds $", money(warr.potential_proceeds), end_section=True)
     heading("Fully diluted common")
-    if fd["baseline"] is not None:
-        table.add_row(f"  Reported outstanding on {fd['baseline_date'].isoformat()}",
-                      shares(fd["baseline"]))
+    if fd.baseline is not None and fd.baseline_date is not None:
+        table.add_row(f"  Reported outstanding on {fd.baseline_date.isoformat()}",
+                      shares(fd.baseline))
     else:
         table.add_row("  Reported outstanding (no baseline recorded)", "0")
-    table.add_row("  Issued by the ledger since", shares(fd["issued_since_baseline"]))
-    table.add_row("  Common outstanding", shares(fd["common_outstanding"]))
-    table.add_row("  As-converted preferred", shares(fd["as_converted_preferred"]))
-    table.add_row("  Warrants outstanding", shares(fd["warrants"]))
-    table.add_row("  Fully diluted", shares(fd["total"]), style=TOTAL)
+    table.add_row("  Issued by the ledger since", shares(fd.issued_since_baseline))
+    table.add_row("  Common outstanding", shares(fd.common_outstanding))
+    table.add_row("  As-converted preferred", shares(fd.as_converted_preferred))
+    table.add_row("  Warrants outstanding", shares(fd.warrants))
+    table.add_row("  Fully diluted", shares(fd.total), style=TOTAL)
     return _fit(table)

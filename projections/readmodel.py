@@ -966,10 +966,11 @@ def current_dividends(ledger: Ledger, judge: Judge,
                     lambda books, on: dividends(books, on, price))
 
 
-def current_summary(ledger: Ledger, judge: Callable[[date | None], date]) -> reports.Report:
+def current_summary(ledger: Ledger, judge: Callable[[date | None], date]
+                    ) -> reports.SummaryReport:
     """The summary as of `judge(latest effective date)` (a date on or after it): from the
     running totals and the live state when the ledger is materialized, else by replay."""
-    def read(model: ReadModel) -> reports.Report:
+    def read(model: ReadModel) -> reports.SummaryReport:
         on = judge(model.latest_effective())
         return reports.current_summary(model.live(on), on)
 
@@ -982,7 +983,7 @@ def current_summary(ledger: Ledger, judge: Callable[[date | None], date]) -> rep
 
 
 def plain_summary(path: str, judge: Callable[[date | None], date],
-                  ledger: str = DEFAULT_LEDGER) -> reports.Report | None:
+                  ledger: str = DEFAULT_LEDGER) -> reports.SummaryReport | None:
     """The current summary read straight from a plain SQLite ledger's tables, without opening
     the event store, when they are caught up with its head: what `current_summary` returns
     then, in a fraction of its start-up. None when the store must be opened (no such file,

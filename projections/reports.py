@@ -557,9 +557,42 @@ def capital_of(rows: Iterable[CapitalRow], on: date, since: date | None, by: str
 # --- fully diluted and the summary -----------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class FullyDiluted:
+    baseline: int | None
+    baseline_date: date | None
+    issued_since_baseline: int
+    common_outstanding: int
+    as_converted_preferred: int
+    warrants: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryWarrants:
+    """The overhang's totals (transfers move shares between warrants: their total is always
+    0, not shown here)."""
+
+    issued: int
+    exercised: int
+    adjusted: int
+    expired: int
+    outstanding: int
+    potential_proceeds: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryReport:
+    as_of: date
+    capital: CapitalTotals
+    preferred: PreferredTotals
+    warrants: SummaryWarrants
+    fully_diluted: FullyDiluted
+
+
 def fully_diluted(
     books: Books, on: date, preferred_report: PreferredReport, warrant_report: WarrantsReport
-) -> Report:
+) -> FullyDiluted:
     """Latest baseline on or before `on`, plus common the ledger issued after the baseline's
     date, plus as-converted preferred, plus the outstanding overhang."""
     baseline, issued_since = common_outstanding(books, on)
@@ -581,31 +614,31 @@ def common_outstanding(books: Books, on: date) -> tuple[BaselineRow | None, int]
 
 def _fully_diluted(
     baseline: BaselineRow | None, issued_since: int, as_converted: int, overhang: int
-) -> Report:
+) -> FullyDiluted:
     common = (baseline.shares if baseline is not None else 0) + issued_since
-    return {
-        "baseline": baseline.shares if baseline is not None else None,
-        "baseline_date": baseline.date if baseline is not None else None,
-        "issued_since_baseline": issued_since,
-        "common_outstanding": common,
-        "as_converted_preferred": as_converted,
-        "warrants": overhang,
-        "total": common + as_converted + overhang,
-    }
+    return FullyDiluted(
+        baseline=baseline.shares if baseline is not None else None,
+        baseline_date=baseline.date if baseline is not None else None,
+        issued_since_baseline=issued_since,
+        common_outstanding=common,
+        as_converted_preferred=as_converted,
+        warrants=overhang,
+        total=common + as_converted + overhang,
+    )
 
 
-def summary(books: Books, on: date) -> Report:
+def summary(books: Books, on: date) -> SummaryReport:
     pref = preferred(books, on)
     warr = warrants(books, on)
-    cap = capital(books, on)
-    return {
-        "as_of": on,
-        "capital": cap.totals,
-        "preferred": pref.totals,
-        # (transfers move shares between warrants: their total is always 0, not shown here)
-        "warrants": {k: v for k, v in fields_of(warr.totals).items() if k != "transferred"},
-        "fully_diluted": fully_diluted(books, on, pref, warr),
-    }
+    t = warr.totals
+    return SummaryReport(
+        as_of=on,
+        capital=capital(books, on).totals,
+        preferred=pref.totals,
+        warrants=SummaryWarrants(t.issued, t.exercised, t.adjusted, t.expired, t.outstanding,
+                                 t.potential_proceeds),
+        fully_diluted=fully_diluted(books, on, pref, warr),
+    )
 
 
 @dataclass(frozen=True)
@@ -624,7 +657,7 @@ class Live:
     adjusted: int = 0  # warrant shares splits and adjustments added, over every warrant
 
 
-def current_summary(live: Live, on: date) -> Report:
+def current_summary(live: Live, on: date) -> SummaryReport:
     """`summary(books, on)` for a date on or after every effective date, from `live`.
 
     Exact: closed lots add nothing to a preferred total, expired and exhausted warrants
@@ -633,23 +666,22 @@ def current_summary(live: Live, on: date) -> Report:
     totals = live.books.totals[TOTALS]
     pref = preferred(live.books, on)
     outstanding = sum(shares for shares, _ in live.overhang)
-    warr = {"totals": {
-        "issued": totals.warrants_issued,
-        "exercised": totals.warrants_exercised,
-        "adjusted": live.adjusted,
-        "expired": totals.warrants_issued - totals.warrants_exercised + live.adjusted
-        - outstanding,
-        "outstanding": outstanding,
-        "potential_proceeds": money_sum(cents(mul(n, price)) for n, price in live.overhang),
-    }}
-    return {
-        "as_of": on,
-        "capital": CapitalTotals(totals.capital_gross, totals.capital_fees, totals.capital_net),
-        "preferred": pref.totals,
-        "warrants": warr["totals"],
-        "fully_diluted": _fully_diluted(live.baseline, live.issued_since_baseline,
-                                        pref.totals.as_converted_common, outstanding),
-    }
+    return SummaryReport(
+        as_of=on,
+        capital=CapitalTotals(totals.capital_gross, totals.capital_fees, totals.capital_net),
+        preferred=pref.totals,
+        warrants=SummaryWarrants(
+            issued=totals.warrants_issued,
+            exercised=totals.warrants_exercised,
+            adjusted=live.adjusted,
+            expired=totals.warrants_issued - totals.warrants_exercised + live.adjusted
+            - outstanding,
+            outstanding=outstanding,
+            potential_proceeds=money_sum(cents(mul(n, price)) for n, price in live.overhang),
+        ),
+        fully_diluted=_fully_diluted(live.baseline, live.issued_since_baseline,
+                                     pref.totals.as_converted_common, outstanding),
+    )
 
 
 # --- JSON ------------------------------------------------------------------------------------

@@ -21,7 +21,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from projections.reports import CapitalReport, PreferredReport, WarrantsReport, fields_of, to_json
+from projections.reports import (
+    CapitalReport,
+    PreferredReport,
+    SummaryReport,
+    WarrantsReport,
+    fields_of,
+    to_json,
+)
 
 
 class Kind(StrEnum):
@@ -135,15 +142,15 @@ def capital_tables(report: CapitalReport) -> tuple[Table, ...]:
     )
 
 
-def summary_tables(report: Report) -> tuple[Table, ...]:
+def summary_tables(report: SummaryReport) -> tuple[Table, ...]:
     return (
-        table("capital", [report["capital"]], ("gross", M), ("fees", M), ("net", M)),
-        table("preferred", [report["preferred"]], ("outstanding", S),
+        table("capital", [report.capital], ("gross", M), ("fees", M), ("net", M)),
+        table("preferred", [report.preferred], ("outstanding", S),
               ("stated_value_outstanding", M), ("accrued_dividends", M),
               ("as_converted_common", S)),
-        table("warrants", [report["warrants"]], ("issued", S), ("exercised", S),
+        table("warrants", [report.warrants], ("issued", S), ("exercised", S),
               ("expired", S), ("outstanding", S), ("potential_proceeds", M)),
-        table("fully_diluted", [report["fully_diluted"]], ("baseline", S),
+        table("fully_diluted", [report.fully_diluted], ("baseline", S),
               ("baseline_date", D), ("issued_since_baseline", S), ("common_outstanding", S),
               ("as_converted_preferred", S), ("warrants", S), ("total", S)),
     )

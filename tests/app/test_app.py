@@ -70,14 +70,14 @@ def test_a_recording_is_appended_once_and_the_read_model_follows(tmp_path: Path)
     assert first.event.originator_version == 1
     ledger.record(RecordClosing(effective_date=date(2003, 5, 8), security="Series D",
                                 investors=(("Xmark Funds", 100),), ref="D-1"))
-    assert ledger.summary()["preferred"].outstanding == 100
+    assert ledger.summary().preferred.outstanding == 100
     with pytest.raises(InvalidInput):
         ledger.record(RecordClosing(effective_date=date(2003, 5, 8), security="Series D",
                                     investors=(("Xmark Funds", 0),), ref="D-2"))
     assert ledger.head()[0] == 2  # the refused closing appended nothing
     reversed_ = ledger.reverse(2, "typed twice")
     assert reversed_.event.originator_version == 3
-    assert ledger.summary()["preferred"].outstanding == 0
+    assert ledger.summary().preferred.outstanding == 0
 
 
 def test_a_failed_catch_up_is_a_warning_and_the_event_stays(

@@ -264,7 +264,7 @@ def test_overhang_at_a_sub_cent_price_rounds_warrant_by_warrant() -> None:
     model.catch_up(lambda after: book.events[after:])
     summary = reports.current_summary(model.live(START), START)
     # 3 x cents(1 x 0.125) = 3 x 0.13, not cents(3 x 0.125) = 0.38; plus 3 x 2.25 = 6.75
-    assert summary["warrants"]["potential_proceeds"] == Decimal("7.14")
+    assert summary.warrants.potential_proceeds == Decimal("7.14")
     assert summary == reports.summary(replay(book.events), START)
 
 

@@ -145,7 +145,7 @@ def test_the_books_in_recording_order_report_what_a_fresh_replay_reports(
     on = START + timedelta(days=offset)
     as_of = replay(events, on)
     summary = reports.summary(as_of, on)
-    assert summary["fully_diluted"]["total"] >= 0
+    assert summary.fully_diluted.total >= 0
     for row in reports.warrants(as_of, on).warrants:
         assert row.outstanding == row.issued - row.exercised - row.expired + \
             row.adjusted

@@ -254,18 +254,18 @@ def test_capital_entries_periods_and_since(book: Book) -> None:
 
 def test_fully_diluted(book: Book) -> None:
     on = D("2020-12-31")
-    fd = reports.summary(replay(book.events, on), on)["fully_diluted"]
+    fd = reports.summary(replay(book.events, on), on).fully_diluted
     # 1,000,000 reported on 2020-01-15, then 3,000 (exercise) + 2,531 (conversion)
     # + 200 (cashless exercise) issued by the ledger after it.
-    assert fd["issued_since_baseline"] == 5_731
-    assert fd["common_outstanding"] == 1_005_731
-    assert fd["as_converted_preferred"] == 27_500
-    assert fd["warrants"] == 11_000
-    assert fd["total"] == 1_044_231
-    early = reports.summary(replay(book.events, D("2020-01-10")), D("2020-01-10"))["fully_diluted"]
+    assert fd.issued_since_baseline == 5_731
+    assert fd.common_outstanding == 1_005_731
+    assert fd.as_converted_preferred == 27_500
+    assert fd.warrants == 11_000
+    assert fd.total == 1_044_231
+    early = reports.summary(replay(book.events, D("2020-01-10")), D("2020-01-10")).fully_diluted
     # No baseline yet: 0 common, C1's 50 shares as converted (25,000), 15,000 warrant shares.
-    assert (early["common_outstanding"], early["as_converted_preferred"], early["warrants"],
-            early["total"]) == (0, 25_000, 15_000, 40_000)
+    assert (early.common_outstanding, early.as_converted_preferred, early.warrants,
+            early.total) == (0, 25_000, 15_000, 40_000)
 
 
 def test_reversal_takes_an_event_back_out(book: Book) -> None:
@@ -277,8 +277,8 @@ def test_reversal_takes_an_event_back_out(book: Book) -> None:
     cap = reports.capital(books, on)
     assert [e.ref for e in cap.entries] == ["C1", "C2"]
     assert cap.totals.gross == Decimal("60000.00")
-    fd = reports.summary(books, on)["fully_diluted"]
-    assert fd["common_outstanding"] == 1_002_731  # 2,531 + 200 issued since the baseline
+    fd = reports.summary(books, on).fully_diluted
+    assert fd.common_outstanding == 1_002_731  # 2,531 + 200 issued since the baseline
     assert apply_in_recording_order(Books(), book.events) == books
 
 
@@ -307,8 +307,8 @@ def test_common_closing_counts_as_common_issued() -> None:
                               investors=(("Q", 40),), price_per_share=Decimal("1.25")))
     summary = reports.summary(replay(book.events), D("2020-03-01"))
     # Only common issued after the baseline's date adds to it: 500 + 40.
-    assert summary["fully_diluted"]["common_outstanding"] == 540
-    assert summary["capital"].gross == Decimal("175.00")  # 140 x 1.25
+    assert summary.fully_diluted.common_outstanding == 540
+    assert summary.capital.gross == Decimal("175.00")  # 140 x 1.25
 
 
 def test_json_form() -> None:
