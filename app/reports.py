@@ -2,6 +2,7 @@
 and periods (`projections.reports`, `ledger.schedule`)."""
 
 from ledger.schedule import PERIOD_MONTHS
+from projections.dividends import DividendHolder, DividendSeries, DividendsReport, DividendTotals
 from projections.reports import (
     CapitalEntry,
     CapitalPeriod,
@@ -32,6 +33,10 @@ __all__ = [
     "CapitalTotals",
     "ClosingOverhang",
     "Described",
+    "DividendHolder",
+    "DividendSeries",
+    "DividendTotals",
+    "DividendsReport",
     "InTheMoney",
     "Kind",
     "Overhang",

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from ledger.service import Ledger
     from ledger.state import LedgerState
     from projections.books import Books
+    from projections.dividends import DividendsReport
     from projections.reports import CapitalReport, PreferredReport, SummaryReport, WarrantsReport
 
 Report = dict[str, Any]
@@ -360,7 +361,7 @@ class Service:
         return report, reports.capital(books, report.as_of, by="quarter")
 
     def dividends(self, as_of: date | None = None, as_recorded: int | None = None,
-                  price: Decimal | None = None) -> Report:
+                  price: Decimal | None = None) -> DividendsReport:
         from projections import readmodel
         from projections.dividends import dividends
 

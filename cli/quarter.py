@@ -21,7 +21,13 @@ from cli.console import plain_console
 from cli.render import HEADER, TOTAL, _figures, _fit, _statement, money, shares
 
 if TYPE_CHECKING:
-    from app.reports import CapitalReport
+    from app.reports import (
+        CapitalReport,
+        DividendHolder,
+        DividendSeries,
+        DividendsReport,
+        DividendTotals,
+    )
 
 Report = dict[str, Any]
 
@@ -55,27 +61,27 @@ def _schedule(frequency: str) -> str:
     return ", ".join(f"{MONTHS[m - 1]} {days[m]}" for m in months)
 
 
-def _series_note(s: Report) -> str:
-    kind = "cumulative" if s["cumulative"] else "non-cumulative"
+def _series_note(s: DividendSeries) -> str:
+    kind = "cumulative" if s.cumulative else "non-cumulative"
     form = {"either": "cash or stock", "cash": "cash only", "stock": "stock only"}
-    last = (f"{s['dividends_declared']} declared, through {s['last_through']}"
-            if s["last_through"] else "none declared")
-    if not s["cumulative"]:
+    last = (f"{s.dividends_declared} declared, through {s.last_through}"
+            if s.last_through else "none declared")
+    if not s.cumulative:
         behind = "no arrears (non-cumulative)"
-    elif s["arrears_through"] is not None:
-        behind = f"in arrears through {s['arrears_through']}"
+    elif s.arrears_through is not None:
+        behind = f"in arrears through {s.arrears_through}"
     else:
         behind = "no arrears"
-    return (f"{s['series']}: {s['dividend_rate']}% {kind}, {s['frequency']} "
-            f"({_schedule(s['frequency'])}), {form[s['dividend_form']]}; {last}; {behind}")
+    return (f"{s.series}: {s.dividend_rate}% {kind}, {s.frequency} "
+            f"({_schedule(s.frequency)}), {form[s.dividend_form]}; {last}; {behind}")
 
 
-def dividends_table(report: Report) -> Group:
-    price = report.get("price")
-    title = f"Dividends as of {report['as_of'].isoformat()}"
+def dividends_table(report: DividendsReport) -> Group:
+    price = report.price
+    title = f"Dividends as of {report.as_of.isoformat()}"
     if price is not None:
         title += f"; paid in stock at ${price} per common share"
-    notes = [_series_note(s) for s in report["series"]]
+    notes = [_series_note(s) for s in report.series]
     notes.append("Next dividend: what a dividend through the next scheduled date would pay on "
                  "the holdings of the as-of date, arrears included.")
     table = _statement(title)
@@ -87,32 +93,30 @@ def dividends_table(report: Report) -> Group:
         _figures(table, "Common\nshares", "Cash in\nlieu $")
     _figures(table, "Paid\ncash $", "Paid\ncommon", "Paid cash\nin lieu $")
 
-    def preview(row: Report) -> list[str]:
-        if price is None:
+    def preview(row: DividendSeries | DividendHolder | DividendTotals) -> list[str]:
+        if row.preview is None:
             return []
-        if row["next_common_shares"] is None:
+        if row.preview.next_common_shares is None or row.preview.next_cash_in_lieu is None:
             return ["cash only", "-"]
-        return [shares(row["next_common_shares"]), money(row["next_cash_in_lieu"])]
+        return [shares(row.preview.next_common_shares), money(row.preview.next_cash_in_lieu)]
 
-    for s in report["series"]:
-        arrears = money(s["arrears"]) if s["cumulative"] else "-"
+    for s in report.series:
+        arrears = money(s.arrears) if s.cumulative else "-"
         table.add_row(
-            Text(s["series"], style="bold"), _date(s["last_through"]), _date(s["next_through"]),
-            money(s["next_amount"]), arrears, *preview(s), money(s["paid_cash"]),
-            shares(s["paid_common_shares"]), money(s["paid_cash_in_lieu"]),
+            Text(s.series, style="bold"), _date(s.last_through), _date(s.next_through),
+            money(s.next_amount), arrears, *preview(s), money(s.paid_cash),
+            shares(s.paid_common_shares), money(s.paid_cash_in_lieu),
         )
-        for h in s["holders"]:
+        for h in s.holders:
             table.add_row(
-                f"  {h['holder']}", "", "", money(h["next_amount"]),
-                money(h["arrears"]) if s["cumulative"] else "-", *preview(h), "", "", "",
+                f"  {h.holder}", "", "", money(h.next_amount),
+                money(h.arrears) if s.cumulative else "-", *preview(h), "", "", "",
             )
-    t = report["totals"]
+    t = report.totals
     table.add_section()
     table.add_row(
-        "Total", "", "", money(t["next_amount"]), money(t["arrears"]),
-        *([shares(t["next_common_shares"]), money(t["next_cash_in_lieu"])] if price is not None
-          else []),
-        money(t["paid_cash"]), shares(t["paid_common_shares"]), money(t["paid_cash_in_lieu"]),
+        "Total", "", "", money(t.next_amount), money(t.arrears), *preview(t),
+        money(t.paid_cash), shares(t.paid_common_shares), money(t.paid_cash_in_lieu),
         style=TOTAL,
     )
     return Group(_fit(table), *(Text(line) for line in notes))

@@ -8,6 +8,8 @@ a stock preview splits each holder's amount as a stock dividend does (`calc.stoc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +17,7 @@ from events import STOCK_FORMS, DividendForm
 from ledger.calc import stock_payment
 from ledger.schedule import period_end_after, period_end_before, period_end_on_or_after
 from projections.books import Books, LotRow, SeriesRow
-from projections.reports import ZERO, Report, holder_dividend, money_sum
+from projections.reports import MERGED, OMITTED, ZERO, holder_dividend, money_sum
 
 
 def next_through(frequency: str, on: date, last_through: date | None) -> date:
@@ -48,70 +50,125 @@ def _holder_lots(books: Books, series: str) -> dict[str, list[LotRow]]:
     return by_holder
 
 
-def _preview(row: Report, amount: Decimal, price: Decimal | None, allowed: bool) -> None:
+@dataclass(frozen=True, slots=True)
+class StockPreview:
+    """What the next dividend would issue paid in stock at the price asked for (both None
+    for a series that pays cash only)."""
+
+    next_common_shares: int | None
+    next_cash_in_lieu: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class DividendHolder:
+    holder: str
+    next_amount: Decimal
+    arrears: Decimal
+    preview: StockPreview | None = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class DividendSeries:
+    series: str
+    frequency: str
+    cumulative: bool
+    dividend_rate: Decimal
+    dividend_form: str
+    last_through: date | None
+    next_through: date
+    next_amount: Decimal
+    arrears_through: date | None
+    arrears: Decimal
+    dividends_declared: int
+    paid_cash: Decimal
+    paid_common_shares: int
+    paid_cash_in_lieu: Decimal
+    holders: tuple[DividendHolder, ...]
+    preview: StockPreview | None = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class DividendTotals:
+    next_amount: Decimal
+    arrears: Decimal
+    paid_cash: Decimal
+    paid_cash_in_lieu: Decimal
+    paid_common_shares: int
+    preview: StockPreview | None = field(metadata=MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class DividendsReport:
+    as_of: date
+    series: tuple[DividendSeries, ...]
+    totals: DividendTotals
+    price: Decimal | None = field(metadata=OMITTED)
+
+
+def _preview(amount: Decimal, price: Decimal | None, allowed: bool) -> StockPreview | None:
     if price is None:
-        return
-    if allowed:
-        shares, cash = stock_payment(amount, price)
-        row["next_common_shares"], row["next_cash_in_lieu"] = shares, cash
-    else:
-        row["next_common_shares"], row["next_cash_in_lieu"] = None, None
+        return None
+    return StockPreview(*stock_payment(amount, price)) if allowed else StockPreview(None, None)
 
 
-def dividends(books: Books, on: date, price: Decimal | None = None) -> Report:
+def _previews(rows: Sequence[DividendHolder | DividendSeries], price: Decimal | None,
+              allowed: bool = True) -> StockPreview | None:
+    """The previews of `rows` summed (none for a series that pays cash only)."""
+    if price is None:
+        return None
+    if not allowed:
+        return StockPreview(None, None)
+    shown = [row.preview for row in rows if row.preview is not None]
+    return StockPreview(sum(p.next_common_shares or 0 for p in shown),
+                        money_sum(p.next_cash_in_lieu or ZERO for p in shown))
+
+
+def dividends(books: Books, on: date, price: Decimal | None = None) -> DividendsReport:
     """Per series as of `on`: frequency, last and next through dates, the next dividend and
     the arrears per holder, and the dividends declared to date by form. With `price`, the
     common a stock dividend at that price would issue for the next dividend, and the cash in
     lieu (None for a series that pays cash only)."""
-    rows: list[Report] = []
+    rows: list[DividendSeries] = []
     for series in sorted(books.series.values(), key=lambda s: (s.designated_on, s.position)):
         last = books.last_through(series.series)
         upcoming = next_through(series.frequency, on, last)
         behind = arrears_through(series, on, last)
         allowed = series.dividend_form in STOCK_FORMS
-        holders: list[Report] = []
+        holders = []
         for holder, lots in _holder_lots(books, series.series).items():
             amount = holder_dividend(series, lots, last, upcoming)
-            row: Report = {
-                "holder": holder,
-                "next_amount": amount,
-                "arrears": ZERO if behind is None else holder_dividend(series, lots, last, behind),
-            }
-            _preview(row, amount, price, allowed)
-            holders.append(row)
+            holders.append(DividendHolder(
+                holder=holder,
+                next_amount=amount,
+                arrears=ZERO if behind is None else holder_dividend(series, lots, last, behind),
+                preview=_preview(amount, price, allowed),
+            ))
         paid = [d for d in books.dividends.values()
                 if d.series == series.series and d.declared_on <= on]
-        row = {
-            "series": series.series,
-            "frequency": series.frequency,
-            "cumulative": series.cumulative,
-            "dividend_rate": series.dividend_rate,
-            "dividend_form": series.dividend_form,
-            "last_through": last,
-            "next_through": upcoming,
-            "next_amount": money_sum(h["next_amount"] for h in holders),
-            "arrears_through": behind,
-            "arrears": money_sum(h["arrears"] for h in holders),
-            "dividends_declared": len(paid),
-            "paid_cash": money_sum(d.cash for d in paid if d.form == DividendForm.CASH),
-            "paid_common_shares": sum(d.common_shares for d in paid),
-            "paid_cash_in_lieu": money_sum(d.cash for d in paid if d.form == DividendForm.STOCK),
-            "holders": holders,
-        }
-        if price is not None:
-            row["next_common_shares"] = (
-                sum(h["next_common_shares"] for h in holders) if allowed else None)
-            row["next_cash_in_lieu"] = (
-                money_sum(h["next_cash_in_lieu"] for h in holders) if allowed else None)
-        rows.append(row)
-    totals: Report = {
-        name: money_sum(s[name] for s in rows)
-        for name in ("next_amount", "arrears", "paid_cash", "paid_cash_in_lieu")
-    }
-    totals["paid_common_shares"] = sum(s["paid_common_shares"] for s in rows)
-    report: Report = {"as_of": on, "series": rows, "totals": totals}
-    if price is not None:
-        report["price"] = price
-        totals["next_common_shares"] = sum(s["next_common_shares"] or 0 for s in rows)
-        totals["next_cash_in_lieu"] = money_sum(s["next_cash_in_lieu"] or ZERO for s in rows)
-    return report
+        rows.append(DividendSeries(
+            series=series.series,
+            frequency=series.frequency,
+            cumulative=series.cumulative,
+            dividend_rate=series.dividend_rate,
+            dividend_form=series.dividend_form,
+            last_through=last,
+            next_through=upcoming,
+            next_amount=money_sum(h.next_amount for h in holders),
+            arrears_through=behind,
+            arrears=money_sum(h.arrears for h in holders),
+            dividends_declared=len(paid),
+            paid_cash=money_sum(d.cash for d in paid if d.form == DividendForm.CASH),
+            paid_common_shares=sum(d.common_shares for d in paid),
+            paid_cash_in_lieu=money_sum(d.cash for d in paid if d.form == DividendForm.STOCK),
+            holders=tuple(holders),
+            preview=_previews(holders, price, allowed),
+        ))
+    totals = DividendTotals(
+        next_amount=money_sum(s.next_amount for s in rows),
+        arrears=money_sum(s.arrears for s in rows),
+        paid_cash=money_sum(s.paid_cash for s in rows),
+        paid_cash_in_lieu=money_sum(s.paid_cash_in_lieu for s in rows),
+        paid_common_shares=sum(s.paid_common_shares for s in rows),
+        preview=_previews(rows, price),
+    )
+    return DividendsReport(as_of=on, series=tuple(rows), totals=totals, price=price)

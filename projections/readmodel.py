@@ -70,6 +70,7 @@ from projections.books import (
 if TYPE_CHECKING:  # the store (eventsourcing) loads only when the events must be read
 
     from ledger.service import Ledger
+    from projections.dividends import DividendsReport
 
 # Any other value in rm_meta (an older layout, or none readable) drops every rm_ table and
 # applies the ledger again from position zero.
@@ -956,7 +957,7 @@ def current_capital(ledger: Ledger, judge: Judge, since: date | None = None,
 
 
 def current_dividends(ledger: Ledger, judge: Judge,
-                      price: Decimal | None = None) -> reports.Report:
+                      price: Decimal | None = None) -> DividendsReport:
     """`projections.dividends.dividends` of the current books, reading the series, the open
     lots and the dividends."""
     from projections.dividends import dividends

@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from projections.dividends import DividendsReport
 from projections.reports import (
     CapitalReport,
     PreferredReport,
@@ -156,16 +157,16 @@ def summary_tables(report: SummaryReport) -> tuple[Table, ...]:
     )
 
 
-def dividends_tables(report: Report) -> tuple[Table, ...]:
+def dividends_tables(report: DividendsReport) -> tuple[Table, ...]:
     preview = (("next_common_shares", S), ("next_cash_in_lieu", M)) if any(
-        "next_common_shares" in row for row in report["series"]) else ()
-    series = table("series", report["series"], ("series", T), ("frequency", T),
+        row.preview is not None for row in report.series) else ()
+    series = table("series", report.series, ("series", T), ("frequency", T),
                    ("cumulative", B), ("dividend_rate", R), ("dividend_form", T),
                    ("last_through", D), ("next_through", D), ("next_amount", M), *preview,
                    ("arrears_through", D), ("arrears", M), ("dividends_declared", N),
                    ("paid_cash", M), ("paid_common_shares", S), ("paid_cash_in_lieu", M))
     holders = table("holders", (
-        {"series": s["series"], **h} for s in report["series"] for h in s["holders"]
+        {"series": s.series, **fields_of(h)} for s in report.series for h in s.holders
     ), ("series", T), ("holder", T), ("next_amount", M), *preview, ("arrears", M))
     return series, holders
 

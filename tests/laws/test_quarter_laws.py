@@ -92,14 +92,14 @@ def test_diluted_eps_is_never_above_basic_for_a_profit(
 def test_the_next_dividend_is_what_record_dividend_would_pay(book: Book, offset: int) -> None:
     on = START + timedelta(days=offset)
     report = dividends(replay(book.events, on), on)
-    (series,) = report["series"]
+    (series,) = report.series
     state = LedgerState().apply_all(e for e in timeline(book.events) if e.effective_date <= on)
-    _, payload = DeclareDividend(effective_date=on, series="A", through=series["next_through"],
+    _, payload = DeclareDividend(effective_date=on, series="A", through=series.next_through,
                                  form="cash").decide(state, len(book.events) + 1)
     paid = {p.holder: p.amount for p in payload["payments"]}
-    shown = {h["holder"]: h["next_amount"] for h in series["holders"]}
+    shown = {h.holder: h.next_amount for h in series.holders}
     assert shown == paid
-    assert series["next_amount"] == payload["amount"]
+    assert series.next_amount == payload["amount"]
 
 
 @SETTINGS
