@@ -3,6 +3,7 @@ and periods (`projections.reports`, `ledger.schedule`)."""
 
 from ledger.schedule import PERIOD_MONTHS
 from projections.dividends import DividendHolder, DividendSeries, DividendsReport, DividendTotals
+from projections.eps import EpsPreferred, EpsReport, EpsSecurity
 from projections.reports import (
     CapitalEntry,
     CapitalPeriod,
@@ -37,6 +38,9 @@ __all__ = [
     "DividendSeries",
     "DividendTotals",
     "DividendsReport",
+    "EpsPreferred",
+    "EpsReport",
+    "EpsSecurity",
     "InTheMoney",
     "Kind",
     "Overhang",

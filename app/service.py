@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from ledger.state import LedgerState
     from projections.books import Books
     from projections.dividends import DividendsReport
+    from projections.eps import EpsReport
     from projections.reports import CapitalReport, PreferredReport, SummaryReport, WarrantsReport
 
 Report = dict[str, Any]
@@ -376,7 +377,7 @@ class Service:
         return terms(*self.books(as_of, as_recorded))
 
     def eps(self, start: date, end: date, net_income: Decimal, average_price: Decimal,
-            as_recorded: int | None = None) -> Report:
+            as_recorded: int | None = None) -> EpsReport:
         from projections.eps import eps
 
         with self.open() as book:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
         DividendSeries,
         DividendsReport,
         DividendTotals,
+        EpsReport,
+        EpsSecurity,
     )
 
 Report = dict[str, Any]
@@ -125,19 +127,19 @@ def dividends_table(report: DividendsReport) -> Group:
 # --- report eps --------------------------------------------------------------------------------
 
 
-def _security(entry: Report, average_price: Decimal) -> str:
-    if entry["kind"] == "series":
-        return f"{entry['security']} (if-converted at ${entry['price']})"
-    return (f"Warrant {entry['security']} (exercise ${entry['price']}, treasury stock at "
+def _security(entry: EpsSecurity, average_price: Decimal) -> str:
+    if entry.kind == "series":
+        return f"{entry.security} (if-converted at ${entry.price})"
+    return (f"Warrant {entry.security} (exercise ${entry.price}, treasury stock at "
             f"${average_price})")
 
 
-def eps_table(report: Report) -> Group:
+def eps_table(report: EpsReport) -> Group:
     """The EPS note of a 10-Q: numerator, denominator, basic and diluted, and what was left
     out as anti-dilutive."""
-    price = report["average_price"]
-    title = (f"Earnings per share, {report['from'].isoformat()} to {report['to'].isoformat()} "
-             f"({report['days']} days)")
+    price = report.average_price
+    title = (f"Earnings per share, {report.start.isoformat()} to {report.end.isoformat()} "
+             f"({report.days} days)")
     note = _statement(title)
     note.add_column("")
     _figures(note, "")
@@ -147,41 +149,41 @@ def eps_table(report: Report) -> Group:
         note.add_row(Text(text, style=HEADER), "")
 
     heading("Numerator ($)")
-    note.add_row("  Net income" if report["net_income"] >= 0 else "  Net loss",
-                 signed_money(report["net_income"]))
-    for p in report["preferred"]:
-        basis = "accrued, cumulative" if p["cumulative"] else "declared in the period"
-        note.add_row(f"  Less: dividends on {p['series']} ({basis})", signed_money(-p["amount"]))
+    note.add_row("  Net income" if report.net_income >= 0 else "  Net loss",
+                 signed_money(report.net_income))
+    for p in report.preferred:
+        basis = "accrued, cumulative" if p.cumulative else "declared in the period"
+        note.add_row(f"  Less: dividends on {p.series} ({basis})", signed_money(-p.amount))
     note.add_row("  Income available to common stockholders, basic",
-                 signed_money(report["income_to_common"]), style=TOTAL)
-    for d in report["dilutive"]:
-        if d["add_back"]:
-            note.add_row(f"  Add back: dividends on {d['security']}", money(d["add_back"]))
+                 signed_money(report.income_to_common), style=TOTAL)
+    for d in report.dilutive:
+        if d.add_back:
+            note.add_row(f"  Add back: dividends on {d.security}", money(d.add_back))
     note.add_row("  Income available to common stockholders, diluted",
-                 signed_money(report["diluted_income"]), style=TOTAL, end_section=True)
+                 signed_money(report.diluted_income), style=TOTAL, end_section=True)
     heading("Denominator (weighted average shares)")
-    note.add_row("  Common shares outstanding, basic", shares(report["weighted_average_common"]))
-    if report["dilutive"]:
+    note.add_row("  Common shares outstanding, basic", shares(report.weighted_average_common))
+    if report.dilutive:
         note.add_row(Text("  Effect of dilutive securities:", style="italic"), "")
-    for d in report["dilutive"]:
-        note.add_row(f"    {_security(d, price)}", shares(d["incremental_shares"]))
+    for d in report.dilutive:
+        note.add_row(f"    {_security(d, price)}", shares(d.incremental_shares))
     note.add_row("  Common shares outstanding, diluted",
-                 shares(report["diluted_weighted_average"]), style=TOTAL, end_section=True)
+                 shares(report.diluted_weighted_average), style=TOTAL, end_section=True)
     heading("Earnings per share")
-    note.add_row("  Basic", per_share(report["basic_eps"]))
-    note.add_row("  Diluted", per_share(report["diluted_eps"]), style=TOTAL)
+    note.add_row("  Basic", per_share(report.basic_eps))
+    note.add_row("  Diluted", per_share(report.diluted_eps), style=TOTAL)
 
     parts: list[RenderableType] = [_fit(note), Text(
         "Weighted averages are share-days / days, shown to the nearest share; EPS is computed "
         "from the exact figures and rounded to cents.")]
-    if report["anti_dilutive"]:
+    if report.anti_dilutive:
         left_out = _statement("Anti-dilutive securities excluded from diluted EPS")
         left_out.add_column("Security")
         _figures(left_out, "Incremental\nshares", "Add-back $")
         left_out.add_column("Why")
-        for a in report["anti_dilutive"]:
-            left_out.add_row(_security(a, price), shares(a["incremental_shares"]),
-                             money(a["add_back"]), a["reason"])
+        for a in report.anti_dilutive:
+            left_out.add_row(_security(a, price), shares(a.incremental_shares),
+                             money(a.add_back), a.reason)
         parts += [Text(""), _fit(left_out)]
     return Group(*parts)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -42,9 +42,9 @@ from ledger.errors import InvalidInput, NotFound
 from projections.books import Books, InForce, LotRow, WarrantRow, apply, in_force, touches
 from projections.reports import (
     ZERO,
-    Report,
     common_outstanding,
     holder_as_converted,
+    json_name,
     money_sum,
     warrant_outstanding,
 )
@@ -167,6 +167,50 @@ class _Days:
                     series.day_count)
 
 
+@dataclass(frozen=True, slots=True)
+class EpsPreferred:
+    """A series' dividends of the period (accrued if cumulative, else declared)."""
+
+    series: str
+    cumulative: bool
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EpsSecurity:
+    """A candidate of diluted EPS, dilutive or not, and why."""
+
+    security: str
+    kind: str  # SERIES or WARRANT
+    method: str
+    price: Decimal
+    incremental_shares: int
+    share_days: int
+    add_back: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EpsReport:
+    start: date = field(metadata=json_name("from"))
+    end: date = field(metadata=json_name("to"))
+    days: int
+    average_price: Decimal
+    net_income: Decimal
+    preferred: tuple[EpsPreferred, ...]
+    preferred_dividends: Decimal
+    income_to_common: Decimal
+    common_share_days: int
+    weighted_average_common: int
+    basic_eps: Decimal
+    diluted_income: Decimal
+    diluted_share_days: int
+    diluted_weighted_average: int
+    diluted_eps: Decimal
+    dilutive: tuple[EpsSecurity, ...]
+    anti_dilutive: tuple[EpsSecurity, ...]
+
+
 def _no_baseline(start: date, days: _Days, end: date) -> NotFound:
     within = itertools.takewhile(lambda e: e.effective_date <= end, days.rest())
     later = next((e.effective_date for e in within if isinstance(e, CommonOutstandingReported)),
@@ -182,7 +226,7 @@ def _no_baseline(start: date, days: _Days, end: date) -> NotFound:
 def eps(
     events: Iterable[LedgerEvent], start: date, end: date, net_income: Decimal,
     average_price: Decimal,
-) -> Report:
+) -> EpsReport:
     """Basic and diluted EPS from `start` to `end`, both included, from the timeline's
     events in timeline order (events after `end` are not read)."""
     if end < start:
@@ -240,7 +284,7 @@ def eps(
     days.accrue(accrued_from, end, numerators)
     books = days.books
 
-    preferred_rows: list[Report] = []
+    preferred_rows: list[EpsPreferred] = []
     for name, series in sorted(books.series.items(), key=lambda item: item[1].position):
         if series.cumulative:
             amount = cents(accrual_amount(numerators.get(name, Decimal(0)), series.day_count))
@@ -254,8 +298,8 @@ def eps(
             del securities[name]  # nothing outstanding in the period, and nothing to add back
             continue
         held.add_back = amount
-        preferred_rows.append({"series": name, "cumulative": series.cumulative, "amount": amount})
-    preferred_total = money_sum(p["amount"] for p in preferred_rows)
+        preferred_rows.append(EpsPreferred(name, series.cumulative, amount))
+    preferred_total = money_sum(p.amount for p in preferred_rows)
     to_common = EXACT.subtract(net_income, preferred_total)
 
     def per_share(income: Decimal, share_days: int) -> Decimal:
@@ -288,37 +332,37 @@ def eps(
                       and sec.price >= average_price else "no incremental shares")
             excluded.append((sec, reason))
 
-    def entry(sec: Security, reason: str) -> Report:
-        return {
-            "security": sec.security,
-            "kind": sec.kind,
-            "method": "if-converted" if sec.kind == SERIES else "treasury-stock",
-            "price": sec.price,
-            "incremental_shares": nearest_shares(sec.share_days, period_days),
-            "share_days": sec.share_days,
-            "add_back": sec.add_back,
-            "reason": reason,
-        }
+    def entry(sec: Security, reason: str) -> EpsSecurity:
+        return EpsSecurity(
+            security=sec.security,
+            kind=sec.kind,
+            method="if-converted" if sec.kind == SERIES else "treasury-stock",
+            price=sec.price,
+            incremental_shares=nearest_shares(sec.share_days, period_days),
+            share_days=sec.share_days,
+            add_back=sec.add_back,
+            reason=reason,
+        )
 
-    return {
-        "from": start,
-        "to": end,
-        "days": period_days,
-        "average_price": average_price,
-        "net_income": cents(net_income),
-        "preferred": preferred_rows,
-        "preferred_dividends": preferred_total,
-        "income_to_common": cents(to_common),
-        "common_share_days": common_share_days,
-        "weighted_average_common": nearest_shares(common_share_days, period_days),
-        "basic_eps": per_share(to_common, common_share_days),
-        "diluted_income": cents(income),
-        "diluted_share_days": share_days,
-        "diluted_weighted_average": nearest_shares(share_days, period_days),
-        "diluted_eps": per_share(income, share_days),
-        "dilutive": [entry(sec, reason) for sec, reason in dilutive],
-        "anti_dilutive": [entry(sec, reason) for sec, reason in excluded],
-    }
+    return EpsReport(
+        start=start,
+        end=end,
+        days=period_days,
+        average_price=average_price,
+        net_income=cents(net_income),
+        preferred=tuple(preferred_rows),
+        preferred_dividends=preferred_total,
+        income_to_common=cents(to_common),
+        common_share_days=common_share_days,
+        weighted_average_common=nearest_shares(common_share_days, period_days),
+        basic_eps=per_share(to_common, common_share_days),
+        diluted_income=cents(income),
+        diluted_share_days=share_days,
+        diluted_weighted_average=nearest_shares(share_days, period_days),
+        diluted_eps=per_share(income, share_days),
+        dilutive=tuple(entry(sec, reason) for sec, reason in dilutive),
+        anti_dilutive=tuple(entry(sec, reason) for sec, reason in excluded),
+    )
 
 
-__all__ = ["eps"]
+__all__ = ["EpsPreferred", "EpsReport", "EpsSecurity", "eps"]

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from projections.dividends import DividendsReport
+from projections.eps import EpsReport
 from projections.reports import (
     CapitalReport,
     PreferredReport,
@@ -171,18 +172,19 @@ def dividends_tables(report: DividendsReport) -> tuple[Table, ...]:
     return series, holders
 
 
-def eps_tables(report: Report) -> tuple[Table, ...]:
+def eps_tables(report: EpsReport) -> tuple[Table, ...]:
     figures = table("eps", [report], ("from", D), ("to", D), ("days", N),
                     ("net_income", M), ("preferred_dividends", M), ("income_to_common", M),
                     ("weighted_average_common", S), ("basic_eps", M), ("diluted_income", M),
                     ("diluted_weighted_average", S), ("diluted_eps", M),
                     ("average_price", P))
-    preferred = table("preferred_dividends", report["preferred"], ("series", T),
+    preferred = table("preferred_dividends", report.preferred, ("series", T),
                       ("cumulative", B), ("amount", M))
     securities = table("securities", (
-        {"treatment": treatment, **row}
-        for treatment, key in (("dilutive", "dilutive"), ("anti-dilutive", "anti_dilutive"))
-        for row in report[key]
+        {"treatment": treatment, **fields_of(row)}
+        for treatment, rows in (("dilutive", report.dilutive),
+                                ("anti-dilutive", report.anti_dilutive))
+        for row in rows
     ), ("treatment", T), ("security", T), ("method", T), ("price", P),
         ("incremental_shares", S), ("add_back", M), ("reason", T))
     return figures, preferred, securities

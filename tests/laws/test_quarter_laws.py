@@ -61,11 +61,11 @@ def test_weighted_average_common_lies_between_the_least_and_greatest_day(
     end = start + timedelta(days=period[1])
     report = eps(timeline(book.events), start, end, Decimal(income), price)
     counts = daily_common(book, start, end)
-    exact = Fraction(report["common_share_days"], report["days"])
-    assert report["days"] == len(counts)
-    assert report["common_share_days"] == sum(counts)
+    exact = Fraction(report.common_share_days, report.days)
+    assert report.days == len(counts)
+    assert report.common_share_days == sum(counts)
     assert min(counts) <= exact <= max(counts)
-    assert min(counts) <= report["weighted_average_common"] <= max(counts)
+    assert min(counts) <= report.weighted_average_common <= max(counts)
 
 
 @SETTINGS
@@ -76,14 +76,14 @@ def test_diluted_eps_is_never_above_basic_for_a_profit(
     start = START + timedelta(days=period[0])
     end = start + timedelta(days=period[1])
     report = eps(timeline(book.events), start, end, Decimal(income), price)
-    assert report["diluted_eps"] <= report["basic_eps"]
-    basic = Fraction(report["income_to_common"]) / report["common_share_days"]
-    diluted = Fraction(report["diluted_income"]) / report["diluted_share_days"]
-    assert diluted <= basic or report["income_to_common"] < 0
-    if report["income_to_common"] < 0:
-        assert report["dilutive"] == [] and report["diluted_eps"] == report["basic_eps"]
+    assert report.diluted_eps <= report.basic_eps
+    basic = Fraction(report.income_to_common) / report.common_share_days
+    diluted = Fraction(report.diluted_income) / report.diluted_share_days
+    assert diluted <= basic or report.income_to_common < 0
+    if report.income_to_common < 0:
+        assert report.dilutive == () and report.diluted_eps == report.basic_eps
     # every security is either dilutive or anti-dilutive, once
-    named = [e["security"] for e in report["dilutive"] + report["anti_dilutive"]]
+    named = [e.security for e in report.dilutive + report.anti_dilutive]
     assert len(named) == len(set(named))
 
 
@@ -130,9 +130,9 @@ def test_every_share_day_and_accrual_is_what_the_day_by_day_reports_say(
             numerator += accrual_numerator(held, series.stated_value, series.dividend_rate,
                                            before, day, series.day_count)
         day += timedelta(days=1)
-    for entry in report["dilutive"] + report["anti_dilutive"]:
-        assert entry["share_days"] == share_days.get(entry["security"], 0), entry["security"]
-    shown = {e["security"] for e in report["dilutive"] + report["anti_dilutive"]}
+    for entry in report.dilutive + report.anti_dilutive:
+        assert entry.share_days == share_days.get(entry.security, 0), entry.security
+    shown = {e.security for e in report.dilutive + report.anti_dilutive}
     assert {ref for ref, n in share_days.items() if n and ref != "A"} <= shown
     expected = cents(accrual_amount(numerator, "actual/365"))
-    assert [p["amount"] for p in report["preferred"]] == ([expected] if "A" in shown else [])
+    assert [p.amount for p in report.preferred] == ([expected] if "A" in shown else [])
