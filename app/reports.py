@@ -24,6 +24,7 @@ from projections.reports import (
     to_json,
 )
 from projections.tables import NUMERIC, Described, Kind, Table, describe, describe_log, plain
+from projections.terms import TermsReport
 
 __all__ = [
     "NUMERIC",
@@ -51,6 +52,7 @@ __all__ = [
     "PriceOverhang",
     "SummaryReport",
     "Table",
+    "TermsReport",
     "WarrantOverhang",
     "WarrantsReport",
     "describe",

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from projections.dividends import DividendsReport
     from projections.eps import EpsReport
     from projections.reports import CapitalReport, PreferredReport, SummaryReport, WarrantsReport
+    from projections.terms import TermsReport
 
 Report = dict[str, Any]
 R = TypeVar("R")
@@ -371,7 +372,7 @@ class Service:
             lambda book, judge: readmodel.current_dividends(book, judge, price),
             lambda books, on: dividends(books, on, price))
 
-    def terms(self, as_of: date | None = None, as_recorded: int | None = None) -> Report:
+    def terms(self, as_of: date | None = None, as_recorded: int | None = None) -> TermsReport:
         from projections.terms import terms
 
         return terms(*self.books(as_of, as_recorded))

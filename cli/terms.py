@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,8 @@ from cli.report import AsOf, AsRecorded, Json
 
 if TYPE_CHECKING:  # loaded when a command runs, not for --help
     from rich.console import Group
+
+    from app.reports import TermsReport
 
 
 # --- the commands --------------------------------------------------------------------------
@@ -110,30 +112,30 @@ def report_terms(
 # --- the table -------------------------------------------------------------------------------
 
 
-def terms_tables(report: dict[str, Any], basis: str = "") -> Group:
+def terms_tables(report: TermsReport, basis: str = "") -> Group:
     from rich.console import Group
     from rich.text import Text
 
     from cli.render import TOTAL, _as_of, _figures, _fit, _statement, shares
 
-    table = _statement(f"Terms in force {_as_of(report['as_of'], basis)}")
+    table = _statement(f"Terms in force {_as_of(report.as_of, basis)}")
     table.add_column("Security", no_wrap=True)
     table.add_column("Effective", no_wrap=True)
     table.add_column("Pos", justify="right", no_wrap=True)
     table.add_column("Cause", no_wrap=True)
     _figures(table, "Price $", "Shares\nadded", "Outstanding")
-    for s in report["series"]:
-        for h in s["history"]:
-            table.add_row(s["series"], h["effective_date"].isoformat(), str(h["position"]),
-                          h["cause"], str(h["price"]), "", "")
+    for s in report.series:
+        for h in s.history:
+            table.add_row(s.series, h.effective_date.isoformat(), str(h.position),
+                          h.cause, str(h.price), "", "")
         table.add_row(Text("in force", style="italic"), "", "", "",
-                      str(s["conversion_price"]), "", "", style=TOTAL, end_section=True)
-    for w in report["warrants"]:
-        for h in w["history"]:
-            table.add_row(w["ref"], h["effective_date"].isoformat(), str(h["position"]),
-                          h["cause"], str(h["price"]),
-                          shares(h["adjusted"]), "")
-        table.add_row(Text("in force", style="italic"), "", "", "", str(w["exercise_price"]),
-                      shares(w["adjusted"]), shares(w["outstanding"]), style=TOTAL,
+                      str(s.conversion_price), "", "", style=TOTAL, end_section=True)
+    for w in report.warrants:
+        for h in w.history:
+            table.add_row(w.ref, h.effective_date.isoformat(), str(h.position),
+                          h.cause, str(h.price),
+                          shares(h.adjusted or 0), "")
+        table.add_row(Text("in force", style="italic"), "", "", "", str(w.exercise_price),
+                      shares(w.adjusted), shares(w.outstanding), style=TOTAL,
                       end_section=True)
     return Group(_fit(table))

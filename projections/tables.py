@@ -31,6 +31,7 @@ from projections.reports import (
     fields_of,
     to_json,
 )
+from projections.terms import TermsReport
 
 
 class Kind(StrEnum):
@@ -190,18 +191,18 @@ def eps_tables(report: EpsReport) -> tuple[Table, ...]:
     return figures, preferred, securities
 
 
-def terms_tables(report: Report) -> tuple[Table, ...]:
+def terms_tables(report: TermsReport) -> tuple[Table, ...]:
     """`report terms`: the prices in force, and each one's history (a row per change)."""
-    series = table("series", report["series"], ("series", T), ("conversion_price", P),
+    series = table("series", report.series, ("series", T), ("conversion_price", P),
                    ("anti_dilution", T), ("price_floor", P))
-    warrants = table("warrants", report["warrants"], ("ref", T), ("holder", T),
+    warrants = table("warrants", report.warrants, ("ref", T), ("holder", T),
                      ("exercise_price", P), ("outstanding", S), ("adjusted", S),
                      ("anti_dilution", T), ("price_floor", P))
     history = table("history", (
-        {"instrument": kind, "name": item[key], **change}
-        for kind, key, rows in (("series", "series", report["series"]),
-                                ("warrant", "ref", report["warrants"]))
-        for item in rows for change in item["history"]
+        {"instrument": kind, "name": name, **fields_of(change)}
+        for kind, name, history in (*(("series", s.series, s.history) for s in report.series),
+                                    *(("warrant", w.ref, w.history) for w in report.warrants))
+        for change in history
     ), ("instrument", T), ("name", T), ("effective_date", D), ("position", N),
         ("cause", T), ("price", P), ("adjusted", S))
     return series, warrants, history
