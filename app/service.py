@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from projections.books import Books
     from projections.dividends import DividendsReport
     from projections.eps import EpsReport
+    from projections.holder import HolderReport
     from projections.reports import CapitalReport, PreferredReport, SummaryReport, WarrantsReport
     from projections.terms import TermsReport
 
@@ -386,7 +387,7 @@ class Service:
             return eps(events, start, end, net_income, average_price)
 
     def holder(self, name: str, as_of: date | None = None, as_recorded: int | None = None
-               ) -> Report:
+               ) -> HolderReport:
         from ledger.inputs import clean_name
         from projections.holder import holder
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from projections.dividends import DividendsReport
 from projections.eps import EpsReport
+from projections.holder import HolderReport
 from projections.reports import (
     CapitalReport,
     PreferredReport,
@@ -207,18 +208,18 @@ def terms_tables(report: TermsReport) -> tuple[Table, ...]:
         ("cause", T), ("price", P), ("adjusted", S))
     return series, warrants, history
 
-def holder_tables(report: Report) -> tuple[Table, ...]:
+def holder_tables(report: HolderReport) -> tuple[Table, ...]:
     return (
-        table("preferred", report["preferred"], ("series", T), ("lot", T), ("origin", T),
+        table("preferred", report.preferred, ("series", T), ("lot", T), ("origin", T),
               ("closing", T), ("issued_on", D), ("accrual_start", D), ("shares", S),
               ("accrued_dividends", M)),
-        table("warrants", report["warrants"], ("ref", T), ("exercise_price", P),
+        table("warrants", report.warrants, ("ref", T), ("exercise_price", P),
               ("expires", D), ("outstanding", S)),
-        table("common_received", [report["common_received"]], ("conversions", S),
+        table("common_received", [report.common_received], ("conversions", S),
               ("stock_dividends", S), ("exercises", S), ("closings", S), ("total", S)),
-        table("cash_received", [report["cash_received"]], ("dividends", M),
+        table("cash_received", [report.cash_received], ("dividends", M),
               ("cash_in_lieu", M), ("redemptions", M), ("total", M)),
-        table("history", report["history"], ("position", N), ("effective_date", D),
+        table("history", report.history, ("position", N), ("effective_date", D),
               ("type", T), ("summary", T)),
     )
 

@@ -94,7 +94,7 @@ def check_conservation(events: Sequence[LedgerEvent]) -> None:
         holders = warrant_holders(events)
         for who in {p for e in events for p in parties(e, holders)}:
             register = holder(books, timeline(events), who, on)
-            mine = sum(lot["shares"] for lot in register["preferred"] if lot["series"] == name)
+            mine = sum(lot.shares for lot in register.preferred if lot.series == name)
             assert mine == series.held(who)
     assert sum(w.transferred for w in books.warrants.values()) == 0
     for ref, warrant in state.warrants.items():
