@@ -39,7 +39,6 @@ if TYPE_CHECKING:  # the ledger (and eventsourcing) load only when a method need
     from projections.reports import CapitalReport, PreferredReport, SummaryReport, WarrantsReport
     from projections.terms import TermsReport
 
-Report = dict[str, Any]
 R = TypeVar("R")
 ImportProgress = Callable[[str, int, int], None]
 """Told (phase, done, total) as an import checks its lines and writes them."""

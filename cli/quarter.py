@@ -1,7 +1,7 @@
 """Renderers for the CFO's quarter: dividends due, the EPS note, and capital raised drawn.
 
-Pure: report data in (what `projections.dividends`, `projections.eps` and
-`projections.reports.capital` return, the same data `--json` prints), rich renderables out.
+Pure: typed report rows in (what `projections.dividends`, `projections.eps` and
+`projections.reports.capital` return, the rows `--json` prints), rich renderables out.
 Bars are measured in exact decimals (never a float) and drawn with block characters, or with
 plain ASCII under NO_COLOR or in a pipe.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
         EpsReport,
         EpsSecurity,
     )
-
-Report = dict[str, Any]
 
 BAR_WIDTH = 40  # characters of the longest bar
 WIDE = 124  # a terminal at least this wide shows the chart beside `report summary`

@@ -131,8 +131,8 @@ def log_table(entries: list[dict[str, Any]]) -> Table:
 
 
 # --- reports -------------------------------------------------------------------------------
-# Each takes the data a `projections.reports` builder returns (Decimal money, int shares),
-# the same data `--json` prints, and draws it like a financial statement.
+# Each takes the typed rows a `projections.reports` builder returns (Decimal money, int
+# shares), the rows `--json` prints, and draws them like a financial statement.
 
 HEADER = "bold cyan"
 TOTAL = "bold"

@@ -51,7 +51,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 def basis(report: Any, as_of: date | None, as_recorded: int | None) -> str:
     """What the title adds to "as of D": the recorded position a report stands at, and
     whether D is the latest effective date rather than today (a future-dated event)."""
-    on = getattr(report, "as_of", None) if not isinstance(report, dict) else report.get("as_of")
+    on = getattr(report, "as_of", None)
     said = f", as recorded at position {as_recorded}" if as_recorded is not None else ""
     if as_of is None and isinstance(on, date) and on > today():
         said += f" (the latest effective date; today is {today().isoformat()})"

@@ -42,8 +42,6 @@ from projections.books import (
 ZERO = Decimal("0.00")
 PERIODS = ("month", "quarter", "year")
 
-Report = dict[str, Any]
-
 
 # --- typed rows and their JSON ---------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Every report described once: named tables of typed rows.
 
-A report builder (`projections.reports`) returns its document, the nested data `--json`
+A report builder (`projections.reports`) returns its document, the typed rows `--json`
 prints. Here each report is also described as flat tables, each a name, typed columns and
 rows, and every other output is drawn from that one description: `--csv` writes the rows as
 JSON writes the figures, `-o FILE.xlsx` stores them as numbers, dates and text with a format
@@ -19,20 +19,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from projections.dividends import DividendsReport
-from projections.eps import EpsReport
-from projections.holder import HolderReport
-from projections.reports import (
-    CapitalReport,
-    PreferredReport,
-    SummaryReport,
-    WarrantsReport,
-    fields_of,
-    to_json,
-)
-from projections.terms import TermsReport
+from projections.reports import fields_of, to_json
+
+if TYPE_CHECKING:
+    from projections.dividends import DividendsReport
+    from projections.eps import EpsReport
+    from projections.holder import HolderReport
+    from projections.reports import CapitalReport, PreferredReport, SummaryReport, WarrantsReport
+    from projections.terms import TermsReport
 
 
 class Kind(StrEnum):
@@ -100,7 +96,6 @@ def table(name: str, rows: Iterable[Any], *columns: tuple[str, Kind]) -> Table:
 
 # --- the reports -----------------------------------------------------------------------------
 
-Report = dict[str, Any]
 T, S, N, M, P, R, D, B = (Kind.TEXT, Kind.SHARES, Kind.INTEGER, Kind.MONEY, Kind.PRICE,
                           Kind.PERCENT, Kind.DATE, Kind.BOOL)
 
@@ -224,7 +219,7 @@ def holder_tables(report: HolderReport) -> tuple[Table, ...]:
     )
 
 
-def log_tables(entries: Sequence[Report]) -> tuple[Table, ...]:
+def log_tables(entries: Sequence[Mapping[str, Any]]) -> tuple[Table, ...]:
     """`log`: one row per event as `log --json` shows it (its data as one JSON text)."""
     return (table("events", entries, ("position", N), ("type", T), ("effective_date", D),
                   ("recorded_at", Kind.DATETIME), ("actor", T), ("data", Kind.JSON),
@@ -247,12 +242,13 @@ field of its report (`{holder}`)."""
 
 
 def describe(name: str, report: Any) -> Described:
+    """The report `name` (its typed rows, as its builder returned them) described."""
     title, tables_of = DESCRIBE[name]
-    fields = _mapping(report)
+    fields = fields_of(report)
     return Described(title.format_map(fields), fields.get("as_of"), report, tables_of(report))
 
 
-def describe_log(entries: Sequence[Report]) -> Described:
+def describe_log(entries: Sequence[Mapping[str, Any]]) -> Described:
     return Described("Ledger events", None, list(entries), log_tables(entries))
 
 
