@@ -46,7 +46,7 @@ INTERVAL = 10_000  # timeline events folded between two checkpoints (see bench/R
 MOST = 32  # checkpoints a ledger keeps at most, about (the interval grows past 320,000 events)
 CHUNK = 2_000  # positions fetched and folded at a time
 GAP = 64  # positions apart that are still read as one range
-FORM = 1  # the stored form (bump when `encode` changes)
+FORM = 2  # the stored form (bump when `encode` changes)
 
 # attribute of `Books` -> the row class and the field its key is
 TABLES: dict[str, tuple[type, str]] = {
@@ -68,7 +68,7 @@ TABLES: dict[str, tuple[type, str]] = {
 @functools.cache
 def _layout(cls: type) -> tuple[tuple[str, ...], dict[str, tuple[Callable[[Any], Any], bool]]]:
     """A row class's field names, and of each field not stored as is its reader and
-    whether it may be None."""
+    whether it may be None (text is read as is, but shared: see `decode`)."""
     hints = typing.get_type_hints(cls, vars(books_module))
     names: list[str] = []
     readers: dict[str, tuple[Callable[[Any], Any], bool]] = {}
@@ -81,6 +81,8 @@ def _layout(cls: type) -> tuple[tuple[str, ...], dict[str, tuple[Callable[[Any],
             readers[f.name] = (Decimal, optional)
         elif base is date:
             readers[f.name] = (date.fromisoformat, optional)
+        elif base is str:
+            readers[f.name] = (str, optional)
     return tuple(names), readers
 
 
@@ -101,37 +103,64 @@ def _plain(value: Any) -> Any:
 
 
 def encode(books: Books) -> bytes:
-    """The books table by table, each as its columns of plain values (dates and decimals
-    as text: decoded a column at a time), compressed."""
-    tables: dict[str, dict[str, list[Any]]] = {}
+    """The books table by table and column by column, each column its plain values (dates
+    and decimals as text) compressed on its own, after a header of their lengths: decoded a
+    column at a time, so reading a checkpoint never holds more than one column as text."""
+    parts: list[bytes] = []
     for attr, (cls, _) in TABLES.items():
         rows = [row.__dict__ for row in getattr(books, attr).values()]
-        tables[attr] = {name: [row[name] for row in rows] for name in _layout(cls)[0]}
-    return zlib.compress(orjson.dumps(tables, default=_plain), 1)
+        for name in _layout(cls)[0]:
+            parts.append(zlib.compress(orjson.dumps([row[name] for row in rows],
+                                                    default=_plain), 1))
+    header = orjson.dumps([len(part) for part in parts])
+    return len(header).to_bytes(4, "big") + header + b"".join(parts)
 
 
-def _column(values: list[Any], read: Callable[[Any], Any], optional: bool) -> list[Any]:
-    if optional:
-        return [None if value is None else read(value) for value in values]
-    return list(map(read, values))
+def _column(values: list[Any], read: Callable[[Any], Any], optional: bool,
+            shared: dict[Any, Any]) -> list[Any]:
+    """A column's values read, each distinct text read once and its value shared by every
+    row that holds it (holders, series, dates and prices repeat across rows: a checkpoint
+    of a long ledger decodes to a fraction of the memory one object per cell would take)."""
+    out: list[Any] = []
+    add = out.append
+    get = shared.get
+    for value in values:
+        if value is None and optional:
+            add(None)
+            continue
+        found = get(value)
+        if found is None:
+            found = shared[value] = read(value)
+        add(found)
+    return out
 
 
 def decode(data: bytes) -> Books:
-    tables = orjson.loads(zlib.decompress(data))
+    size = int.from_bytes(data[:4], "big")
+    lengths = iter(orjson.loads(data[4:4 + size]))
+    offset = 4 + size
     books = Books()
+    shared: dict[Callable[[Any], Any], dict[Any, Any]] = {}
+    new = object.__new__
     for attr, (cls, pk) in TABLES.items():
         names, readers = _layout(cls)
-        columns = tables[attr]
-        for name, (read, optional) in readers.items():
-            columns[name] = _column(columns[name], read, optional)
+        columns: list[list[Any]] = []
+        for name in names:
+            length = next(lengths)
+            values = orjson.loads(zlib.decompress(data[offset:offset + length]))
+            offset += length
+            if name in readers:
+                read, optional = readers[name]
+                values = _column(values, read, optional, shared.setdefault(read, {}))
+            columns.append(values)
         target: dict[Any, Any] = getattr(books, attr)
         target.clear()
-        new = object.__new__
-        for key, values in zip(columns[pk], zip(*(columns[n] for n in names), strict=True),
-                               strict=True):
+        key = names.index(pk)
+        for values in zip(*columns, strict=True):
             row: Any = new(cls)
             row.__dict__.update(zip(names, values, strict=True))
-            target[key] = row
+            target[values[key]] = row
+        del columns
     return books
 
 
