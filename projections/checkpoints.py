@@ -62,6 +62,30 @@ TABLES: dict[str, tuple[type, str]] = {
 }
 
 
+# The tables the forward fold only writes (a row per event, by position; never read back by
+# `apply`): a report that does not read them is given books without them (`books_as_of`
+# `skip`), their columns never decoded.
+WRITE_ONLY = frozenset({"capital", "common_issues", "baselines"})
+
+
+class NotDecoded(LookupError):
+    """A table left undecoded (`Unread`) was read: the caller asks again with every table."""
+
+
+def _refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise NotDecoded("a table of the books was left undecoded and then read")
+
+
+class Unread(dict[Any, Any]):
+    """A table of the books not decoded from the checkpoint: the fold may write rows into it
+    (and they are ignored), any read raises `NotDecoded`, so a wrong `skip` can never give a
+    wrong figure, only a second, whole reading."""
+
+    __getitem__ = __contains__ = __iter__ = __len__ = get = keys = values = items = _refuse
+    pop = popitem = setdefault = copy = __delitem__ = __eq__ = _refuse
+    __hash__ = None
+
+
 # --- the stored form ---------------------------------------------------------------------------
 
 
@@ -135,7 +159,8 @@ def _column(values: list[Any], read: Callable[[Any], Any], optional: bool,
     return out
 
 
-def decode(data: bytes) -> Books:
+def decode(data: bytes, skip: frozenset[str] = frozenset()) -> Books:
+    """The books of `encode`; the tables in `skip` (of `WRITE_ONLY`) left `Unread`."""
     size = int.from_bytes(data[:4], "big")
     lengths = iter(orjson.loads(data[4:4 + size]))
     offset = 4 + size
@@ -144,6 +169,10 @@ def decode(data: bytes) -> Books:
     new = object.__new__
     for attr, (cls, pk) in TABLES.items():
         names, readers = _layout(cls)
+        if attr in skip and attr in WRITE_ONLY:
+            offset += sum(next(lengths) for _ in names)
+            setattr(books, attr, Unread())
+            continue
         columns: list[list[Any]] = []
         for name in names:
             length = next(lengths)
@@ -177,8 +206,9 @@ class Checkpoints:
         self.cipher = app.mapper.cipher
 
     def nearest(self, through: date, horizon: int | None
-                ) -> tuple[tuple[str, int], Books] | None:
-        """The latest checkpoint dated by `through` (whose horizon reaches `horizon`)."""
+                ) -> tuple[tuple[str, int], bytes] | None:
+        """The latest checkpoint dated by `through` (whose horizon reaches `horizon`): its
+        key and its stored state (`read`)."""
         sql = (f"SELECT effective_date, position, state FROM {{{timeline.CHECKPOINTS}}} WHERE "
                "ledger_id = ? AND shape = ? AND effective_date <= ?")
         params: list[Any] = [self.ledger, SHAPE, through.isoformat()]
@@ -190,12 +220,16 @@ class Checkpoints:
         if not rows:
             return None
         on, position, state = rows[0]
-        data = bytes(state)
+        return (str(on), int(position)), bytes(state)
+
+    def read(self, state: bytes, skip: frozenset[str] = frozenset()) -> Books | None:
+        """The books of a stored state (None if it cannot be read: a cache that cannot be
+        read is a miss, and the stream decides)."""
         try:
             if self.cipher is not None:
-                data = self.cipher.decrypt(data)
-            return (str(on), int(position)), decode(data)
-        except Exception:  # a cache that cannot be read is a miss: the stream decides
+                state = self.cipher.decrypt(state)
+            return decode(state, skip)
+        except Exception:
             return None
 
     def put(self, key: tuple[str, int], books: Books) -> None:
@@ -251,11 +285,12 @@ def _events(book: Ledger, wanted: Sequence[tuple[int, str]]) -> Iterator[LedgerE
 
 def books_as_of(
     book: Ledger, as_of: date | None, as_recorded: int | None,
-    judge: Callable[[date | None], date] | None = None,
+    judge: Callable[[date | None], date] | None = None, skip: frozenset[str] = frozenset(),
 ) -> tuple[Books, date]:
     """The books of the timeline (as recorded at position `as_recorded`) through `as_of`
     (None: `judge` of the latest effective date, by default that date), and that date:
-    what a replay of the stream gives, from the nearest checkpoint."""
+    what a replay of the stream gives, from the nearest checkpoint. The tables in `skip`
+    (of `WRITE_ONLY`) may be left `Unread` when the fold starts from a checkpoint."""
     from ledger.stream import KeyMismatch
 
     app = book.open()
@@ -269,15 +304,22 @@ def books_as_of(
     on = as_of if as_of is not None else (judge(latest) if judge else latest or date.min)
     now = as_recorded is None or as_recorded >= count  # the timeline as known now
     store = Checkpoints(app, book.id)
-    start = store.nearest(on, None if now else as_recorded)
-    after, books = start if start is not None else (None, Books())
+    found = store.nearest(on, None if now else as_recorded)
+    after = found[0] if found is not None else None
     wanted = timeline.order(app, book.id, upto=None if now else as_recorded, after=after,
                             through=on)
     every = max(INTERVAL, count // MOST)  # each checkpoint holds all the books: bounded
+    writes = now and len(wanted) >= every  # a checkpoint is due: the books are kept whole
+    books = store.read(found[1], frozenset() if writes else skip) if found else None
+    if books is None:
+        after, books = None, Books()
+        if found is not None:  # unreadable: the fold starts from the first event
+            wanted = timeline.order(app, book.id, upto=None if now else as_recorded,
+                                    through=on)
     try:
         for folded, event in enumerate(_events(book, wanted), 1):
             apply(books, event)
-            if now and folded % every == 0:
+            if writes and folded % every == 0:
                 with contextlib.suppress(Exception):  # a cache: one not written now is later
                     store.put((event.effective_date.isoformat(), event.originator_version),
                               books)

@@ -30,7 +30,7 @@ from ledger.commands import DesignateSeries, RecordClosing, ReportCommonOutstand
 from ledger.errors import LedgerError
 from ledger.service import Ledger, new_key
 from ledger.transfer import export_lines, import_lines
-from projections import checkpoints
+from projections import checkpoints, reports
 from projections.books import replay
 from tests.conftest import invoke
 from tests.laws.test_properties_order import explicit_refs, histories
@@ -274,6 +274,12 @@ def test_the_books_from_checkpoints_are_the_books_of_a_full_replay(
             known = events if as_recorded is None else events[:as_recorded]
             assert on == (as_of or max((e.effective_date for e in known), default=date.min))
             assert books == replay(known, on)
+            # A report given only the tables it reads says what it says of the whole books.
+            fewer, _ = checkpoints.books_as_of(book, as_of, as_recorded,
+                                               skip=checkpoints.WRITE_ONLY - {"capital"})
+            assert reports.preferred(fewer, on) == reports.preferred(books, on)
+            assert reports.warrants(fewer, on) == reports.warrants(books, on)
+            assert reports.capital(fewer, on) == reports.capital(books, on)
 
 
 def test_an_event_committed_while_the_rows_are_counted_leaves_no_gap(
