@@ -36,13 +36,15 @@ def current_books(book: Ledger) -> tuple[Books, date]:
     return books, judge_date(latest)
 
 
-def books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None
-                ) -> tuple[Books, date]:
+def books_as_of(book: Ledger, as_of: date | None, as_recorded: int | None,
+                reads: frozenset[str] | None = None) -> tuple[Books, date]:
     """The books of the timeline (as recorded at a position) through a date: folded from the
-    nearest checkpoint (`projections.checkpoints`), the events after the date never read."""
+    nearest checkpoint (`projections.checkpoints`), the events after the date never read;
+    of the tables the fold only writes, those but `reads` maybe left undecoded (None: all)."""
     from projections import checkpoints
 
-    return checkpoints.books_as_of(book, as_of, as_recorded, judge_date)
+    skip = frozenset() if reads is None else checkpoints.WRITE_ONLY - reads
+    return checkpoints.books_as_of(book, as_of, as_recorded, judge_date, skip)
 
 
 def timeline_of(book: Ledger, as_recorded: int | None) -> tuple[Iterator[LedgerEvent], date | None]:

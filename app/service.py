@@ -288,31 +288,40 @@ class Service:
 
     # --- the books and the reports ----------------------------------------------------------
 
-    def books(self, as_of: date | None = None, as_recorded: int | None = None
-              ) -> tuple[Books, date]:
+    def books(self, as_of: date | None = None, as_recorded: int | None = None,
+              reads: frozenset[str] | None = None) -> tuple[Books, date]:
         """The books a report reads, and the date it judges them on: now from the read model
-        (caught up), or the timeline as recorded at `as_recorded` through `as_of`."""
+        (caught up), or the timeline as recorded at `as_recorded` through `as_of` (of the
+        tables the fold only writes, those but `reads` maybe left undecoded; None: all read)."""
         with self.open() as book:
             if as_of is None and as_recorded is None:
                 return current_books(book)
-            return books_as_of(book, as_of, as_recorded)
+            return books_as_of(book, as_of, as_recorded, reads)
 
     def _report(self, as_of: date | None, as_recorded: int | None,
                 current: Callable[[Ledger, Callable[[date | None], date]], R],
-                whole: Callable[[Books, date], R]) -> R:
+                whole: Callable[[Books, date], R],
+                reads: frozenset[str] | None = None) -> R:
         """A report: now, `current` reads only what it shows from the read model
         (`projections.readmodel.current_*`); as of a date or a position, `whole` is built
-        from the books."""
+        from the books, of the tables the fold only writes only those it `reads` decoded
+        where it can (and all, should it read another after all: `checkpoints.NotDecoded`)."""
+        from projections.checkpoints import NotDecoded
+
         if as_of is None and as_recorded is None:
             with self.open() as book:
                 return current(book, judge_date)
+        if reads is not None:
+            with contextlib.suppress(NotDecoded):
+                return whole(*self.books(as_of, as_recorded, reads))
         return whole(*self.books(as_of, as_recorded))
 
     def preferred(self, as_of: date | None = None, as_recorded: int | None = None
                   ) -> PreferredReport:
         from projections import readmodel, reports
 
-        return self._report(as_of, as_recorded, readmodel.current_preferred, reports.preferred)
+        return self._report(as_of, as_recorded, readmodel.current_preferred, reports.preferred,
+                            frozenset())
 
     def warrants(self, as_of: date | None = None, as_recorded: int | None = None,
                  market_price: Decimal | None = None) -> WarrantsReport:
@@ -321,7 +330,7 @@ class Service:
         return self._report(
             as_of, as_recorded,
             lambda book, judge: readmodel.current_warrants(book, judge, market_price),
-            lambda books, on: reports.warrants(books, on, market_price))
+            lambda books, on: reports.warrants(books, on, market_price), frozenset())
 
     def capital(self, as_of: date | None = None, as_recorded: int | None = None,
                 since: date | None = None, by: str = "month") -> CapitalReport:
@@ -330,7 +339,8 @@ class Service:
         return self._report(
             as_of, as_recorded,
             lambda book, judge: readmodel.current_capital(book, judge, since, by),
-            lambda books, on: reports.capital(books, on, since, by))
+            lambda books, on: reports.capital(books, on, since, by),
+            frozenset({"capital"}))
 
     def summary(self, as_of: date | None = None, as_recorded: int | None = None
                 ) -> SummaryReport:

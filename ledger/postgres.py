@@ -281,13 +281,17 @@ class PostgresBulkInsert:
             for s in stored_events],))
         timeline.write(self.cursor.executemany, events, self.recorder.datastore.schema)
 
-    def select(self, originator_id: UUID, after: int) -> list[StoredEvent]:
-        """The events after a position as this transaction sees them (its own included)."""
+    def select(self, originator_id: UUID, after: int, upto: int | None = None
+               ) -> list[StoredEvent]:
+        """The events after a position (up to another) as this transaction sees them (its
+        own included)."""
         self.cursor.execute(SQL(
             "SELECT originator_version, topic, state FROM {}.{} WHERE originator_id = %s "
-            "AND originator_version > %s ORDER BY originator_version").format(
+            "AND originator_version > %s AND originator_version <= %s "
+            "ORDER BY originator_version").format(
                 Identifier(self.recorder.datastore.schema),
-                Identifier(self.recorder.events_table_name)), (originator_id, after))
+                Identifier(self.recorder.events_table_name)),
+            (originator_id, after, upto or 2**62))
         return [StoredEvent(originator_id=originator_id,
                             originator_version=row["originator_version"],
                             topic=row["topic"], state=bytes(row["state"]))

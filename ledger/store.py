@@ -331,12 +331,14 @@ class SQLiteBulkInsert:
              s.originator_version, s.topic, s.state) for s in stored_events])
         timeline.write(self.cursor.executemany, events)
 
-    def select(self, originator_id: UUID, after: int) -> list[StoredEvent]:
-        """The events after a position as this transaction sees them (its own included)."""
+    def select(self, originator_id: UUID, after: int, upto: int | None = None
+               ) -> list[StoredEvent]:
+        """The events after a position (up to another) as this transaction sees them (its
+        own included)."""
         cursor = self.connection.execute(
             f"SELECT originator_version, topic, state FROM {self.recorder.events_table_name} "
-            "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
-            (originator_id.hex, after))
+            "WHERE originator_id = ? AND originator_version > ? AND originator_version <= ? "
+            "ORDER BY originator_version", (originator_id.hex, after, upto or 2**62))
         return [StoredEvent(originator_id=originator_id, originator_version=version,
                             topic=topic, state=state) for version, topic, state in cursor]
 

@@ -16,9 +16,9 @@ export in recording order imports in seconds.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-import sys
 import typing
 from array import array
 from bisect import bisect_left, bisect_right
@@ -254,6 +254,12 @@ class Importer:
         self.new: list[LedgerEvent] = []
         self.count = 0
         self.read_new: Callable[[], list[LedgerEvent]] | None = None
+        # The new events at positions (after, upto], as the open transaction holds them.
+        self.read_range: Callable[[int, int], list[LedgerEvent]] | None = None
+        # Each position's effective date (its ordinal; index 0 unused): the timeline's keys,
+        # a few bytes an event, so the events themselves need not be held.
+        self.dates = array("i", [0])
+        self.dates.extend(e.effective_date.toordinal() for e in self.existing)
         self.rule = rule  # the ledger's chain rule (`ledger.chain`)
         last = self.existing[-1] if self.existing else None
         self._head = (last.originator_version, last.hash) if last else (0, GENESIS_HASH)
@@ -318,6 +324,7 @@ class Importer:
         self._head = (event.originator_version, event.hash)
         self.last = event
         self.count += 1
+        self.dates.append(event.effective_date.toordinal())
         if self.keep:
             self.new.append(event)
         self.positions.add(entry.position, event.originator_version)
@@ -348,7 +355,7 @@ class Importer:
         trail = self._trail()
         before, index = trail.state_at(on)
         trail.keep(index, before)  # the state in front of the line: the next one's start
-        event, state = decide_in_timeline(before.copy(), decide, trail.ordered[index:])
+        event, state = decide_in_timeline(before.copy(), decide, trail.events(index))
         _same_outcome(fields, event, self._data)
         trail.insert(index, event)
         self.state = state
@@ -356,8 +363,41 @@ class Importer:
 
     def _trail(self) -> _Trail:
         if self.trail is None:
-            self.trail = _Trail(timeline(self.events))
+            # `ledger.state.timeline` of every event, by its keys: no reversal, nothing
+            # reversed, by effective date then position.
+            left_out = {*self.reversed, *self.reversed.values()}
+            keys = sorted((ordinal << 32) | position
+                          for position, ordinal in enumerate(self.dates)
+                          if position and position not in left_out)
+            self.trail = _Trail(array("q", keys), self._at)
         return self.trail
+
+    def _at(self, positions: Sequence[int]) -> dict[int, LedgerEvent]:
+        """The events at these positions: the ledger's own from memory, the new ones kept,
+        or read back from the open transaction a range at a time."""
+        found: dict[int, LedgerEvent] = {}
+        offset = self.offset
+        wanted = sorted(positions)
+        new = [p for p in wanted if p > offset]
+        for position in wanted[:len(wanted) - len(new)]:
+            found[position] = self.existing[position - 1]
+        if self.keep:
+            for position in new:
+                found[position] = self.new[position - offset - 1]
+            return found
+        if self.read_range is None:
+            raise RuntimeError("the new events are neither kept nor readable")
+        start = 0
+        while start < len(new):  # ranges of nearby positions, read in one query each
+            stop = start + 1
+            while stop < len(new) and new[stop] - new[stop - 1] <= _GAP:
+                stop += 1
+            want = set(new[start:stop])
+            for event in self.read_range(new[start] - 1, new[stop - 1]):
+                if event.originator_version in want:
+                    found[event.originator_version] = event
+            start = stop
+        return found
 
     def _reversal(self, entry: Entry) -> LedgerEvent:
         f = _Fields(entry)
@@ -438,6 +478,10 @@ class _Trail:
     """The timeline in order, and copies of the state along it: one every `spacing` events,
     and the one in front of the latest back-dated line.
 
+    The timeline is its keys (a few bytes an event); of the events only the latest `TAIL`
+    added are kept decoded, the others read again (`at`) when a line dated before them needs
+    them: an import of a million events holds the keys, not the events.
+
     A back-dated line starts from the nearest copy before its date instead of the first
     event, so a line dated a little before the latest ones costs what follows it (and two
     state copies), not the history. At most MAX_CHECKPOINTS spaced copies are kept: past
@@ -445,23 +489,48 @@ class _Trail:
 
     SPACING = 1024
     MAX_CHECKPOINTS = 32
+    TAIL = 20_000  # the latest events added kept decoded (the rest are read again)
+    CHUNK = 2_000  # events read back at a time
 
-    def __init__(self, ordered: list[LedgerEvent]) -> None:
-        self.ordered = ordered
-        self.keys = [(e.effective_date, e.originator_version) for e in ordered]
+    def __init__(self, keys: array[int], at: Callable[[Sequence[int]], dict[int, LedgerEvent]]
+                 ) -> None:
+        # The timeline's keys in order: (effective date ordinal << 32) | position.
+        self.keys = keys
+        self.at = at
+        self.kept: dict[int, LedgerEvent] = {}  # position -> event, the latest added
         self.spacing = self.SPACING
         # (how many events of the timeline were folded, the state after them), ascending.
         self.checkpoints: list[tuple[int, LedgerState]] = []
         self.recent: tuple[int, LedgerState] | None = None
 
+    def events(self, start: int, stop: int | None = None) -> Iterator[LedgerEvent]:
+        """The timeline's events from index `start` to `stop`, in order."""
+        keys = self.keys
+        stop = len(keys) if stop is None else stop
+        kept = self.kept
+        for first in range(start, stop, self.CHUNK):
+            positions = [key & _POSITION for key in keys[first:min(stop, first + self.CHUNK)]]
+            missing = [p for p in positions if p not in kept]
+            found = self.at(missing) if missing else {}
+            for position in positions:
+                event = kept.get(position) or found[position]
+                yield event
+
+    def _keep(self, event: LedgerEvent) -> None:
+        kept = self.kept
+        kept[event.originator_version] = event
+        if len(kept) > 2 * self.TAIL:  # the oldest added let go (read again if needed)
+            for position in list(itertools.islice(kept, len(kept) - self.TAIL)):
+                del kept[position]
+
     def add(self, event: LedgerEvent) -> None:
         """An event folded in at the end: dated last, or order-free (state.ORDER_FREE) and
         then put at its place. An order-free event changes no state, so every checkpoint
         still holds, those after it one event further along."""
-        key = (event.effective_date, event.originator_version)
+        key = _key(event)
         index = bisect_right(self.keys, key)
-        self.ordered.insert(index, event)
         self.keys.insert(index, key)
+        self._keep(event)
         if index < len(self.keys) - 1:
             self.checkpoints = [(c + 1 if c > index else c, state)
                                 for c, state in self.checkpoints]
@@ -472,7 +541,7 @@ class _Trail:
         """A state with every event effective on or before `on` folded in, and how many
         that is (spaced checkpoints are taken on the way). It is the caller's: a spaced
         checkpoint is copied, the recent one is taken (the caller keeps its successor)."""
-        index = bisect_right(self.keys, (on, sys.maxsize))
+        index = bisect_right(self.keys, (on.toordinal() << 32) | _POSITION)
         found = bisect_right(self.checkpoints, index, key=lambda c: c[0]) - 1
         start, base = self.checkpoints[found] if found >= 0 else (0, None)
         state: LedgerState | None = None
@@ -480,7 +549,7 @@ class _Trail:
             (start, state), self.recent = self.recent, None
         if state is None:
             state = base.copy() if base is not None else LedgerState()
-        for count, event in enumerate(self.ordered[start:index], start=start + 1):
+        for count, event in enumerate(self.events(start, index), start=start + 1):
             state.apply(event)
             if count % self.spacing == 0 and count > self._last_spaced():
                 self.checkpoints.append((count, state.copy()))
@@ -497,14 +566,22 @@ class _Trail:
     def insert(self, index: int, event: LedgerEvent) -> None:
         """The accepted back-dated event at `index`; checkpoints after it are stale (they
         lack it) and dropped."""
-        self.ordered.insert(index, event)
-        self.keys.insert(index, (event.effective_date, event.originator_version))
+        self.keys.insert(index, _key(event))
+        self._keep(event)
         self.checkpoints = [c for c in self.checkpoints if c[0] <= index]
         if self.recent is not None and self.recent[0] > index:
             self.recent = None
         while len(self.checkpoints) > self.MAX_CHECKPOINTS:
             self.spacing *= 2
             self.checkpoints = self.checkpoints[1::2]
+
+
+_POSITION = (1 << 32) - 1  # the position's bits of a timeline key
+_GAP = 64  # positions apart still read back in one range
+
+
+def _key(event: LedgerEvent) -> int:
+    return (event.effective_date.toordinal() << 32) | event.originator_version
 
 
 def _same_outcome(fields: _Fields, event: LedgerEvent,
@@ -672,7 +749,13 @@ def import_lines(
                 return [mapper.to_domain_event(s)
                         for s in writer.select(book.id, importer.offset)]
 
+            def read_range(after: int, upto: int) -> list[LedgerEvent]:
+                flush()
+                return [mapper.to_domain_event(s)
+                        for s in writer.select(book.id, after, upto)]
+
             importer.read_new = read_new
+            importer.read_range = read_range
             _check(importer, lines, progress=progress, total=total, each=each)
             if progress is not None:
                 progress("Writing", 0, 1)

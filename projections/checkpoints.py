@@ -46,7 +46,7 @@ INTERVAL = 10_000  # timeline events folded between two checkpoints (see bench/R
 MOST = 32  # checkpoints a ledger keeps at most, about (the interval grows past 320,000 events)
 CHUNK = 2_000  # positions fetched and folded at a time
 GAP = 64  # positions apart that are still read as one range
-FORM = 1  # the stored form (bump when `encode` changes)
+FORM = 2  # the stored form (bump when `encode` changes)
 
 # attribute of `Books` -> the row class and the field its key is
 TABLES: dict[str, tuple[type, str]] = {
@@ -62,13 +62,37 @@ TABLES: dict[str, tuple[type, str]] = {
 }
 
 
+# The tables the forward fold only writes (a row per event, by position; never read back by
+# `apply`): a report that does not read them is given books without them (`books_as_of`
+# `skip`), their columns never decoded.
+WRITE_ONLY = frozenset({"capital", "common_issues", "baselines"})
+
+
+class NotDecoded(LookupError):
+    """A table left undecoded (`Unread`) was read: the caller asks again with every table."""
+
+
+def _refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise NotDecoded("a table of the books was left undecoded and then read")
+
+
+class Unread(dict[Any, Any]):
+    """A table of the books not decoded from the checkpoint: the fold may write rows into it
+    (and they are ignored), any read raises `NotDecoded`, so a wrong `skip` can never give a
+    wrong figure, only a second, whole reading."""
+
+    __getitem__ = __contains__ = __iter__ = __len__ = get = keys = values = items = _refuse
+    pop = popitem = setdefault = copy = __delitem__ = __eq__ = _refuse
+    __hash__ = None
+
+
 # --- the stored form ---------------------------------------------------------------------------
 
 
 @functools.cache
 def _layout(cls: type) -> tuple[tuple[str, ...], dict[str, tuple[Callable[[Any], Any], bool]]]:
     """A row class's field names, and of each field not stored as is its reader and
-    whether it may be None."""
+    whether it may be None (text is read as is, but shared: see `decode`)."""
     hints = typing.get_type_hints(cls, vars(books_module))
     names: list[str] = []
     readers: dict[str, tuple[Callable[[Any], Any], bool]] = {}
@@ -81,6 +105,8 @@ def _layout(cls: type) -> tuple[tuple[str, ...], dict[str, tuple[Callable[[Any],
             readers[f.name] = (Decimal, optional)
         elif base is date:
             readers[f.name] = (date.fromisoformat, optional)
+        elif base is str:
+            readers[f.name] = (str, optional)
     return tuple(names), readers
 
 
@@ -101,37 +127,69 @@ def _plain(value: Any) -> Any:
 
 
 def encode(books: Books) -> bytes:
-    """The books table by table, each as its columns of plain values (dates and decimals
-    as text: decoded a column at a time), compressed."""
-    tables: dict[str, dict[str, list[Any]]] = {}
+    """The books table by table and column by column, each column its plain values (dates
+    and decimals as text) compressed on its own, after a header of their lengths: decoded a
+    column at a time, so reading a checkpoint never holds more than one column as text."""
+    parts: list[bytes] = []
     for attr, (cls, _) in TABLES.items():
         rows = [row.__dict__ for row in getattr(books, attr).values()]
-        tables[attr] = {name: [row[name] for row in rows] for name in _layout(cls)[0]}
-    return zlib.compress(orjson.dumps(tables, default=_plain), 1)
+        for name in _layout(cls)[0]:
+            parts.append(zlib.compress(orjson.dumps([row[name] for row in rows],
+                                                    default=_plain), 1))
+    header = orjson.dumps([len(part) for part in parts])
+    return len(header).to_bytes(4, "big") + header + b"".join(parts)
 
 
-def _column(values: list[Any], read: Callable[[Any], Any], optional: bool) -> list[Any]:
-    if optional:
-        return [None if value is None else read(value) for value in values]
-    return list(map(read, values))
+def _column(values: list[Any], read: Callable[[Any], Any], optional: bool,
+            shared: dict[Any, Any]) -> list[Any]:
+    """A column's values read, each distinct text read once and its value shared by every
+    row that holds it (holders, series, dates and prices repeat across rows: a checkpoint
+    of a long ledger decodes to a fraction of the memory one object per cell would take)."""
+    out: list[Any] = []
+    add = out.append
+    get = shared.get
+    for value in values:
+        if value is None and optional:
+            add(None)
+            continue
+        found = get(value)
+        if found is None:
+            found = shared[value] = read(value)
+        add(found)
+    return out
 
 
-def decode(data: bytes) -> Books:
-    tables = orjson.loads(zlib.decompress(data))
+def decode(data: bytes, skip: frozenset[str] = frozenset()) -> Books:
+    """The books of `encode`; the tables in `skip` (of `WRITE_ONLY`) left `Unread`."""
+    size = int.from_bytes(data[:4], "big")
+    lengths = iter(orjson.loads(data[4:4 + size]))
+    offset = 4 + size
     books = Books()
+    shared: dict[Callable[[Any], Any], dict[Any, Any]] = {}
+    new = object.__new__
     for attr, (cls, pk) in TABLES.items():
         names, readers = _layout(cls)
-        columns = tables[attr]
-        for name, (read, optional) in readers.items():
-            columns[name] = _column(columns[name], read, optional)
+        if attr in skip and attr in WRITE_ONLY:
+            offset += sum(next(lengths) for _ in names)
+            setattr(books, attr, Unread())
+            continue
+        columns: list[list[Any]] = []
+        for name in names:
+            length = next(lengths)
+            values = orjson.loads(zlib.decompress(data[offset:offset + length]))
+            offset += length
+            if name in readers:
+                read, optional = readers[name]
+                values = _column(values, read, optional, shared.setdefault(read, {}))
+            columns.append(values)
         target: dict[Any, Any] = getattr(books, attr)
         target.clear()
-        new = object.__new__
-        for key, values in zip(columns[pk], zip(*(columns[n] for n in names), strict=True),
-                               strict=True):
+        key = names.index(pk)
+        for values in zip(*columns, strict=True):
             row: Any = new(cls)
             row.__dict__.update(zip(names, values, strict=True))
-            target[key] = row
+            target[values[key]] = row
+        del columns
     return books
 
 
@@ -148,8 +206,9 @@ class Checkpoints:
         self.cipher = app.mapper.cipher
 
     def nearest(self, through: date, horizon: int | None
-                ) -> tuple[tuple[str, int], Books] | None:
-        """The latest checkpoint dated by `through` (whose horizon reaches `horizon`)."""
+                ) -> tuple[tuple[str, int], bytes] | None:
+        """The latest checkpoint dated by `through` (whose horizon reaches `horizon`): its
+        key and its stored state (`read`)."""
         sql = (f"SELECT effective_date, position, state FROM {{{timeline.CHECKPOINTS}}} WHERE "
                "ledger_id = ? AND shape = ? AND effective_date <= ?")
         params: list[Any] = [self.ledger, SHAPE, through.isoformat()]
@@ -161,12 +220,16 @@ class Checkpoints:
         if not rows:
             return None
         on, position, state = rows[0]
-        data = bytes(state)
+        return (str(on), int(position)), bytes(state)
+
+    def read(self, state: bytes, skip: frozenset[str] = frozenset()) -> Books | None:
+        """The books of a stored state (None if it cannot be read: a cache that cannot be
+        read is a miss, and the stream decides)."""
         try:
             if self.cipher is not None:
-                data = self.cipher.decrypt(data)
-            return (str(on), int(position)), decode(data)
-        except Exception:  # a cache that cannot be read is a miss: the stream decides
+                state = self.cipher.decrypt(state)
+            return decode(state, skip)
+        except Exception:
             return None
 
     def put(self, key: tuple[str, int], books: Books) -> None:
@@ -222,11 +285,12 @@ def _events(book: Ledger, wanted: Sequence[tuple[int, str]]) -> Iterator[LedgerE
 
 def books_as_of(
     book: Ledger, as_of: date | None, as_recorded: int | None,
-    judge: Callable[[date | None], date] | None = None,
+    judge: Callable[[date | None], date] | None = None, skip: frozenset[str] = frozenset(),
 ) -> tuple[Books, date]:
     """The books of the timeline (as recorded at position `as_recorded`) through `as_of`
     (None: `judge` of the latest effective date, by default that date), and that date:
-    what a replay of the stream gives, from the nearest checkpoint."""
+    what a replay of the stream gives, from the nearest checkpoint. The tables in `skip`
+    (of `WRITE_ONLY`) may be left `Unread` when the fold starts from a checkpoint."""
     from ledger.stream import KeyMismatch
 
     app = book.open()
@@ -240,15 +304,22 @@ def books_as_of(
     on = as_of if as_of is not None else (judge(latest) if judge else latest or date.min)
     now = as_recorded is None or as_recorded >= count  # the timeline as known now
     store = Checkpoints(app, book.id)
-    start = store.nearest(on, None if now else as_recorded)
-    after, books = start if start is not None else (None, Books())
+    found = store.nearest(on, None if now else as_recorded)
+    after = found[0] if found is not None else None
     wanted = timeline.order(app, book.id, upto=None if now else as_recorded, after=after,
                             through=on)
     every = max(INTERVAL, count // MOST)  # each checkpoint holds all the books: bounded
+    writes = now and len(wanted) >= every  # a checkpoint is due: the books are kept whole
+    books = store.read(found[1], frozenset() if writes else skip) if found else None
+    if books is None:
+        after, books = None, Books()
+        if found is not None:  # unreadable: the fold starts from the first event
+            wanted = timeline.order(app, book.id, upto=None if now else as_recorded,
+                                    through=on)
     try:
         for folded, event in enumerate(_events(book, wanted), 1):
             apply(books, event)
-            if now and folded % every == 0:
+            if writes and folded % every == 0:
                 with contextlib.suppress(Exception):  # a cache: one not written now is later
                     store.put((event.effective_date.isoformat(), event.originator_version),
                               books)

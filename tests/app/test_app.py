@@ -64,6 +64,40 @@ def test_as_of_and_as_recorded_reach_the_replay(copied: str) -> None:
         ledger.books(as_recorded=head[0] + 1)
 
 
+def test_an_as_of_report_reads_only_the_tables_it_needs_and_all_when_it_reads_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from projections import checkpoints, reports
+    from projections.checkpoints import Unread
+
+    monkeypatch.setattr(checkpoints, "INTERVAL", 4)  # a checkpoint every 4 events folded
+    path = str(tmp_path / "l.db")
+    ledger = Service(path)
+    ledger.record(series())
+    for day in range(1, 9):
+        ledger.record(RecordClosing(effective_date=date(2003, 6, day), security="Series D",
+                                    investors=((f"Fund {day % 3}", 5),)))
+        ledger.record(ReportCommonOutstanding(effective_date=date(2003, 6, day),
+                                              shares=3108100 + day))
+    on = date(2003, 6, 7)
+    full, _ = ledger.books(as_of=on)  # the first --as-of takes the checkpoints on its way
+    with ledger.open() as book:
+        assert checkpoints.Checkpoints(book.open(), book.id).nearest(on, None) is not None
+    skipped, _ = ledger.books(as_of=on, reads=frozenset({"capital"}))
+    assert isinstance(skipped.baselines, Unread) and isinstance(skipped.common_issues, Unread)
+    assert skipped.capital == full.capital and skipped.lots == full.lots
+    assert ledger.capital(as_of=on) == reports.capital(full, on)
+    # A report that reads a table it did not name is given the whole books, never a guess.
+    counted = ledger._report(on, None, lambda book, judge: {},
+                             lambda books, _: {"baselines": len(books.baselines)}, frozenset())
+    assert counted == {"baselines": len(full.baselines)} and len(full.baselines) == 7
+    with pytest.raises(checkpoints.NotDecoded):
+        len(skipped.baselines)
+    skipped.baselines[1] = None  # the fold may write into it; the rows are not kept
+    with pytest.raises(checkpoints.NotDecoded):
+        list(skipped.baselines.values())
+
+
 def test_a_recording_is_appended_once_and_the_read_model_follows(tmp_path: Path) -> None:
     ledger = Service(str(tmp_path / "new.db"), actor="cfo")
     first = ledger.record(series())

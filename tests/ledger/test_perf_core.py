@@ -73,16 +73,18 @@ def _check_index(state: LedgerState, events: list[LedgerEvent]) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), spacing=st.sampled_from([1, 2, 3, 1024]), most=st.sampled_from([1, 2, 32]))
+@given(data=st.data(), spacing=st.sampled_from([1, 2, 3, 1024]), most=st.sampled_from([1, 2, 32]),
+       tail=st.sampled_from([1, 3, 20_000]))
 def test_import_state_and_lot_index_equal_the_full_fold(
-    data: st.DataObject, spacing: int, most: int
+    data: st.DataObject, spacing: int, most: int, tail: int
 ) -> None:
-    """Checkpoints every `spacing` events, at most `most` of them: whatever they are, the
-    import decides what the pure decide + fold decided and ends on the full fold's state."""
+    """Checkpoints every `spacing` events, at most `most` of them, the latest `tail` events
+    kept decoded: whatever they are, the import decides what the pure decide + fold decided
+    and ends on the full fold's state."""
     _, events, _ = run_pure(data, data.draw(sequences))
     _check_index(fold(events), events)
-    saved = _Trail.SPACING, _Trail.MAX_CHECKPOINTS
-    _Trail.SPACING, _Trail.MAX_CHECKPOINTS = spacing, most
+    saved = _Trail.SPACING, _Trail.MAX_CHECKPOINTS, _Trail.TAIL
+    _Trail.SPACING, _Trail.MAX_CHECKPOINTS, _Trail.TAIL = spacing, most, tail
     try:
         importer = Importer([], ledger_id=UUID(int=0), actor="prop")
         for index, line in enumerate(export_lines(events), start=1):
@@ -90,12 +92,14 @@ def test_import_state_and_lot_index_equal_the_full_fold(
             assert importer.state == fold(importer.events)
             trail = importer.trail
             if trail is not None:
-                assert trail.ordered == timeline(importer.events)
+                ordered = list(trail.events(0))
+                assert ordered == timeline(importer.events)
+                assert len(trail.kept) <= 2 * tail
                 assert len(trail.checkpoints) <= most
                 for count, state in trail.checkpoints:
-                    assert state == LedgerState().apply_all(trail.ordered[:count])
+                    assert state == LedgerState().apply_all(ordered[:count])
     finally:
-        _Trail.SPACING, _Trail.MAX_CHECKPOINTS = saved
+        _Trail.SPACING, _Trail.MAX_CHECKPOINTS, _Trail.TAIL = saved
     assert [event_data(e) for e in importer.events] == [event_data(e) for e in events]
     _check_index(importer.state, importer.events)
 
