@@ -229,8 +229,8 @@ def dividends(
     output = choose(as_json, as_csv, workbook)
     stock_price = _positive(price, "--price", "3.10")
     report = service(ctx).dividends(as_of, as_recorded, stock_price)
-    present(ctx, "dividends", report, drawn("cli.quarter", "dividends_table", titled=False), output,
-            as_of=as_of, as_recorded=as_recorded)
+    present(ctx, "dividends", report, drawn("cli.quarter", "dividends_table", titled=False),
+            output, as_of=as_of, as_recorded=as_recorded)
 
 
 @app.command("eps")
@@ -264,7 +264,8 @@ def eps(
         raise typer.BadParameter(f"{end} is before --from {start}; give the period's last day",
                                  param_hint="'--to'")
     report = service(ctx).eps(start, end, net_income, average_price, as_recorded)
-    present(ctx, "eps", report, drawn("cli.quarter", "eps_table", titled=False), output, as_recorded=as_recorded)
+    present(ctx, "eps", report, drawn("cli.quarter", "eps_table", titled=False), output,
+            as_recorded=as_recorded)
 
 
 @app.command("holder")
