@@ -12,7 +12,7 @@ the sum of the holders' whole shares.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
@@ -70,17 +70,18 @@ def _plan(cls: type) -> tuple[tuple[str, str, str], ...]:
     return plan
 
 
-def fields_of(row: Any) -> dict[str, Any]:
-    """A row as its JSON object holds it, the values still typed: each field under its key,
-    in order, merged rows in their place, omitted ones left out."""
-    out: dict[str, Any] = {}
+def fields_of(row: Any, convert: Callable[[Any], Any] | None = None,
+              out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A row as its JSON object holds it, the values still typed (or each `convert`ed): each
+    field under its key, in order, merged rows in their place, omitted ones left out."""
+    out = {} if out is None else out
     for name, key, how in _plan(type(row)):
         value = getattr(row, name)
         if how == "merge":
             if value is not None:
-                out.update(fields_of(value))
+                fields_of(value, convert, out)
         elif value is not None or how != "omit":
-            out[key] = value
+            out[key] = value if convert is None else convert(value)
     return out
 
 
@@ -688,8 +689,8 @@ def current_summary(live: Live, on: date) -> SummaryReport:
 def to_json(value: Any) -> Any:
     """CLI.md's JSON: rows as objects (`fields_of`), decimals and dates as strings,
     everything else as it is."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: to_json(v) for k, v in fields_of(value).items()}
+    if value is None or isinstance(value, str | int):
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -698,4 +699,6 @@ def to_json(value: Any) -> Any:
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return fields_of(value, to_json)
     return value

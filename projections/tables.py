@@ -63,14 +63,16 @@ class Column:
 @dataclass(frozen=True)
 class Table:
     """One table of a report: its name (a sheet, a CSV block), its columns, its rows (each a
-    mapping from column key to the typed value: Decimal, int, date, str, bool or None)."""
+    report's typed row or a mapping, read by column key as `values`: Decimal, int, date, str,
+    bool or None)."""
 
     name: str
     columns: tuple[Column, ...]
-    rows: tuple[Mapping[str, Any], ...]
+    rows: tuple[Any, ...]
 
-    def values(self, row: Mapping[str, Any]) -> list[Any]:
-        return [row.get(column.key) for column in self.columns]
+    def values(self, row: Any) -> list[Any]:
+        fields = _mapping(row)
+        return [fields.get(column.key) for column in self.columns]
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,7 @@ def _mapping(row: Any) -> Mapping[str, Any]:
 
 def table(name: str, rows: Iterable[Any], *columns: tuple[str, Kind]) -> Table:
     """The table of `rows` (typed rows of a report, or mappings) in these columns."""
-    return Table(name, tuple(Column(key, kind) for key, kind in columns),
-                 tuple(_mapping(row) for row in rows))
+    return Table(name, tuple(Column(key, kind) for key, kind in columns), tuple(rows))
 
 
 # --- the reports -----------------------------------------------------------------------------
