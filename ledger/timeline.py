@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -135,6 +135,16 @@ class Sql:
             rows = cursor.fetchall()
         return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in rows]
 
+    def each(self, sql: str, params: Sequence[Any] = (), batch: int = 10_000
+             ) -> Iterator[tuple[Any, ...]]:
+        """`query`'s rows, fetched a batch at a time (never all held as rows at once)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(sql), list(params))
+            raw = getattr(cursor, "sqlite_cursor", cursor)  # (eventsourcing's wraps SQLite's)
+            while rows := raw.fetchmany(batch):
+                for row in rows:
+                    yield tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
     def write(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.recorder.datastore.transaction(commit=True) as cursor:
             cursor.executemany(self._sql(sql), [list(r) for r in rows])
@@ -223,10 +233,11 @@ def read_keys(app: Any, ledger_id: UUID) -> tuple[array[int], list[tuple[int, in
 
 def order(app: Any, ledger_id: UUID, *, upto: int | None = None,
           after: tuple[str, int] | None = None, through: date | None = None
-          ) -> list[tuple[int, str]]:
-    """The (position, ISO date) of the timeline as recorded at `upto` (None: now), in order,
-    after the key `after` (date, position) and effective by `through`: no reversal, and no
-    event reversed by a reversal recorded by then (those few are read first)."""
+          ) -> tuple[array[int], array[int]]:
+    """The positions of the timeline as recorded at `upto` (None: now), in order, and their
+    effective dates' ordinals, after the key `after` (date, position) and effective by
+    `through`: no reversal, and no event reversed by a reversal recorded by then (those few
+    are read first). Two arrays: a few bytes an event, however long the timeline."""
     sql = Sql(app.recorder)
     bound = " AND position <= ?" if upto is not None else ""
     given = [upto] if upto is not None else []
@@ -243,7 +254,18 @@ def order(app: Any, ledger_id: UUID, *, upto: int | None = None,
         text += " AND effective_date <= ?"
         params.append(through.isoformat())
     text += " ORDER BY effective_date, position"
-    return [(int(p), str(d)) for p, d in sql.query(text, params) if p not in reversed_]
+    positions, ordinals = array("q"), array("i")
+    ordinal_of: dict[str, int] = {}
+    for position, on in sql.each(text, params):
+        if position in reversed_:
+            continue
+        positions.append(int(position))
+        day = str(on)
+        ordinal = ordinal_of.get(day)
+        if ordinal is None:
+            ordinal = ordinal_of[day] = date.fromisoformat(day).toordinal()
+        ordinals.append(ordinal)
+    return positions, ordinals
 
 
 def latest(app: Any, ledger_id: UUID, upto: int | None = None) -> tuple[int, date | None]:
