@@ -19,6 +19,7 @@ on or after the reversed event's date.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,6 +30,7 @@ from uuid import UUID
 from events import EventReversed, LedgerEvent
 
 TIMELINE = "finledger_timeline"
+META = "finledger_meta"  # (`ledger.location.META_TABLE`)
 CHECKPOINTS = "finledger_checkpoints"
 
 Row = tuple[str, int, str, int | None]  # (ledger id hex, position, ISO date, reverses)
@@ -154,17 +156,19 @@ class Sql:
         return "{" + str(self.recorder.events_table_name) + "}"
 
 
-def _counts(sql: Sql, ledger: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(count, last position) of the ledger's events, and of its timeline rows.
+def _counts(sql: Sql, ledger: str, after: int = 0
+            ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(count, last position) of the ledger's events after position `after`, and of its
+    timeline rows (a last position of `after` when there are none).
 
     The rows are counted first: a writer committing between the two reads then leaves the
     events ahead (rows to fill, harmlessly), never the rows ahead of the events, which would
     read as rows of positions the stream no longer holds and be deleted (a gap)."""
-    rows = sql.query(f"SELECT count(*), coalesce(max(position), 0) FROM {{{TIMELINE}}} "
-                     "WHERE ledger_id = ?", [ledger])
-    events = sql.query(f"SELECT count(*), coalesce(max(originator_version), 0) FROM "
-                       f"{sql.events_table} WHERE originator_id = ?",
-                       [ledger if not sql.postgres else UUID(ledger)])
+    rows = sql.query(f"SELECT count(*), coalesce(max(position), ?) FROM {{{TIMELINE}}} "
+                     "WHERE ledger_id = ? AND position > ?", [after, ledger, after])
+    events = sql.query(f"SELECT count(*), coalesce(max(originator_version), ?) FROM "
+                       f"{sql.events_table} WHERE originator_id = ? AND originator_version > ?",
+                       [after, ledger if not sql.postgres else UUID(ledger), after])
     return (int(events[0][0]), int(events[0][1])), (int(rows[0][0]), int(rows[0][1]))
 
 
@@ -174,16 +178,56 @@ def complete(app: Any, ledger_id: UUID) -> bool:
     return events == rows and events[0] == events[1]
 
 
-def ensure(app: Any, ledger_id: UUID, decode: Callable[[Any], LedgerEvent]) -> bool:
+# How many positions past the proven prefix (`_proven`) a first open counts before it
+# records a longer one: every open counts only the rows since, not the whole history.
+PROVE_STEP = 10_000
+
+
+def _proven_key(ledger: str) -> str:
+    return f"timeline_proven:{ledger}"
+
+
+def _proven(sql: Sql, ledger: str) -> int:
+    """The position up to which the ledger's events and timeline rows were last counted
+    whole and found one for one (0: never). What lies before it is `audit verify`'s to
+    prove again; each open counts the rows after it."""
+    found = sql.query(f"SELECT value FROM {{{META}}} WHERE key = ?", [_proven_key(ledger)])
+    value = str(found[0][0]) if found else "0"
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
+def _prove(sql: Sql, ledger: str, last: int) -> None:
+    with contextlib.suppress(Exception):  # a read-only store counts again next time
+        sql.write(f"INSERT INTO {{{META}}} (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                  "DO UPDATE SET value = excluded.value", [(_proven_key(ledger), str(last))])
+
+
+def ensure(app: Any, ledger_id: UUID, decode: Callable[[Any], LedgerEvent], *,
+           whole: bool = True) -> bool:
     """Build the timeline rows the ledger lacks (events written before the table, or by an
     older finledger) from its events; their checkpoints, made without those, are dropped.
-    False when the stream has a gap (it cannot be followed by position)."""
+    False when the stream has a gap (it cannot be followed by position).
+
+    Whoever reads the timeline (as-of, replay, verify) counts it `whole`; opening a ledger
+    for a recording or a current report counts only the positions after the last proven
+    prefix (`_proven`): what was recorded since, not the history."""
     sql = Sql(app.recorder)
     ledger = ledger_id.hex
-    (count, last), (have, have_last) = _counts(sql, ledger)
+    proven = 0 if whole else _proven(sql, ledger)
+    (count, last), (have, have_last) = _counts(sql, ledger, proven)
+    if proven and count == last - proven and (count, last) == (have, have_last) \
+            and sql.query(f"SELECT 1 FROM {{{TIMELINE}}} WHERE ledger_id = ? AND position = ?",
+                          [ledger, proven]):  # (the table was not emptied meanwhile)
+        if count >= PROVE_STEP:
+            _prove(sql, ledger, last)
+        return True
+    if proven:
+        (count, last), (have, have_last) = _counts(sql, ledger)
     if count != last:
         return False
     if (count, last) == (have, have_last):
+        if count:
+            _prove(sql, ledger, last)
         return True
     known = {row[0] for row in sql.query(
         f"SELECT position FROM {{{TIMELINE}}} WHERE ledger_id = ?", [ledger])}
@@ -204,6 +248,7 @@ def ensure(app: Any, ledger_id: UUID, decode: Callable[[Any], LedgerEvent]) -> b
                                             "AND position > ?"), [[ledger, last]])
     except Exception:  # a read-only store: read in memory below, built by a later writer
         return False
+    _prove(sql, ledger, last)
     return True
 
 
