@@ -365,9 +365,10 @@ def write_hledger(journal: Journal, out: IO[str]) -> None:
 
 
 def write_beancount(journal: Journal, out: IO[str]) -> None:
-    """A beancount file: each account opened on the first day it is used, and each asserted
-    holder balance as a `balance` directive the day after (beancount checks a balance at the
-    start of its date)."""
+    """A beancount file: each account opened on the first day it is used, and the balance of
+    each holder account a posting took shares from that day as a `balance` directive the day
+    after (beancount checks a balance at the start of its date: the day's end, after whatever
+    else the day brought it)."""
     out.write("; a finledger history as a beancount file (bench/journal.py)\n")
     out.write('option "operating_currency" "USD"\n\n')
     first = min(journal.accounts.values(), default=date(1970, 1, 1))
@@ -375,14 +376,16 @@ def write_beancount(journal: Journal, out: IO[str]) -> None:
         out.write(f"{first.isoformat()} commodity {commodity}\n")
     for account, opened in sorted(journal.accounts.items(), key=lambda kv: (kv[1], kv[0])):
         out.write(f"{opened.isoformat()} open {account}\n")
-    pending: dict[tuple[str, str], Amount] = {}
+    running: dict[tuple[str, str], Amount] = {}
+    pending: dict[tuple[str, str], None] = {}  # asserted today: written as of the day's end
     day: date | None = None
 
     def flush() -> None:
         if day is not None:
             after = (day + timedelta(days=1)).isoformat()
-            for (account, commodity), amount in pending.items():
-                out.write(f"{after} balance {account}  {_fmt(amount)} {commodity}\n")
+            for account, commodity in pending:
+                out.write(f"{after} balance {account}  {_fmt(running[(account, commodity)])} "
+                          f"{commodity}\n")
         pending.clear()
 
     for txn in journal.txns:
@@ -392,8 +395,10 @@ def write_beancount(journal: Journal, out: IO[str]) -> None:
         out.write(f'\n{txn.day.isoformat()} * "{_title(txn.title)}"\n')
         for p in txn.postings:
             out.write(f"  {p.account}  {_fmt(p.amount)} {p.commodity}\n")
+            key = (p.account, p.commodity)
+            running[key] = running.get(key, 0) + p.amount
             if p.balance_after is not None:
-                pending[(p.account, p.commodity)] = p.balance_after
+                pending[key] = None
     flush()
 
 

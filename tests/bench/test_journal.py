@@ -79,6 +79,10 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
     _ok(db, "record", "split", "--new", "3", "--old", "2", "--date", last)
     _ok(db, "record", "transfer", series, "--from", seller, "--to", "New Holder LLC",
         "--shares", str(shares // 2), "--date", last)
+    # the seller takes one share back the same day: its balance that day ends above the
+    # one asserted after the first transfer
+    _ok(db, "record", "transfer", series, "--from", "New Holder LLC", "--to", seller,
+        "--shares", "1", "--date", last)
     _ok(db, "record", "transfer", series2, "--from", seller2, "--to", "Mistaken Buyer",
         "--shares", "1", "--date", last)
     head = len(invoke("--db", db, "export").out.splitlines())  # the mistaken transfer's position
@@ -111,16 +115,21 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
 
 
 _TXN = re.compile(r"^(\d{4}-\d{2}-\d{2}) \*")
+_BALANCE = re.compile(r"^(\d{4}-\d{2}-\d{2}) balance (\S+)\s+(-?[\d.]+) ([A-Z][A-Z0-9_]*)$")
 _POSTING = re.compile(r'^\s+(\S+)\s+(-?[\d.]+) "?([A-Z][A-Z0-9_]*)"?(?: = (-?[\d.]+) "?[A-Z0-9_]+"?)?$')
 
 
 def read_text_balances(path: Path, on: date) -> dict[tuple[str, str], Decimal]:
     """Every (account, commodity) balance at the end of `on`, from a journal's text; each
-    posting's balance assertion checked against the running balance on the way."""
+    balance assertion (hledger's on a posting, beancount's `balance` directive, both written
+    in date order) checked against the running balance on the way."""
     totals: dict[tuple[str, str], Decimal] = {}
     running: dict[tuple[str, str], Decimal] = {}
     day: date | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
+        if m := _BALANCE.match(line):  # beancount: the balance at the start of its date
+            assert running.get((m.group(2), m.group(4)), Decimal(0)) == Decimal(m.group(3)), line
+            continue
         if m := _TXN.match(line):
             day = date.fromisoformat(m.group(1))
             continue
