@@ -653,9 +653,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="then PostgreSQL at size, many ledgers, many writers: bench/ledgers.py "
                         "with these arguments ('' for its defaults)")
     parser.add_argument("--only-ledgers", action="store_true", help="only --ledgers")
+    parser.add_argument("--peers", metavar="ARGS", default=None,
+                        help="then hledger, ledger-cli and beancount on the same history: "
+                        "bench/peers.py with these arguments ('' for its defaults)")
+    parser.add_argument("--only-peers", action="store_true", help="only --peers")
     args = parser.parse_args(argv)
     if args.only_ledgers:
         return _ledgers(args.ledgers or "")
+    if args.only_peers:
+        return _peers(args.peers or "")
     interleaved_sizes = sorted({int(s.replace("_", "")) for s in args.interleaved.split(",")
                                 if s.strip()})
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
@@ -701,7 +707,19 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(".txt").write_text(text)
     if args.update_readme:
         update_readme(text)
-    return _ledgers(args.ledgers) if args.ledgers is not None else 0
+    code = _ledgers(args.ledgers) if args.ledgers is not None else 0
+    if args.peers is not None:
+        code = _peers(args.peers) or code
+    return code
+
+
+def _peers(arguments: str) -> int:
+    """bench/peers.py: hledger, ledger-cli and beancount on the same history (issue 18)."""
+    import shlex
+
+    import peers
+
+    return int(peers.main(shlex.split(arguments)))
 
 
 def _ledgers(arguments: str) -> int:

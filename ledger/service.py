@@ -176,7 +176,7 @@ class Ledger:
         from ledger import timeline
 
         with contextlib.suppress(Exception):
-            timeline.ensure(app, self.id, self._decode)
+            timeline.ensure(app, self.id, self._decode, whole=False)
 
     def _open_app(self) -> LedgerApplication:
         try:

@@ -19,9 +19,10 @@ on or after the reversed event's date.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,7 @@ from uuid import UUID
 from events import EventReversed, LedgerEvent
 
 TIMELINE = "finledger_timeline"
+META = "finledger_meta"  # (`ledger.location.META_TABLE`)
 CHECKPOINTS = "finledger_checkpoints"
 
 Row = tuple[str, int, str, int | None]  # (ledger id hex, position, ISO date, reverses)
@@ -135,6 +137,16 @@ class Sql:
             rows = cursor.fetchall()
         return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in rows]
 
+    def each(self, sql: str, params: Sequence[Any] = (), batch: int = 10_000
+             ) -> Iterator[tuple[Any, ...]]:
+        """`query`'s rows, fetched a batch at a time (never all held as rows at once)."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(sql), list(params))
+            raw = getattr(cursor, "sqlite_cursor", cursor)  # (eventsourcing's wraps SQLite's)
+            while rows := raw.fetchmany(batch):
+                for row in rows:
+                    yield tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
     def write(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.recorder.datastore.transaction(commit=True) as cursor:
             cursor.executemany(self._sql(sql), [list(r) for r in rows])
@@ -144,17 +156,19 @@ class Sql:
         return "{" + str(self.recorder.events_table_name) + "}"
 
 
-def _counts(sql: Sql, ledger: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(count, last position) of the ledger's events, and of its timeline rows.
+def _counts(sql: Sql, ledger: str, after: int = 0
+            ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(count, last position) of the ledger's events after position `after`, and of its
+    timeline rows (a last position of `after` when there are none).
 
     The rows are counted first: a writer committing between the two reads then leaves the
     events ahead (rows to fill, harmlessly), never the rows ahead of the events, which would
     read as rows of positions the stream no longer holds and be deleted (a gap)."""
-    rows = sql.query(f"SELECT count(*), coalesce(max(position), 0) FROM {{{TIMELINE}}} "
-                     "WHERE ledger_id = ?", [ledger])
-    events = sql.query(f"SELECT count(*), coalesce(max(originator_version), 0) FROM "
-                       f"{sql.events_table} WHERE originator_id = ?",
-                       [ledger if not sql.postgres else UUID(ledger)])
+    rows = sql.query(f"SELECT count(*), coalesce(max(position), ?) FROM {{{TIMELINE}}} "
+                     "WHERE ledger_id = ? AND position > ?", [after, ledger, after])
+    events = sql.query(f"SELECT count(*), coalesce(max(originator_version), ?) FROM "
+                       f"{sql.events_table} WHERE originator_id = ? AND originator_version > ?",
+                       [after, ledger if not sql.postgres else UUID(ledger), after])
     return (int(events[0][0]), int(events[0][1])), (int(rows[0][0]), int(rows[0][1]))
 
 
@@ -164,16 +178,56 @@ def complete(app: Any, ledger_id: UUID) -> bool:
     return events == rows and events[0] == events[1]
 
 
-def ensure(app: Any, ledger_id: UUID, decode: Callable[[Any], LedgerEvent]) -> bool:
+# How many positions past the proven prefix (`_proven`) a first open counts before it
+# records a longer one: every open counts only the rows since, not the whole history.
+PROVE_STEP = 10_000
+
+
+def _proven_key(ledger: str) -> str:
+    return f"timeline_proven:{ledger}"
+
+
+def _proven(sql: Sql, ledger: str) -> int:
+    """The position up to which the ledger's events and timeline rows were last counted
+    whole and found one for one (0: never). What lies before it is `audit verify`'s to
+    prove again; each open counts the rows after it."""
+    found = sql.query(f"SELECT value FROM {{{META}}} WHERE key = ?", [_proven_key(ledger)])
+    value = str(found[0][0]) if found else "0"
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
+def _prove(sql: Sql, ledger: str, last: int) -> None:
+    with contextlib.suppress(Exception):  # a read-only store counts again next time
+        sql.write(f"INSERT INTO {{{META}}} (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                  "DO UPDATE SET value = excluded.value", [(_proven_key(ledger), str(last))])
+
+
+def ensure(app: Any, ledger_id: UUID, decode: Callable[[Any], LedgerEvent], *,
+           whole: bool = True) -> bool:
     """Build the timeline rows the ledger lacks (events written before the table, or by an
     older finledger) from its events; their checkpoints, made without those, are dropped.
-    False when the stream has a gap (it cannot be followed by position)."""
+    False when the stream has a gap (it cannot be followed by position).
+
+    Whoever reads the timeline (as-of, replay, verify) counts it `whole`; opening a ledger
+    for a recording or a current report counts only the positions after the last proven
+    prefix (`_proven`): what was recorded since, not the history."""
     sql = Sql(app.recorder)
     ledger = ledger_id.hex
-    (count, last), (have, have_last) = _counts(sql, ledger)
+    proven = 0 if whole else _proven(sql, ledger)
+    (count, last), (have, have_last) = _counts(sql, ledger, proven)
+    if proven and count == last - proven and (count, last) == (have, have_last) \
+            and sql.query(f"SELECT 1 FROM {{{TIMELINE}}} WHERE ledger_id = ? AND position = ?",
+                          [ledger, proven]):  # (the table was not emptied meanwhile)
+        if count >= PROVE_STEP:
+            _prove(sql, ledger, last)
+        return True
+    if proven:
+        (count, last), (have, have_last) = _counts(sql, ledger)
     if count != last:
         return False
     if (count, last) == (have, have_last):
+        if count:
+            _prove(sql, ledger, last)
         return True
     known = {row[0] for row in sql.query(
         f"SELECT position FROM {{{TIMELINE}}} WHERE ledger_id = ?", [ledger])}
@@ -194,6 +248,7 @@ def ensure(app: Any, ledger_id: UUID, decode: Callable[[Any], LedgerEvent]) -> b
                                             "AND position > ?"), [[ledger, last]])
     except Exception:  # a read-only store: read in memory below, built by a later writer
         return False
+    _prove(sql, ledger, last)
     return True
 
 
@@ -223,10 +278,11 @@ def read_keys(app: Any, ledger_id: UUID) -> tuple[array[int], list[tuple[int, in
 
 def order(app: Any, ledger_id: UUID, *, upto: int | None = None,
           after: tuple[str, int] | None = None, through: date | None = None
-          ) -> list[tuple[int, str]]:
-    """The (position, ISO date) of the timeline as recorded at `upto` (None: now), in order,
-    after the key `after` (date, position) and effective by `through`: no reversal, and no
-    event reversed by a reversal recorded by then (those few are read first)."""
+          ) -> tuple[array[int], array[int]]:
+    """The positions of the timeline as recorded at `upto` (None: now), in order, and their
+    effective dates' ordinals, after the key `after` (date, position) and effective by
+    `through`: no reversal, and no event reversed by a reversal recorded by then (those few
+    are read first). Two arrays: a few bytes an event, however long the timeline."""
     sql = Sql(app.recorder)
     bound = " AND position <= ?" if upto is not None else ""
     given = [upto] if upto is not None else []
@@ -243,7 +299,18 @@ def order(app: Any, ledger_id: UUID, *, upto: int | None = None,
         text += " AND effective_date <= ?"
         params.append(through.isoformat())
     text += " ORDER BY effective_date, position"
-    return [(int(p), str(d)) for p, d in sql.query(text, params) if p not in reversed_]
+    positions, ordinals = array("q"), array("i")
+    ordinal_of: dict[str, int] = {}
+    for position, on in sql.each(text, params):
+        if position in reversed_:
+            continue
+        positions.append(int(position))
+        day = str(on)
+        ordinal = ordinal_of.get(day)
+        if ordinal is None:
+            ordinal = ordinal_of[day] = date.fromisoformat(day).toordinal()
+        ordinals.append(ordinal)
+    return positions, ordinals
 
 
 def latest(app: Any, ledger_id: UUID, upto: int | None = None) -> tuple[int, date | None]:

@@ -485,10 +485,12 @@ class _Trail:
     A back-dated line starts from the nearest copy before its date instead of the first
     event, so a line dated a little before the latest ones costs what follows it (and two
     state copies), not the history. At most MAX_CHECKPOINTS spaced copies are kept: past
-    that, every other one is dropped and the spacing doubles, so memory stays bounded."""
+    that, every other one of the older half is dropped, so the copies stay dense near the
+    latest events (where back-dated lines mostly land) and sparse further back, and memory
+    stays bounded (a copy of a million-event state is about 12 MB)."""
 
     SPACING = 1024
-    MAX_CHECKPOINTS = 32
+    MAX_CHECKPOINTS = 12
     TAIL = 20_000  # the latest events added kept decoded (the rest are read again)
     CHUNK = 2_000  # events read back at a time
 
@@ -553,6 +555,7 @@ class _Trail:
             state.apply(event)
             if count % self.spacing == 0 and count > self._last_spaced():
                 self.checkpoints.append((count, state.copy()))
+                self._thin()
         return state, index
 
     def _last_spaced(self) -> int:
@@ -571,9 +574,12 @@ class _Trail:
         self.checkpoints = [c for c in self.checkpoints if c[0] <= index]
         if self.recent is not None and self.recent[0] > index:
             self.recent = None
+        self._thin()
+
+    def _thin(self) -> None:
         while len(self.checkpoints) > self.MAX_CHECKPOINTS:
-            self.spacing *= 2
-            self.checkpoints = self.checkpoints[1::2]
+            half = len(self.checkpoints) // 2
+            self.checkpoints = self.checkpoints[:half][1::2] + self.checkpoints[half:]
 
 
 _POSITION = (1 << 32) - 1  # the position's bits of a timeline key

@@ -26,7 +26,8 @@ import functools
 import hashlib
 import typing
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -253,17 +254,19 @@ class Checkpoints:
 # --- the books as of a date --------------------------------------------------------------------
 
 
-def _events(book: Ledger, wanted: Sequence[tuple[int, str]]) -> Iterator[LedgerEvent]:
-    """The events at the positions `wanted` (position, ISO date), in that order, read in
-    ranges of nearby positions, a chunk at a time; each decoded event is checked against
-    its timeline row."""
+def _events(book: Ledger, wanted: tuple[array[int], array[int]]) -> Iterator[LedgerEvent]:
+    """The events at the positions `wanted` (positions, their dates' ordinals), in that
+    order, read in ranges of nearby positions, a chunk at a time; each decoded event is
+    checked against its timeline row."""
     from ledger.stream import KeyMismatch
 
     app = book.open()
     decode_row = book.stream().decode
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start:start + CHUNK]
-        positions = sorted(p for p, _ in chunk)
+    all_positions, all_ordinals = wanted
+    for start in range(0, len(all_positions), CHUNK):
+        chunk = all_positions[start:start + CHUNK]
+        ordinals = all_ordinals[start:start + CHUNK]
+        positions = sorted(chunk)
         want = set(positions)
         found: dict[int, LedgerEvent] = {}
         first = last = positions[0]
@@ -276,9 +279,9 @@ def _events(book: Ledger, wanted: Sequence[tuple[int, str]]) -> Iterator[LedgerE
                     found[row.originator_version] = decode_row(row)
             if position is not None:
                 first = last = position
-        for position, on in chunk:
+        for position, ordinal in zip(chunk, ordinals, strict=True):
             event = found.get(position)
-            if event is None or event.effective_date.isoformat() != on:
+            if event is None or event.effective_date.toordinal() != ordinal:
                 raise KeyMismatch(f"position {position} is not as its timeline row says")
             yield event
 
@@ -309,7 +312,7 @@ def books_as_of(
     wanted = timeline.order(app, book.id, upto=None if now else as_recorded, after=after,
                             through=on)
     every = max(INTERVAL, count // MOST)  # each checkpoint holds all the books: bounded
-    writes = now and len(wanted) >= every  # a checkpoint is due: the books are kept whole
+    writes = now and len(wanted[0]) >= every  # a checkpoint is due: the books are kept whole
     books = store.read(found[1], frozenset() if writes else skip) if found else None
     if books is None:
         after, books = None, Books()

@@ -120,20 +120,29 @@ class HolderSumsRow:
         return self.first_issued_on, self.first_position, self.first_seq, self.first_id
 
 
+# A lot with shares outstanding. The column stands on the left: SQLite turns `expr < column`
+# round before matching a partial index, so only this form is served by `rm_lots_outstanding`.
+OPEN_LOTS = "issued > converted + redeemed + transferred"
+
+# The indexes' own version (rm_meta `indexes`): a change to them is made in place by the next
+# catch-up (`ensure_schema`), never by rebuilding the tables. 2: `rm_lots_outstanding` for
+# `rm_lots_open`, whose `expr < column` form SQLite never used.
+INDEX_FORM = "2"
+RETIRED_INDEXES = ("rm_lots_open",)
+
 INDEXES = (
     # open lots of a series (accrued dividends, as-converted common)
-    "CREATE INDEX rm_lots_open ON rm_lots (ledger, series) "
-    "WHERE converted + redeemed + transferred < issued",
+    f"CREATE INDEX IF NOT EXISTS rm_lots_outstanding ON rm_lots (ledger, series) WHERE {OPEN_LOTS}",
     # warrants with shares left, by expiry (the overhang as of a date)
-    "CREATE INDEX rm_warrants_live ON rm_warrants (ledger, expires) "
+    "CREATE INDEX IF NOT EXISTS rm_warrants_live ON rm_warrants (ledger, expires) "
     "WHERE exercised < issued + transferred",
-    "CREATE INDEX rm_dividends_through ON rm_dividends (ledger, series, through)",
-    'CREATE INDEX rm_baselines_date ON rm_baselines (ledger, "date", position)',
-    'CREATE INDEX rm_common_issues_date ON rm_common_issues (ledger, "date", shares)',
+    "CREATE INDEX IF NOT EXISTS rm_dividends_through ON rm_dividends (ledger, series, through)",
+    'CREATE INDEX IF NOT EXISTS rm_baselines_date ON rm_baselines (ledger, "date", position)',
+    'CREATE INDEX IF NOT EXISTS rm_common_issues_date ON rm_common_issues (ledger, "date", shares)',
     # a holder's lots of a series (its first lot, when one is taken back out)
-    "CREATE INDEX rm_lots_holder ON rm_lots (ledger, series, holder)",
+    "CREATE INDEX IF NOT EXISTS rm_lots_holder ON rm_lots (ledger, series, holder)",
     # the entries of `report capital --since` and the gross before them
-    'CREATE INDEX rm_capital_date ON rm_capital (ledger, "date", position, gross)',
+    'CREATE INDEX IF NOT EXISTS rm_capital_date ON rm_capital (ledger, "date", position, gross)',
 )
 HOLDERS = "rm_holders"
 CHUNK = 500  # keys per `IN (...)`, well under SQLite's variable limit
@@ -263,11 +272,14 @@ class ReadModel:
             db = SQLiteTables(db.conn)
         self.db: Tables = db
         self.ledger = ledger
+        self.indexed = False  # the indexes are of this INDEX_FORM (known once rm_meta is read)
 
     # --- schema ------------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
         if self.current_schema():
+            if self._meta().get("indexes") != INDEX_FORM:
+                self._upgrade_indexes()
             return
         self.db.begin_write()  # two processes must not both create it
         try:
@@ -281,12 +293,31 @@ class ReadModel:
                 for sql in [META_TABLE_SQL, *create_table_statements(),
                             *summary_table_statements(), *INDEXES]:
                     self.db.execute(sql)
-                self.db.execute(f'INSERT INTO "{META}" (ledger, key, value) VALUES (?, ?, ?)',
-                                [STORE_ROW, "schema", SCHEMA_VERSION])
+                self.db.executemany(
+                    f'INSERT INTO "{META}" (ledger, key, value) VALUES (?, ?, ?)',
+                    [(STORE_ROW, "schema", SCHEMA_VERSION), (STORE_ROW, "indexes", INDEX_FORM)])
             self.db.commit()
         except BaseException:
             self.db.rollback()
             raise
+
+    def _upgrade_indexes(self) -> None:
+        """The indexes of this `INDEX_FORM` made in place (the rows stay as they are)."""
+        self.db.begin_write()
+        try:
+            for name in RETIRED_INDEXES:
+                self.db.execute(f'DROP INDEX IF EXISTS "{name}"')
+            for sql in INDEXES:
+                self.db.execute(sql)
+            self.db.execute(f'DELETE FROM "{META}" WHERE ledger = ? AND key = ?',
+                            [STORE_ROW, "indexes"])
+            self.db.execute(f'INSERT INTO "{META}" (ledger, key, value) VALUES (?, ?, ?)',
+                            [STORE_ROW, "indexes", INDEX_FORM])
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.indexed = True
 
     def current_schema(self) -> bool:
         """The tables are of this layout, and their metadata can be read (else they are
@@ -347,6 +378,7 @@ class ReadModel:
         found = self.db.execute(f'SELECT ledger, key, value FROM "{META}" WHERE ledger IN (?, ?)',
                                 [STORE_ROW, self.ledger]).fetchall()
         meta = {key: value for ledger, key, value in found if ledger == STORE_ROW}
+        self.indexed = meta.get("indexes") == INDEX_FORM
         own = {key: value for ledger, key, value in found if ledger != STORE_ROW}
         meta.update(own or {"position": "0", "latest_effective": ""})
         return meta
@@ -393,7 +425,13 @@ class ReadModel:
         columns = ", ".join(f'"{n}"' for n in names)
         clause = f"AND {where}" if where.strip() and not where.lstrip().startswith("ORDER") \
             else where
-        cursor = self.db.execute(f'SELECT {columns} FROM "{table}" WHERE ledger = ? {clause}',
+        source = f'"{table}"'
+        if table == "rm_lots" and OPEN_LOTS in where and self.indexed \
+                and self.db.kind == "sqlite":
+            # SQLite's planner, without statistics, may take the holder index for these and
+            # read every lot ever issued; the index of open lots reads only those.
+            source += " INDEXED BY rm_lots_outstanding"
+        cursor = self.db.execute(f'SELECT {columns} FROM {source} WHERE ledger = ? {clause}',
                                  [self.ledger, *params])
         return [from_row(cls, dict(zip(names, values, strict=True))) for values in cursor]
 
@@ -434,7 +472,7 @@ class ReadModel:
         books.totals = {row.key: row for row in self._rows("rm_totals")}
         for series in self._rows("rm_series"):
             books.series[series.series] = series
-            for lot in self._rows("rm_lots", "series = ? AND converted + redeemed + transferred < issued",
+            for lot in self._rows("rm_lots", f"series = ? AND {OPEN_LOTS}",
                                   [series.series]):
                 books.lots[lot.id] = lot
             for dividend in self._rows(
@@ -693,7 +731,7 @@ class ReadModel:
                                 [each.series])
             last_through[each.series] = latest[0].through if latest else None
         open_lots = reports.open_lots(
-            self._rows("rm_lots", "converted + redeemed + transferred < issued"))
+            self._rows("rm_lots", OPEN_LOTS))
         return reports.PreferredInputs(
             series=series,
             holders={name: [reports.HolderTotals(h.holder, h.issued, h.converted, h.redeemed)
@@ -732,7 +770,7 @@ class ReadModel:
         books = Books()
         books.series = {row.series: row for row in self._rows("rm_series")}
         books.lots = {row.id: row for row in self._rows(
-            "rm_lots", "converted + redeemed + transferred < issued")}
+            "rm_lots", OPEN_LOTS)}
         books.dividends = {row.position: row for row in self._rows("rm_dividends")}
         return books
 

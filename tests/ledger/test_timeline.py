@@ -139,6 +139,34 @@ def _fixture_key() -> str:
     return key
 
 
+def test_opening_counts_only_the_rows_recorded_since_the_proven_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "p.db")
+    with Ledger(path, create=True) as book:
+        _history(book)
+        head = book.head()[0]
+    with Ledger(path) as book:  # an open that counted the whole proved a prefix
+        sql = timeline.Sql(book.open().recorder)
+        proven = timeline._proven(sql, book.id.hex)
+        assert 0 < proven <= head
+    counted: list[int] = []
+    counts = timeline._counts
+
+    def spy(sql: timeline.Sql, ledger: str, after: int = 0) -> Any:
+        counted.append(after)
+        return counts(sql, ledger, after)
+
+    monkeypatch.setattr(timeline, "_counts", spy)
+    with Ledger(path) as book:
+        book.record(ReportCommonOutstanding(effective_date=date(2021, 1, 1), shares=7))
+    assert counted and set(counted) == {proven}  # never the whole history on open
+    counted.clear()
+    with Ledger(path) as book:  # whoever reads the timeline counts it whole
+        checkpoints.books_as_of(book, None, None)
+    assert 0 in counted
+
+
 def test_a_tampered_timeline_row_is_a_finding_and_the_as_of_still_right(tmp_path: Path) -> None:
     path = str(tmp_path / "t.db")
     with Ledger(path, create=True) as book:
