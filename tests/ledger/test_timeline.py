@@ -302,12 +302,12 @@ def test_the_books_from_checkpoints_are_the_books_of_a_full_replay(
             known = events if as_recorded is None else events[:as_recorded]
             assert on == (as_of or max((e.effective_date for e in known), default=date.min))
             assert books == replay(known, on)
-            # A report given only the tables it reads says what it says of the whole books.
-            fewer, _ = checkpoints.books_as_of(book, as_of, as_recorded,
-                                               skip=checkpoints.WRITE_ONLY - {"capital"})
-            assert reports.preferred(fewer, on) == reports.preferred(books, on)
-            assert reports.warrants(fewer, on) == reports.warrants(books, on)
-            assert reports.capital(fewer, on) == reports.capital(books, on)
+        # A report given only the tables it reads says what it says of the whole books.
+        fewer, _ = checkpoints.books_as_of(book, as_of, as_recorded,
+                                           skip=checkpoints.WRITE_ONLY - {"capital"})
+        assert reports.preferred(fewer, on) == reports.preferred(books, on)
+        assert reports.warrants(fewer, on) == reports.warrants(books, on)
+        assert reports.capital(fewer, on) == reports.capital(books, on)
 
 
 def test_an_event_committed_while_the_rows_are_counted_leaves_no_gap(
